@@ -1,0 +1,38 @@
+/**
+ * Test helper: whether a WebGPU adapter exists here. Tests that need one register with
+ * `ignore: !WEBGPU_AVAILABLE` so they are reported as ignored, and this module prints why once.
+ *
+ * @module
+ */
+
+async function probe(): Promise<{ ok: boolean; reason: string }> {
+  if (!("gpu" in navigator) || !navigator.gpu) return { ok: false, reason: "navigator.gpu is missing" };
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) {
+      return { ok: false, reason: "requestAdapter() returned null (no Vulkan/Metal/DX12 driver)" };
+    }
+    return { ok: true, reason: adapter.info.description || "adapter found" };
+  } catch (err) {
+    return { ok: false, reason: `requestAdapter() failed: ${(err as Error).message}` };
+  }
+}
+
+const result = await probe();
+
+/** True when a WebGPU adapter (a real GPU or llvmpipe) is available to the tests. */
+export const WEBGPU_AVAILABLE: boolean = result.ok;
+
+/** Why WebGPU is or is not available (the adapter description when it is). */
+export const WEBGPU_REASON: string = result.reason;
+
+if (!WEBGPU_AVAILABLE) console.warn(`WebGPU tests skipped (reported as ignored): ${WEBGPU_REASON}`);
+
+/** Register a test that needs WebGPU; ignored with a printed reason when there is no adapter. */
+export function gpuTest(name: string, fn: (t: Deno.TestContext) => void | Promise<void>): void {
+  Deno.test({
+    name: WEBGPU_AVAILABLE ? name : `${name} (skipped: no WebGPU adapter)`,
+    ignore: !WEBGPU_AVAILABLE,
+    fn,
+  });
+}

@@ -1,0 +1,6 @@
+/**
+ * Tensors, autograd, layers, losses, optimizers, schedules and the Learner.
+ *
+ * @module
+ */
+export {};

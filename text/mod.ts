@@ -1,0 +1,7 @@
+/**
+ * Text processing: fix-up and rules, word and subword tokenizers, vocab, the SQLite corpus store, readers,
+ * loaders and the text models.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,48 @@
+/**
+ * `deno task check`: formatting, lint, type-check of every file (JSDoc examples included), the mod.ts
+ * export check, and the JSDoc examples run as tests. Exits non-zero on the first failure.
+ *
+ * @module
+ */
+import { checkModExports } from "./mod_exports.ts";
+
+const PACKAGES = ["gpu", "nn", "text", "vision", "cli"];
+
+async function sh(label: string, args: string[]): Promise<void> {
+  console.log(`\n== ${label}: deno ${args.join(" ")}`);
+  const { code } = await new Deno.Command(Deno.execPath(), { args, stdout: "inherit", stderr: "inherit" })
+    .output();
+  if (code !== 0) {
+    console.error(`check failed at: ${label}`);
+    Deno.exit(code);
+  }
+}
+
+async function tsFiles(dir: string, out: string[] = []): Promise<string[]> {
+  for await (const e of Deno.readDir(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory && !["node_modules", "dist", ".git", ".gl", "fixtures"].includes(e.name)) {
+      await tsFiles(p, out);
+    } else if (e.isFile && e.name.endsWith(".ts")) out.push(p);
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  await sh("format", ["fmt", "--check"]);
+  await sh("lint", ["lint"]);
+  const all = (await tsFiles(".")).sort();
+  await sh("type-check", ["check", "--doc", ...all]);
+  console.log("\n== mod.ts exports");
+  const problems = await checkModExports(PACKAGES);
+  if (problems.length) {
+    for (const p of problems) console.error(`  ${p}`);
+    console.error("check failed at: mod.ts exports");
+    Deno.exit(1);
+  }
+  console.log("every public file is re-exported by its package mod.ts");
+  const sources = all.filter((f) =>
+    PACKAGES.some((p) => f.startsWith(`./${p}/`)) && !f.endsWith("_test.ts") && !f.endsWith("main.ts")
+  ).concat(["./mod.ts"]);
+  await sh("doc tests", ["test", "--allow-all", "--doc", "--reporter=dot", ...sources]);
+}

@@ -5,3 +5,4 @@
  */
 export {};
 export * from "./schedule.ts";
+export * from "./metrics.ts";

@@ -5,3 +5,4 @@
  * @module
  */
 export {};
+export * from "./human_numbers.ts";

@@ -6,3 +6,4 @@
 export {};
 export * from "./schedule.ts";
 export * from "./metrics.ts";
+export * from "./checkpoint/mod.ts";

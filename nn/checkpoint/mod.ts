@@ -1,0 +1,25 @@
+/**
+ * Checkpoint I/O on plain named host arrays ({@linkcode TensorMap}): safetensors read/write with the reference
+ * validations, crash-safe atomic saves, checkpoint metadata (config, vocab hash, version) checks, a PyTorch
+ * `.pt`/`.pth` reader that never executes the pickle, and the fastai AWD-LSTM name mapping with vocab remap.
+ *
+ * @example Save, load and verify a checkpoint
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { checkCheckpointMetadata, checkpointMetadata, readSafetensors, writeSafetensors } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * const tensors = new Map([["decoder.bias", { dtype: "f32" as const, shape: [2], data: new Float32Array([0.5, -1]) }]]);
+ * await writeSafetensors(`${dir}/lm.safetensors`, tensors, { metadata: checkpointMetadata({ config: { emb: 2 } }) });
+ * const file = await readSafetensors(`${dir}/lm.safetensors`);
+ * checkCheckpointMetadata(file.metadata, { config: { emb: 2 } });
+ * deepStrictEqual(file.tensors, tensors);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+export * from "./tensor_map.ts";
+export * from "./errors.ts";
+export * from "./safetensors.ts";
+export * from "./atomic.ts";
+export * from "./metadata.ts";

@@ -7,3 +7,4 @@ export {};
 export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./checkpoint/mod.ts";
+export * from "./lr_finder.ts";

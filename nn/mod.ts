@@ -8,3 +8,4 @@ export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./checkpoint/mod.ts";
 export * from "./lr_finder.ts";
+export * from "./plot.ts";

@@ -1,0 +1,319 @@
+/**
+ * CPU kernels: elementwise, copy, reductions, softmax, gather/scatter, cross-entropy, random and dropout.
+ * Each takes resolved inputs and outputs plus the kernel attributes documented on `KernelAttrs` in
+ * `../backend.ts`, checks shapes, and computes in double precision before storing.
+ *
+ * @module
+ */
+
+import type { KernelAttrs, TypedArray } from "../backend.ts";
+import { normalAt, streamKey, uniformFromKey } from "../rng.ts";
+import {
+  type Arg,
+  expectArity,
+  expectContiguous,
+  expectDtype,
+  expectRank,
+  expectShape,
+  KernelError,
+  mat,
+  shapeStr,
+  sizeOf,
+  vec,
+} from "./_args.ts";
+import { BINARY_EXPR, COPY_EXPR, elementwiseLoop, makePlan, UNARY_EXPR, WHERE_EXPR } from "./_strided.ts";
+
+function runElementwise(kernel: string, ins: readonly Arg[], y: Arg, expr: string, A = 0, B = 0): void {
+  for (let k = 0; k < ins.length; k++) expectShape(kernel, `input ${k}`, ins[k]!, y.shape);
+  const plan = makePlan(y.shape, [y, ...ins]);
+  elementwiseLoop(ins.length, expr)(y.data, ins.map((x) => x.data), plan, A, B);
+}
+
+/** `unary` kernel. */
+export function unary(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["unary"]): void {
+  expectArity("unary", ins, outs, 1, 1);
+  const expr = UNARY_EXPR[attrs.op];
+  if (expr === undefined) throw new KernelError("unary", `unknown op "${attrs.op}"`);
+  const y = outs[0]!;
+  expectContiguous("unary", "output", y);
+  let A = attrs.alpha ?? 0, B = attrs.beta ?? 0;
+  if (attrs.op === "clamp") A = attrs.alpha ?? -Infinity, B = attrs.beta ?? Infinity;
+  runElementwise(`unary ${attrs.op}`, ins, y, expr, A, B);
+}
+
+/** `binary` kernel. */
+export function binary(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["binary"]): void {
+  expectArity("binary", ins, outs, 2, 1);
+  const expr = BINARY_EXPR[attrs.op];
+  if (expr === undefined) throw new KernelError("binary", `unknown op "${attrs.op}"`);
+  expectContiguous("binary", "output", outs[0]!);
+  runElementwise(`binary ${attrs.op}`, ins, outs[0]!, expr);
+}
+
+/** `where` kernel. */
+export function where(ins: readonly Arg[], outs: readonly Arg[]): void {
+  expectArity("where", ins, outs, 3, 1);
+  expectContiguous("where", "output", outs[0]!);
+  runElementwise("where", ins, outs[0]!, WHERE_EXPR);
+}
+
+/** `copy` kernel: any view to any view of the same shape (an overlapping source is read before writing). */
+export function copy(ins: readonly Arg[], outs: readonly Arg[]): void {
+  expectArity("copy", ins, outs, 1, 1);
+  const x = ins[0]!, y = outs[0]!;
+  const src = x.id === y.id ? { ...x, data: x.data.slice() } : x;
+  runElementwise("copy", [src], y, COPY_EXPR);
+}
+
+function rowsCols(kernel: string, x: Arg): [number, number] {
+  const s = expectRank(kernel, "input 0", x, 2);
+  return [s[0]!, s[1]!];
+}
+
+/** `reduce` kernel over the last axis of `(R, C)`. */
+export function reduce(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["reduce"]): void {
+  const k = `reduce ${attrs.op}`;
+  expectArity(k, ins, outs, 1, 1);
+  const [R, C] = rowsCols(k, ins[0]!);
+  const y = outs[0]!;
+  expectShape(k, "output", y, [R]);
+  const { data: x, off, rs, cs } = mat(ins[0]!);
+  const { data: out, off: yo, s: ys } = vec(y);
+  const op = attrs.op;
+  if (op === "argmax" || op === "argmin") expectDtype(k, "output", y, "i32");
+  if (C === 0 && R > 0 && op !== "sum" && op !== "mean" && op !== "sumSquares") {
+    throw new KernelError(k, `cannot take ${op} of empty rows: input shape ${shapeStr(ins[0]!.shape)}`);
+  }
+  for (let r = 0; r < R; r++) {
+    let p = off + r * rs;
+    let acc: number;
+    switch (op) {
+      case "sum":
+      case "mean":
+        acc = 0;
+        for (let c = 0; c < C; c++, p += cs) acc += x[p]!;
+        if (op === "mean") acc /= C;
+        break;
+      case "sumSquares":
+        acc = 0;
+        for (let c = 0; c < C; c++, p += cs) acc += x[p]! * x[p]!;
+        break;
+      case "max":
+        acc = -Infinity;
+        for (let c = 0; c < C; c++, p += cs) {
+          const v = x[p]!;
+          if (v > acc || v !== v) acc = v;
+          if (v !== v) break;
+        }
+        break;
+      case "min":
+        acc = Infinity;
+        for (let c = 0; c < C; c++, p += cs) {
+          const v = x[p]!;
+          if (v < acc || v !== v) acc = v;
+          if (v !== v) break;
+        }
+        break;
+      case "argmax":
+      case "argmin": {
+        const sign = op === "argmax" ? 1 : -1;
+        let best = -Infinity;
+        acc = 0;
+        for (let c = 0; c < C; c++, p += cs) {
+          const v = x[p]! * sign;
+          if (v !== v) {
+            acc = c;
+            break;
+          }
+          if (v > best) best = v, acc = c;
+        }
+        break;
+      }
+      default:
+        throw new KernelError("reduce", `unknown op "${op}"`);
+    }
+    out[yo + r * ys] = acc;
+  }
+}
+
+/** `softmax` kernel over the last axis of `(R, C)`. */
+export function softmax(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["softmax"]): void {
+  expectArity("softmax", ins, outs, 1, 1);
+  const [R, C] = rowsCols("softmax", ins[0]!);
+  const y = outs[0]!;
+  expectShape("softmax", "output", y, [R, C]);
+  expectContiguous("softmax", "output", y);
+  const { data: x, off, rs, cs } = mat(ins[0]!);
+  const out = y.data, yo = y.offset;
+  for (let r = 0; r < R; r++) {
+    const lse = rowLogSumExp(x, off + r * rs, cs, C);
+    let p = off + r * rs, q = yo + r * C;
+    if (attrs.log) { for (let c = 0; c < C; c++, p += cs) out[q++] = x[p]! - lse; }
+    else for (let c = 0; c < C; c++, p += cs) out[q++] = Math.exp(x[p]! - lse);
+  }
+}
+
+function rowLogSumExp(x: TypedArray, p: number, cs: number, C: number): number {
+  let max = -Infinity;
+  for (let c = 0, q = p; c < C; c++, q += cs) if (x[q]! > max) max = x[q]!;
+  if (max === -Infinity) return -Infinity;
+  let sum = 0;
+  for (let c = 0, q = p; c < C; c++, q += cs) sum += Math.exp(x[q]! - max);
+  return max + Math.log(sum);
+}
+
+function checkId(kernel: string, id: number, i: number, V: number, shapes: string): void {
+  if (!(id >= 0 && id < V)) {
+    throw new KernelError(kernel, `id ${id} at position ${i} is outside [0, ${V}) (shapes ${shapes})`);
+  }
+}
+
+/** `gather` kernel: rows of a `(V, D)` table by i32 ids. */
+export function gather(ins: readonly Arg[], outs: readonly Arg[]): void {
+  expectArity("gather", ins, outs, 2, 1);
+  const [V, D] = rowsCols("gather", ins[0]!);
+  const ids = ins[1]!, y = outs[0]!;
+  expectRank("gather", "ids", ids, 1);
+  expectDtype("gather", "ids", ids, "i32");
+  const N = ids.shape[0]!;
+  expectShape("gather", "output", y, [N, D]);
+  expectContiguous("gather", "output", y);
+  const t = mat(ins[0]!), iv = vec(ids), out = y.data;
+  const shapes = `table ${shapeStr(ins[0]!.shape)}, ids ${shapeStr(ids.shape)}`;
+  for (let i = 0; i < N; i++) {
+    const id = iv.data[iv.off + i * iv.s]!;
+    checkId("gather", id, i, V, shapes);
+    let p = t.off + id * t.rs, q = y.offset + i * D;
+    for (let d = 0; d < D; d++, p += t.cs) out[q++] = t.data[p]!;
+  }
+}
+
+/** `scatterAdd` kernel: `table[ids[i]] += src[i]`. */
+export function scatterAdd(ins: readonly Arg[], outs: readonly Arg[]): void {
+  expectArity("scatterAdd", ins, outs, 2, 1);
+  const [N, D] = rowsCols("scatterAdd", ins[0]!);
+  const ids = ins[1]!, table = outs[0]!;
+  expectDtype("scatterAdd", "ids", ids, "i32");
+  expectShape("scatterAdd", "ids", ids, [N]);
+  const tshape = expectRank("scatterAdd", "output table", table, 2);
+  const V = tshape[0]!;
+  if (tshape[1] !== D) {
+    throw new KernelError(
+      "scatterAdd",
+      `src ${shapeStr(ins[0]!.shape)} and table ${shapeStr(tshape)} differ in the last axis`,
+    );
+  }
+  const s = mat(ins[0]!), iv = vec(ids), t = mat(table);
+  const shapes = `src ${shapeStr(ins[0]!.shape)}, ids ${shapeStr(ids.shape)}, table ${shapeStr(tshape)}`;
+  for (let i = 0; i < N; i++) checkId("scatterAdd", iv.data[iv.off + i * iv.s]!, i, V, shapes);
+  for (let i = 0; i < N; i++) {
+    const id = iv.data[iv.off + i * iv.s]!;
+    let p = s.off + i * s.rs, q = t.off + id * t.rs;
+    for (let d = 0; d < D; d++, p += s.cs, q += t.cs) t.data[q] = t.data[q]! + s.data[p]!;
+  }
+}
+
+function checkTargets(kernel: string, logits: Arg, targets: Arg): [number, number] {
+  const [R, C] = rowsCols(kernel, logits);
+  expectDtype(kernel, "targets", targets, "i32");
+  expectShape(kernel, "targets", targets, [R]);
+  return [R, C];
+}
+
+function target(kernel: string, tv: ReturnType<typeof vec>, r: number, C: number, ignore: number): number {
+  const t = tv.data[tv.off + r * tv.s]!;
+  if (t !== ignore && !(t >= 0 && t < C)) {
+    throw new KernelError(
+      kernel,
+      `target ${t} at row ${r} is outside [0, ${C}) and is not ignoreIndex ${ignore}`,
+    );
+  }
+  return t;
+}
+
+/** `crossEntropy` kernel: per-row loss and log-sum-exp. */
+export function crossEntropy(
+  ins: readonly Arg[],
+  outs: readonly Arg[],
+  attrs: KernelAttrs["crossEntropy"],
+): void {
+  const k = "crossEntropy";
+  expectArity(k, ins, outs, 2, 2);
+  const [R, C] = checkTargets(k, ins[0]!, ins[1]!);
+  expectShape(k, "output loss", outs[0]!, [R]);
+  expectShape(k, "output logSumExp", outs[1]!, [R]);
+  const x = mat(ins[0]!), tv = vec(ins[1]!), loss = vec(outs[0]!), lseOut = vec(outs[1]!);
+  for (let r = 0; r < R; r++) {
+    const t = target(k, tv, r, C, attrs.ignoreIndex);
+    const lse = rowLogSumExp(x.data, x.off + r * x.rs, x.cs, C);
+    lseOut.data[lseOut.off + r * lseOut.s] = lse;
+    loss.data[loss.off + r * loss.s] = t === attrs.ignoreIndex
+      ? 0
+      : lse - x.data[x.off + r * x.rs + t * x.cs]!;
+  }
+}
+
+/** `crossEntropyBackward` kernel: `gradLoss * (softmax - onehot)`, zero on ignored rows. */
+export function crossEntropyBackward(
+  ins: readonly Arg[],
+  outs: readonly Arg[],
+  attrs: KernelAttrs["crossEntropyBackward"],
+): void {
+  const k = "crossEntropyBackward";
+  expectArity(k, ins, outs, 4, 1);
+  const [R, C] = checkTargets(k, ins[0]!, ins[1]!);
+  expectShape(k, "logSumExp", ins[2]!, [R]);
+  expectShape(k, "gradLoss", ins[3]!, [R]);
+  const y = outs[0]!;
+  expectShape(k, "output", y, [R, C]);
+  expectContiguous(k, "output", y);
+  const x = mat(ins[0]!), tv = vec(ins[1]!), lv = vec(ins[2]!), gv = vec(ins[3]!), out = y.data;
+  for (let r = 0; r < R; r++) {
+    const t = target(k, tv, r, C, attrs.ignoreIndex);
+    const q = y.offset + r * C;
+    if (t === attrs.ignoreIndex) {
+      out.fill(0, q, q + C);
+      continue;
+    }
+    const lse = lv.data[lv.off + r * lv.s]!, g = gv.data[gv.off + r * gv.s]!;
+    let p = x.off + r * x.rs;
+    for (let c = 0; c < C; c++, p += x.cs) out[q + c] = g * (Math.exp(x.data[p]! - lse) - (c === t ? 1 : 0));
+  }
+}
+
+/** `random` kernel: element i draws at `(seed, counter + i)`. */
+export function random(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["random"]): void {
+  expectArity("random", ins, outs, 0, 1);
+  const y = outs[0]!;
+  expectContiguous("random", "output", y);
+  const n = sizeOf(y.shape), out = y.data, o = y.offset;
+  const { seed, counter, a, b } = attrs;
+  const key = streamKey(seed >>> 0, 0);
+  switch (attrs.dist) {
+    case "uniform":
+      for (let i = 0; i < n; i++) out[o + i] = a + (b - a) * uniformFromKey(key, counter + i);
+      break;
+    case "normal":
+      for (let i = 0; i < n; i++) out[o + i] = a + b * normalAt(seed >>> 0, counter + i);
+      break;
+    case "bernoulli":
+      for (let i = 0; i < n; i++) out[o + i] = uniformFromKey(key, counter + i) < a ? 1 : 0;
+      break;
+    default:
+      throw new KernelError("random", `unknown dist "${attrs.dist}"`);
+  }
+}
+
+/** `dropout` kernel: `y = x * keep(i) / (1 - p)` with `keep(i) = uniform(seed, counter + i) < 1 - p`. */
+export function dropout(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["dropout"]): void {
+  expectArity("dropout", ins, outs, 1, 1);
+  const { p, seed, counter } = attrs;
+  if (!(p >= 0 && p <= 1)) throw new KernelError("dropout", `p must be in [0, 1], got ${p}`);
+  const y = outs[0]!;
+  expectContiguous("dropout", "output", y);
+  runElementwise("dropout", ins, y, COPY_EXPR);
+  const n = sizeOf(y.shape), out = y.data, o = y.offset;
+  const keepP = 1 - p, scale = p === 1 ? 0 : 1 / keepP;
+  const key = streamKey(seed >>> 0, 0);
+  for (let i = 0; i < n; i++) out[o + i] = uniformFromKey(key, counter + i) < keepP ? out[o + i]! * scale : 0;
+}

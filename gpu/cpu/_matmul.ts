@@ -1,0 +1,216 @@
+/**
+ * Cache-blocked matrix multiply for the CPU backend, after GotoBLAS ("Anatomy of High-Performance Matrix
+ * Multiplication", Goto & van de Geijn 2008, https://doi.org/10.1145/1356052.1356053):
+ *
+ * - loop over `NC`-wide column blocks of B and `KC`-deep slices of K; pack that B panel into 4-column slivers
+ *   (`Float64Array`, k-major), so the micro-kernel reads it with unit stride whatever B's layout (transposed or not);
+ * - loop over `MC`-tall row blocks of A; pack them into 4-row slivers the same way;
+ * - a 4x4 register-blocked micro-kernel keeps 16 accumulators in locals and walks both slivers contiguously.
+ *
+ * Packing converts f32/i32 to f64 once, so the inner loop does no conversions and accumulates in double precision.
+ *
+ * @module
+ */
+
+import type { KernelAttrs, TypedArray } from "../backend.ts";
+import { type Arg, expectArity, expectContiguous, KernelError, shapeStr } from "./_args.ts";
+
+const MR = 4;
+const NR = 4;
+const KC = 256;
+const MC = 64;
+const NC = 1024;
+
+let packA = new Float64Array(MC * KC);
+let packB = new Float64Array(NC * KC);
+
+/** Operand of a 2-D product: `x[off + i * rs + j * cs]`. */
+export interface Operand {
+  /** Backing array. */
+  data: TypedArray;
+  /** First element. */
+  off: number;
+  /** Row stride. */
+  rs: number;
+  /** Column stride. */
+  cs: number;
+}
+
+function packPanelB(b: Operand, pc: number, kc: number, jc: number, nc: number, out: Float64Array): void {
+  const { data, rs, cs } = b;
+  const base = b.off + pc * rs;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const w = Math.min(NR, nc - jr);
+    const dst = jr * kc;
+    for (let c = 0; c < NR; c++) {
+      if (c >= w) {
+        for (let k = 0; k < kc; k++) out[dst + k * NR + c] = 0;
+        continue;
+      }
+      let src = base + (jc + jr + c) * cs;
+      for (let k = 0; k < kc; k++, src += rs) out[dst + k * NR + c] = data[src]!;
+    }
+  }
+}
+
+function packBlockA(a: Operand, ic: number, mc: number, pc: number, kc: number, out: Float64Array): void {
+  const { data, rs, cs } = a;
+  const base = a.off + pc * cs;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const h = Math.min(MR, mc - ir);
+    const dst = ir * kc;
+    for (let r = 0; r < MR; r++) {
+      if (r >= h) {
+        for (let k = 0; k < kc; k++) out[dst + k * MR + r] = 0;
+        continue;
+      }
+      let src = base + (ic + ir + r) * rs;
+      for (let k = 0; k < kc; k++, src += cs) out[dst + k * MR + r] = data[src]!;
+    }
+  }
+}
+
+/** C[ci.., cj..] += Ap sliver (4 x kc) @ Bp sliver (kc x 4), writing only the `h x w` valid corner. */
+function micro(
+  kc: number,
+  ap: Float64Array,
+  pa: number,
+  bp: Float64Array,
+  pb: number,
+  c: TypedArray,
+  pc: number,
+  ldc: number,
+  h: number,
+  w: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const end = pa + kc * MR;
+  for (; pa < end; pa += MR, pb += NR) {
+    const a0 = ap[pa]!, a1 = ap[pa + 1]!, a2 = ap[pa + 2]!, a3 = ap[pa + 3]!;
+    const b0 = bp[pb]!, b1 = bp[pb + 1]!, b2 = bp[pb + 2]!, b3 = bp[pb + 3]!;
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
+  }
+  if (h === MR && w === NR) {
+    c[pc] = c[pc]! + c00,
+      c[pc + 1] = c[pc + 1]! + c01,
+      c[pc + 2] = c[pc + 2]! + c02,
+      c[pc + 3] = c[pc + 3]! + c03;
+    pc += ldc;
+    c[pc] = c[pc]! + c10,
+      c[pc + 1] = c[pc + 1]! + c11,
+      c[pc + 2] = c[pc + 2]! + c12,
+      c[pc + 3] = c[pc + 3]! + c13;
+    pc += ldc;
+    c[pc] = c[pc]! + c20,
+      c[pc + 1] = c[pc + 1]! + c21,
+      c[pc + 2] = c[pc + 2]! + c22,
+      c[pc + 3] = c[pc + 3]! + c23;
+    pc += ldc;
+    c[pc] = c[pc]! + c30,
+      c[pc + 1] = c[pc + 1]! + c31,
+      c[pc + 2] = c[pc + 2]! + c32,
+      c[pc + 3] = c[pc + 3]! + c33;
+    return;
+  }
+  const rows = [[c00, c01, c02, c03], [c10, c11, c12, c13], [c20, c21, c22, c23], [c30, c31, c32, c33]];
+  for (let i = 0; i < h; i++) {
+    const row = rows[i]!;
+    for (let j = 0; j < w; j++) c[pc + i * ldc + j] = c[pc + i * ldc + j]! + row[j]!;
+  }
+}
+
+/**
+ * `C (M, N) (+)= A (M, K) @ B (K, N)` for strided A and B and a row-major C with leading dimension `ldc`
+ * starting at `cOff`.
+ */
+export function gemm(
+  a: Operand,
+  b: Operand,
+  c: TypedArray,
+  cOff: number,
+  dims: { m: number; n: number; k: number; ldc: number; accumulate: boolean },
+): void {
+  const { m, n, k, ldc, accumulate } = dims;
+  if (!accumulate) {
+    for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+  }
+  if (m === 0 || n === 0 || k === 0) return;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      const needB = Math.ceil(nc / NR) * NR * kc;
+      if (packB.length < needB) packB = new Float64Array(needB);
+      packPanelB(b, pc, kc, jc, nc, packB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        const needA = Math.ceil(mc / MR) * MR * kc;
+        if (packA.length < needA) packA = new Float64Array(needA);
+        packBlockA(a, ic, mc, pc, kc, packA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const w = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const h = Math.min(MR, mc - ir);
+            micro(kc, packA, ir * kc, packB, jr * kc, c, cOff + (ic + ir) * ldc + jc + jr, ldc, h, w);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. */
+export function matmul(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["matmul"]): void {
+  expectArity("matmul", ins, outs, 2, 1);
+  const [a, b] = ins as [Arg, Arg];
+  const c = outs[0]!;
+  const rank = a.shape.length;
+  const shapes = `a ${shapeStr(a.shape)} @ b ${shapeStr(b.shape)} -> c ${shapeStr(c.shape)}`;
+  if ((rank !== 2 && rank !== 3) || b.shape.length !== rank || c.shape.length !== rank) {
+    throw new KernelError("matmul", `operands must all be rank 3 (B, M, K) or rank 2 (M, K): ${shapes}`);
+  }
+  const o = rank - 2;
+  const batch = rank === 3 ? a.shape[0]! : 1;
+  const m = a.shape[o]!, k = a.shape[o + 1]!, n = b.shape[o + 1]!;
+  if (
+    b.shape[o] !== k || c.shape[o] !== m || c.shape[o + 1] !== n ||
+    (rank === 3 && (b.shape[0] !== batch || c.shape[0] !== batch))
+  ) {
+    throw new KernelError("matmul", `shape mismatch: ${shapes}`);
+  }
+  expectContiguous("matmul", "output", c);
+  if (c.id === a.id || c.id === b.id) {
+    throw new KernelError("matmul", `output storage #${c.id} aliases an input (${shapes})`);
+  }
+  const aBs = rank === 3 ? a.strides[0]! : 0, bBs = rank === 3 ? b.strides[0]! : 0;
+  const A: Operand = { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! };
+  const B: Operand = { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! };
+  const dims = { m, n, k, ldc: n, accumulate: attrs.accumulate ?? false };
+  for (let i = 0; i < batch; i++) {
+    gemm(
+      { ...A, off: a.offset + i * aBs },
+      { ...B, off: b.offset + i * bBs },
+      c.data,
+      c.offset + i * m * n,
+      dims,
+    );
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The CPU reference backend: every kernel of {@linkcode KERNEL_NAMES} in plain TypeScript. It is the reference
+ * the WebGPU kernels are tested against and the fallback when no adapter exists. Kernels run synchronously when
+ * enqueued; values are computed in double precision and stored in the output's dtype.
+ *
+ * @module
+ */
+
+import type { Backend, DType, KernelAttrs, MemoryStats, Storage, TypedArray, View } from "../backend.ts";
+import type { KernelName } from "../kernel_names.ts";
+import { type Arg, KernelError, shapeStr } from "./_args.ts";
+import * as K from "./_kernels.ts";
+import { matmul } from "./_matmul.ts";
+import { adam, sgd } from "./_optim.ts";
+import { gruCell, gruCellBackward, lstmCell, lstmCellBackward } from "./_rnn.ts";
+
+const ARRAYS = { f32: Float32Array, i32: Int32Array, f64: Float64Array } as const;
+
+type Kernel = (ins: readonly Arg[], outs: readonly Arg[], attrs: never) => void;
+
+const KERNELS: Record<KernelName, Kernel> = {
+  unary: K.unary,
+  binary: K.binary,
+  where: K.where,
+  copy: K.copy,
+  reduce: K.reduce,
+  softmax: K.softmax,
+  matmul,
+  gather: K.gather,
+  scatterAdd: K.scatterAdd,
+  crossEntropy: K.crossEntropy,
+  crossEntropyBackward: K.crossEntropyBackward,
+  random: K.random,
+  dropout: K.dropout,
+  lstmCell,
+  lstmCellBackward,
+  gruCell,
+  gruCellBackward,
+  adam,
+  sgd,
+};
+
+interface Entry {
+  handle: Storage;
+  data: TypedArray;
+}
+
+/**
+ * The CPU backend.
+ *
+ * @example Multiply two matrices
+ * ```ts
+ * import { CpuBackend } from "./mod.ts";
+ * const cpu = new CpuBackend();
+ * const a = cpu.alloc(4, "f32"), b = cpu.alloc(4, "f32"), c = cpu.alloc(4, "f32");
+ * cpu.write(a, new Float32Array([1, 2, 3, 4]));
+ * cpu.write(b, new Float32Array([1, 0, 0, 1]));
+ * const v = (s: typeof a) => ({ storage: s, shape: [2, 2], strides: [2, 1], offset: 0 });
+ * cpu.run("matmul", [v(a), v(b)], [v(c)], {});
+ * const out = cpu.readSync(c);
+ * if (out.join() !== "1,2,3,4") throw new Error(`got ${out}`);
+ * ```
+ */
+export class CpuBackend implements Backend {
+  /** Always `"cpu"`. */
+  readonly name = "cpu";
+  /** Human description. */
+  readonly description = "CPU reference backend (TypeScript, single thread)";
+  /** Stores f32, i32 and f64. */
+  readonly dtypes: readonly DType[] = ["f32", "i32", "f64"];
+  #live = new Map<number, Entry>();
+  #nextId = 1;
+  #liveBytes = 0;
+  #peakBytes = 0;
+  #disposed = false;
+
+  /** Allocate `size` zeroed elements of `dtype`. */
+  alloc(size: number, dtype: DType): Storage {
+    this.#checkOpen("alloc");
+    if (!Number.isInteger(size) || size < 0) {
+      throw new RangeError(`cpu alloc: size must be an integer >= 0, got ${size}`);
+    }
+    const Ctor = ARRAYS[dtype];
+    if (!Ctor) throw new TypeError(`cpu alloc: unknown dtype "${dtype}" (expected f32, i32 or f64)`);
+    const handle: Storage = Object.freeze({ id: this.#nextId++, size, dtype });
+    const data = new Ctor(size);
+    this.#live.set(handle.id, { handle, data });
+    this.#liveBytes += data.byteLength;
+    this.#peakBytes = Math.max(this.#peakBytes, this.#liveBytes);
+    return handle;
+  }
+
+  /** Release `storage`; using it afterwards throws. */
+  free(storage: Storage): void {
+    const entry = this.#entry(storage, "free");
+    this.#live.delete(storage.id);
+    this.#liveBytes -= entry.data.byteLength;
+  }
+
+  /** Copy `data` into `storage` from element `offset` (converting to the storage dtype). */
+  write(storage: Storage, data: TypedArray, offset = 0): void {
+    const entry = this.#entry(storage, "write");
+    if (!Number.isInteger(offset) || offset < 0 || offset + data.length > storage.size) {
+      throw new RangeError(
+        `cpu write: ${data.length} elements at offset ${offset} do not fit storage #${storage.id} of ${storage.size}`,
+      );
+    }
+    entry.data.set(data, offset);
+  }
+
+  /** A copy of the whole storage. */
+  read(storage: Storage): Promise<TypedArray> {
+    return Promise.resolve(this.readSync(storage));
+  }
+
+  /** A copy of the whole storage, synchronously. */
+  readSync(storage: Storage): TypedArray {
+    return this.#entry(storage, "read").data.slice();
+  }
+
+  /** Run kernel `name` now (see `KernelAttrs` for each kernel's inputs, outputs and attributes). */
+  run<N extends KernelName>(
+    name: N,
+    inputs: readonly View[],
+    outputs: readonly View[],
+    attrs: KernelAttrs[N],
+  ): void {
+    const kernel = KERNELS[name];
+    if (!kernel) {
+      throw new KernelError(String(name), `unknown kernel (known: ${Object.keys(KERNELS).join(", ")})`);
+    }
+    const ins = inputs.map((v, i) => this.#arg(v, name, `input ${i}`));
+    const outs = outputs.map((v, i) => this.#arg(v, name, `output ${i}`));
+    kernel(ins, outs, attrs as never);
+  }
+
+  /** No-op: kernels run when enqueued. */
+  flush(): void {}
+
+  /** Live storages, live bytes and the peak. */
+  stats(): MemoryStats {
+    return { liveStorages: this.#live.size, liveBytes: this.#liveBytes, peakBytes: this.#peakBytes };
+  }
+
+  /** Free every storage; the backend cannot be used afterwards. */
+  dispose(): void {
+    this.#live.clear();
+    this.#liveBytes = 0;
+    this.#disposed = true;
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#disposed) throw new Error(`cpu ${what}: the backend was disposed`);
+  }
+
+  #entry(storage: Storage, what: string): Entry {
+    this.#checkOpen(what);
+    const entry = this.#live.get(storage.id);
+    if (entry === undefined) {
+      const why = storage.id > 0 && storage.id < this.#nextId
+        ? "was freed"
+        : "was never allocated by this backend";
+      throw new Error(`cpu ${what}: storage #${storage.id} (${storage.size} ${storage.dtype}) ${why}`);
+    }
+    if (entry.handle !== storage) {
+      throw new Error(`cpu ${what}: storage #${storage.id} belongs to another backend`);
+    }
+    return entry;
+  }
+
+  #arg(view: View, kernel: string, what: string): Arg {
+    const { storage, shape, strides, offset } = view;
+    const entry = this.#entry(storage, `kernel "${kernel}" ${what}`);
+    if (shape.length !== strides.length) {
+      throw new KernelError(kernel, `${what} has shape ${shapeStr(shape)} but strides ${shapeStr(strides)}`);
+    }
+    let lo = offset, hi = offset, empty = false;
+    for (let d = 0; d < shape.length; d++) {
+      const n = shape[d]!, s = strides[d]!;
+      if (!Number.isInteger(n) || n < 0 || !Number.isInteger(s)) {
+        throw new KernelError(
+          kernel,
+          `${what} has invalid shape ${shapeStr(shape)} / strides ${shapeStr(strides)}`,
+        );
+      }
+      if (n === 0) empty = true;
+      else if (s > 0) hi += s * (n - 1);
+      else lo += s * (n - 1);
+    }
+    if (!empty && (lo < 0 || hi >= storage.size || !Number.isInteger(offset))) {
+      throw new KernelError(
+        kernel,
+        `${what} view (shape ${shapeStr(shape)}, strides ${shapeStr(strides)}, offset ${offset}) reaches ` +
+          `elements [${lo}, ${hi}] outside storage #${storage.id} of ${storage.size}`,
+      );
+    }
+    return { data: entry.data, dtype: storage.dtype, id: storage.id, shape, strides, offset };
+  }
+}

@@ -1,0 +1,194 @@
+import type { BinaryOp, DType, UnaryOp, View } from "../backend.ts";
+import { Rng } from "../rng.ts";
+import {
+  assert,
+  assertClose,
+  contiguousStrides,
+  type Kind,
+  numel,
+  outView,
+  randomView,
+  readView,
+  roundTo,
+  store,
+} from "./_test_util.ts";
+import { CpuBackend } from "./mod.ts";
+
+const SHAPES: number[][] = [[0], [1], [3, 17], [1031], [2, 3, 5], [4, 0, 3], [1, 7, 1]];
+const KINDS: Kind[] = ["contig", "colmajor", "padded", { broadcast: 0 }];
+
+const UNARY_REF: Record<UnaryOp, (x: number, a: number, b: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  relu: (x) => Math.max(x, 0),
+  abs: Math.abs,
+  sign: Math.sign,
+  square: (x) => x * x,
+  recip: (x) => 1 / x,
+  sin: Math.sin,
+  cos: Math.cos,
+  clamp: (x, a, b) => Math.min(Math.max(x, a), b),
+  powScalar: (x, a) => x ** a,
+  mulScalar: (x, a) => x * a,
+  addScalar: (x, a) => x + a,
+  reluGrad: (x) => (x > 0 ? 1 : 0),
+  cast: (x) => x,
+};
+
+const BINARY_REF: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => a ** b,
+  max: Math.max,
+  min: Math.min,
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+};
+
+const POSITIVE = new Set(["log", "sqrt", "rsqrt", "powScalar"]);
+
+Deno.test("unary kernel matches a per-element reference on every op, shape and layout", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(11);
+  for (const op of Object.keys(UNARY_REF) as UnaryOp[]) {
+    await t.step(op, () => {
+      for (const shape of SHAPES) {
+        for (const kind of KINDS) {
+          if (typeof kind === "object" && shape.length === 0) continue;
+          const lo = POSITIVE.has(op) ? 0.1 : -3;
+          const x = randomView(cpu, shape, { kind, rng, lo, hi: 3 });
+          const y = outView(cpu, shape);
+          const alpha = op === "clamp" ? -0.5 : 1.7, beta = 0.75;
+          cpu.run("unary", [x.view], [y], { op, alpha, beta });
+          const want = Array.from(x.values, (v) => roundTo("f32", UNARY_REF[op](v, alpha, beta)));
+          assertClose(readView(cpu, y), want, `${op} ${JSON.stringify(shape)} ${JSON.stringify(kind)}`);
+          cpu.free(x.storage), cpu.free(y.storage);
+        }
+      }
+    });
+  }
+  await t.step("clamp without bounds is the identity; cast f32 -> i32 truncates", () => {
+    const x = randomView(cpu, [9], { rng });
+    const y = outView(cpu, [9]);
+    cpu.run("unary", [x.view], [y], { op: "clamp" });
+    assertClose(readView(cpu, y), x.values, "clamp()");
+    const yi = outView(cpu, [9], "i32");
+    cpu.run("unary", [x.view], [yi], { op: "cast" });
+    assertClose(readView(cpu, yi), Array.from(x.values, (v) => Math.trunc(v)), "cast");
+  });
+  assert(cpu.stats().liveStorages === 3, `leaked storages: ${cpu.stats().liveStorages}`);
+});
+
+/** Views of `shape` for binary operands: contiguous, transposed, broadcast row, broadcast column, scalar. */
+function operandKinds(shape: number[]): Kind[] {
+  const kinds: Kind[] = ["contig", "colmajor", "padded"];
+  for (let d = 0; d < shape.length; d++) kinds.push({ broadcast: d });
+  return kinds;
+}
+
+Deno.test("binary kernel matches a per-element reference with broadcasts and transposed views", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(12);
+  for (const op of Object.keys(BINARY_REF) as BinaryOp[]) {
+    await t.step(op, () => {
+      for (const shape of [[0, 3], [1, 1], [3, 17], [33, 40], [2, 3, 4], [1, 1031]]) {
+        for (const ka of operandKinds(shape)) {
+          for (const kb of operandKinds(shape)) {
+            const lo = op === "pow" ? 0.1 : -3;
+            const a = randomView(cpu, shape, { kind: ka, rng, lo, hi: 3 });
+            const b = randomView(cpu, shape, {
+              kind: kb,
+              rng,
+              dtype: op === "eq" ? "i32" : "f32",
+              lo: -3,
+              hi: 3,
+            });
+            const y = outView(cpu, shape);
+            cpu.run("binary", [a.view, b.view], [y], { op });
+            const want = a.values.map((v, i) => roundTo("f32", BINARY_REF[op](v, b.values[i]!)));
+            assertClose(readView(cpu, y), want, `${op} ${JSON.stringify([shape, ka, kb])}`);
+            cpu.free(a.storage), cpu.free(b.storage), cpu.free(y.storage);
+          }
+        }
+      }
+    });
+  }
+  await t.step("scalar broadcast (all strides 0) and i32 / f64 outputs", () => {
+    const shape = [5, 6];
+    const a = randomView(cpu, shape, { rng, dtype: "f64" });
+    const s = store(cpu, "f64", [2.5]);
+    const scalar: View = { storage: s, shape, strides: [0, 0], offset: 0 };
+    for (const dtype of ["f64", "i32"] as DType[]) {
+      const y = outView(cpu, shape, dtype);
+      cpu.run("binary", [a.view, scalar], [y], { op: "mul" });
+      assertClose(readView(cpu, y), a.values.map((v) => roundTo(dtype, v * 2.5)), `mul scalar -> ${dtype}`);
+    }
+    const c = outView(cpu, shape, "i32");
+    cpu.run("binary", [a.view, scalar], [c], { op: "lt" });
+    assertClose(readView(cpu, c), a.values.map((v) => +(v < 2.5)), "lt -> i32");
+  });
+});
+
+Deno.test("where kernel selects by condition over broadcast views", () => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(13);
+  for (const shape of [[3, 17], [0, 2], [4, 1, 5]]) {
+    const cond = randomView(cpu, shape, { kind: { broadcast: 0 }, rng, dtype: "i32", lo: -1, hi: 2 });
+    const a = randomView(cpu, shape, { kind: "colmajor", rng });
+    const b = randomView(cpu, shape, { kind: { broadcast: shape.length - 1 }, rng });
+    const y = outView(cpu, shape);
+    cpu.run("where", [cond.view, a.view, b.view], [y], {});
+    const want = cond.values.map((c, i) => (c !== 0 ? a.values[i]! : b.values[i]!));
+    assertClose(readView(cpu, y), want, `where ${shape}`);
+  }
+});
+
+Deno.test("copy kernel writes any view into any strided view", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(14);
+  await t.step("into a column slice of a bigger matrix (concat along axis 1)", () => {
+    const big = outView(cpu, [4, 8]);
+    const x = randomView(cpu, [4, 3], { kind: "colmajor", rng });
+    const slice: View = { storage: big.storage, shape: [4, 3], strides: [8, 1], offset: 2 };
+    cpu.run("copy", [x.view], [slice], {});
+    const got = readView(cpu, big);
+    for (let i = 0; i < 4; i++) {
+      for (let j = 0; j < 8; j++) {
+        const want = j >= 2 && j < 5 ? x.values[i * 3 + j - 2]! : 0;
+        assert(got[i * 8 + j] === Math.fround(want), `big[${i}, ${j}] = ${got[i * 8 + j]}, expected ${want}`);
+      }
+    }
+  });
+  await t.step("into a transposed view, from broadcasts, empty and large", () => {
+    for (const shape of [[3, 17], [1031, 2], [0, 5], [2, 3, 4]]) {
+      for (const kind of KINDS) {
+        const x = randomView(cpu, shape, { kind, rng });
+        const strides = contiguousStrides([...shape].reverse()).reverse();
+        const y: View = { storage: cpu.alloc(numel(shape), "f32"), shape, strides, offset: 0 };
+        cpu.run("copy", [x.view], [y], {});
+        assertClose(readView(cpu, y), x.values, `copy ${shape} ${JSON.stringify(kind)}`);
+      }
+    }
+  });
+  await t.step("overlapping source and destination in one storage reads before writing", () => {
+    const s = store(cpu, "f32", [1, 2, 3, 4, 5]);
+    cpu.run("copy", [{ storage: s, shape: [4], strides: [1], offset: 0 }], [{
+      storage: s,
+      shape: [4],
+      strides: [1],
+      offset: 1,
+    }], {});
+    assertClose(cpu.readSync(s), [1, 1, 2, 3, 4], "shift right by one");
+  });
+});

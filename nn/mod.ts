@@ -9,3 +9,4 @@ export * from "./metrics.ts";
 export * from "./checkpoint/mod.ts";
 export * from "./lr_finder.ts";
 export * from "./plot.ts";
+export * from "./progress.ts";

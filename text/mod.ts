@@ -6,3 +6,4 @@
  */
 export {};
 export * from "./human_numbers.ts";
+export * from "./readers/mod.ts";

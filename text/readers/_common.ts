@@ -1,0 +1,111 @@
+/**
+ * Internals shared by the readers: the error type, the skip policy bookkeeping and a byte-level line splitter
+ * that decodes each line with a fatal UTF-8 decoder, so a bad byte is reported with its exact line number.
+ *
+ * @module
+ */
+import { MAX_REASONS, ReaderError, type ReaderOptions } from "./types.ts";
+
+/** Apply the skip policy to `err`: rethrow under "throw", else count it. */
+export function handleBad(err: ReaderError, opts: ReaderOptions): void {
+  if ((opts.onError ?? "throw") === "throw") throw err;
+  const s = opts.stats;
+  if (s) {
+    s.skipped++;
+    if (s.reasons.length < MAX_REASONS) s.reasons.push(err.message);
+  }
+}
+
+/** Count one record read. */
+export function countRead(opts: ReaderOptions): void {
+  if (opts.stats) opts.stats.read++;
+}
+
+/** Open a file for reading, turning "not found" into a {@linkcode ReaderError}. */
+export async function openFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "file not found", { cause: e });
+    throw new ReaderError(path, 0, `cannot open: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Read a whole file as bytes, turning "not found" into a {@linkcode ReaderError}. */
+export async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "file not found", { cause: e });
+    throw new ReaderError(path, 0, `cannot read: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** One line of a file: its 1-based number and text, or `bad` set when its bytes are not valid UTF-8. */
+export interface Line {
+  /** 1-based line number. */
+  n: number;
+  /** Decoded text without the line ending (U+FFFD replacements when `bad`). */
+  text: string;
+  /** True when the line's bytes were not valid UTF-8. */
+  bad: boolean;
+  /** The line's bytes with its line ending, when asked for with `raw`. */
+  raw?: Uint8Array;
+}
+
+// ignoreBOM: false drops a leading U+FEFF.
+const fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const lenient = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
+
+function decodeLine(bytes: Uint8Array, n: number): Line {
+  let end = bytes.length;
+  if (end > 0 && bytes[end - 1] === 0x0d) end--;
+  const b = end === bytes.length ? bytes : bytes.subarray(0, end);
+  try {
+    return { n, text: fatal.decode(b), bad: false };
+  } catch {
+    return { n, text: lenient.decode(b), bad: true };
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Stream the lines of a file (LF or CRLF endings, a leading BOM dropped), reading 256 KiB at a time, so memory
+ * stays bounded by the longest line. A final line without a newline is yielded too.
+ */
+export async function* readLines(path: string, { raw = false } = {}): AsyncGenerator<Line> {
+  const file = await openFile(path);
+  let carry: Uint8Array = new Uint8Array(0);
+  let n = 0;
+  try {
+    for await (const chunk of file.readable) {
+      const buf = concat(carry, chunk);
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(0x0a, start);
+        if (nl < 0) break;
+        const line = decodeLine(buf.subarray(start, nl), ++n);
+        if (raw) line.raw = buf.subarray(start, nl + 1);
+        yield line;
+        start = nl + 1;
+      }
+      carry = buf.slice(start);
+    }
+  } finally {
+    try {
+      file.close();
+    } catch { /* already closed by the stream */ }
+  }
+  if (carry.length > 0) {
+    const line = decodeLine(carry, ++n);
+    if (raw) line.raw = carry;
+    yield line;
+  }
+}

@@ -113,7 +113,11 @@ export interface KernelAttrs {
   where: Record<string, never>;
   /** in: [x] any view -> out: [y] any view of the same shape (strided write; used for slices/concat). */
   copy: Record<string, never>;
-  /** in: [x (R, C)] contiguous -> out: [y (R)]; argmax/argmin write i32. */
+  /**
+   * in: [x (R, C)] contiguous -> out: [y (R)]; argmax/argmin write i32. Ties pick the first index; NaN propagates
+   * through max/min (argmax/argmin return the first NaN's index); max/min/argmax/argmin of empty rows (C = 0) are
+   * kernel errors on CPU.
+   */
   reduce: { op: ReduceOp };
   /** in: [x (R, C)] contiguous -> out: [y (R, C)]; softmax or log-softmax over the last axis. */
   softmax: { log: boolean };
@@ -139,12 +143,16 @@ export interface KernelAttrs {
   /**
    * in: [] -> out: [y]; element i of the output draws from the counter-based generator at
    * `(seed, counter + i)` so both backends produce identical streams (see `gpu/rng.ts`).
-   * uniform: [a, b); normal: mean a, std b; bernoulli: 1 with probability a else 0.
+   * uniform: [a, b); normal: mean a, std b; bernoulli: 1 with probability a else 0. Exactly, with `i` the
+   * row-major index of the output element and `u(i) = uniformFromKey(streamKey(seed, 0), counter + i)`:
+   * uniform `a + (b - a) * u(i)`; normal `a + b * normalAt(seed, counter + i)`; bernoulli `u(i) < a ? 1 : 0`.
    */
   random: { dist: RandomDist; seed: number; counter: number; a: number; b: number };
   /**
    * in: [x] -> out: [y]; y = x * keep(i) / (1 - p) with keep drawn as bernoulli(1 - p) at `(seed, counter + i)`.
-   * Backward is the same kernel with the same seed/counter applied to the gradient.
+   * Backward is the same kernel with the same seed/counter applied to the gradient. Exactly: `i` is the row-major
+   * index into x's logical shape, `keep(i) = uniformFromKey(streamKey(seed, 0), counter + i) < 1 - p`; p = 1 gives
+   * zeros; p outside [0, 1] is a kernel error.
    */
   dropout: { p: number; seed: number; counter: number };
   /**
@@ -163,7 +171,11 @@ export interface KernelAttrs {
    * -> out: [h (B, H), act (B, 3H) = (r, z, n) saved for backward].
    */
   gruCell: Record<string, never>;
-  /** in: [act (B, 3H), gh (B, 3H), hPrev (B, H), dh (B, H)] -> out: [dgi (B, 3H), dgh (B, 3H), dhPrev (B, H)]. */
+  /**
+   * in: [act (B, 3H), gh (B, 3H), hPrev (B, H), dh (B, H)] -> out: [dgi (B, 3H), dgh (B, 3H), dhPrev (B, H)].
+   * `dhPrev` is only the direct path `dh * z`; the path through `gh = hPrev @ W_hh^T` is the caller's matmul of
+   * `dgh`. `dgh` = (dr, dz, dn * r) and `dgi` = (dr, dz, dn) where dr, dz, dn are pre-activation gradients.
+   */
   gruCellBackward: Record<string, never>;
   /**
    * Adam / AdamW step, in place. in: [param, grad, expAvg, expAvgSq] -> out: [param, expAvg, expAvgSq] (aliases).
@@ -178,7 +190,12 @@ export interface KernelAttrs {
     decoupled: boolean;
     step: number;
   };
-  /** SGD with momentum, in place. in: [param, grad, momentumBuf] -> out: [param, momentumBuf]. */
+  /**
+   * SGD with momentum, in place. in: [param, grad, momentumBuf] -> out: [param, momentumBuf].
+   * `g = grad + weightDecay * p`; if momentum != 0: `buf = momentum * buf + (1 - dampening) * g`,
+   * `g = nesterov ? g + momentum * buf : buf` (momentumBuf untouched when momentum is 0); `p -= lr * g`.
+   * The caller zero-fills momentumBuf, which equals PyTorch's first step `buf = g` when dampening is 0.
+   */
   sgd: { lr: number; momentum: number; weightDecay: number; dampening: number; nesterov: boolean };
 }
 

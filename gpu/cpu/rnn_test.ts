@@ -1,0 +1,151 @@
+import type { View } from "../backend.ts";
+import { Rng } from "../rng.ts";
+import {
+  assert,
+  assertClose,
+  assertThrows,
+  type Kind,
+  outView,
+  randomView,
+  readView,
+  store,
+} from "./_test_util.ts";
+import { CpuBackend } from "./mod.ts";
+
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+const cpu = new CpuBackend();
+
+function f64View(data: ArrayLike<number>, shape: number[]): View {
+  return { storage: store(cpu, "f64", data), shape, strides: [shape[1]!, 1], offset: 0 };
+}
+
+/** Run a kernel on f64 copies of `inputs` and return the outputs' logical values. */
+function runF64(name: "lstmCell" | "gruCell", inputs: [Float64Array, number[]][], outShapes: number[][]) {
+  const ins = inputs.map(([d, s]) => f64View(d, s));
+  const outs = outShapes.map((s) => outView(cpu, s, "f64"));
+  cpu.run(name, ins, outs, {});
+  const vals = outs.map((o) => readView(cpu, o));
+  for (const v of [...ins, ...outs]) cpu.free(v.storage);
+  return vals;
+}
+
+/** Central-difference gradient of `f` at `x`. */
+function numericGrad(x: Float64Array, f: (x: Float64Array) => number, h = 1e-6): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const p = x.slice(), m = x.slice();
+    p[i] = p[i]! + h, m[i] = m[i]! - h;
+    g[i] = (f(p) - f(m)) / (2 * h);
+  }
+  return g;
+}
+
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
+
+Deno.test("lstmCell forward matches the PyTorch formulas and backward matches finite differences", async (t) => {
+  const rng = new Rng(41);
+  for (const [B, H] of [[1, 1], [3, 5], [2, 17]] as const) {
+    await t.step(`B=${B}, H=${H}`, () => {
+      // Gates as a transposed view (x@W^T layouts) and a stride-0 broadcast cPrev row.
+      const gates = randomView(cpu, [B, 4 * H], { kind: "colmajor" as Kind, rng, dtype: "f64" });
+      const cPrev = randomView(cpu, [B, H], { kind: { broadcast: 0 }, rng, dtype: "f64" });
+      const h = outView(cpu, [B, H], "f64"), c = outView(cpu, [B, H], "f64");
+      const act = outView(cpu, [B, 4 * H], "f64");
+      cpu.run("lstmCell", [gates.view, cPrev.view], [h, c, act], {});
+      const wantH: number[] = [], wantC: number[] = [];
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const g = (k: number) => gates.values[b * 4 * H + k * H + j]!;
+          const cn = sig(g(1)) * cPrev.values[b * H + j]! + sig(g(0)) * Math.tanh(g(2));
+          wantC.push(cn), wantH.push(sig(g(3)) * Math.tanh(cn));
+        }
+      }
+      assertClose(readView(cpu, h), wantH, "h", { rtol: 1e-12 });
+      assertClose(readView(cpu, c), wantC, "c", { rtol: 1e-12 });
+
+      // Loss L = sum(h * wh) + sum(c * wc): dh = wh, dc = wc.
+      const wh = randomView(cpu, [B, H], { rng, dtype: "f64" });
+      const wc = randomView(cpu, [B, H], { rng, dtype: "f64", kind: "padded" });
+      const dGates = outView(cpu, [B, 4 * H], "f64"), dcPrev = outView(cpu, [B, H], "f64");
+      cpu.run("lstmCellBackward", [act, cPrev.view, c, wh.view, wc.view], [dGates, dcPrev], {});
+      const loss = (gv: Float64Array, cv: Float64Array) => {
+        const [ho, co] = runF64("lstmCell", [[gv, [B, 4 * H]], [cv, [B, H]]], [[B, H], [B, H], [B, 4 * H]]);
+        return dot(ho!, wh.values) + dot(co!, wc.values);
+      };
+      const fdGates = numericGrad(gates.values, (g) => loss(g, cPrev.values));
+      const fdC = numericGrad(cPrev.values, (cv) => loss(gates.values, cv));
+      assertClose(readView(cpu, dGates), fdGates, "dGates", { rtol: 1e-6, atol: 1e-8 });
+      assertClose(readView(cpu, dcPrev), fdC, "dcPrev", { rtol: 1e-6, atol: 1e-8 });
+    });
+  }
+  await t.step("bad shapes name the kernel", () => {
+    const g = outView(cpu, [2, 7]);
+    assertThrows(() => cpu.run("lstmCell", [g, outView(cpu, [2, 1])], [g, g, g], {}), ["lstmCell", "[2, 7]"]);
+    const g8 = outView(cpu, [2, 8]);
+    assertThrows(
+      () =>
+        cpu.run("lstmCell", [g8, outView(cpu, [3, 2])], [outView(cpu, [2, 2]), outView(cpu, [2, 2]), g8], {}),
+      ["lstmCell", "cPrev", "[3, 2]", "[2, 2]"],
+    );
+  });
+});
+
+Deno.test("gruCell forward matches the PyTorch formulas and backward matches finite differences", async (t) => {
+  const rng = new Rng(42);
+  for (const [B, H] of [[1, 1], [3, 5], [2, 17]] as const) {
+    await t.step(`B=${B}, H=${H}`, () => {
+      const gi = randomView(cpu, [B, 3 * H], { rng, dtype: "f64" });
+      const gh = randomView(cpu, [B, 3 * H], { kind: "colmajor", rng, dtype: "f64" });
+      const hPrev = randomView(cpu, [B, H], { kind: "padded", rng, dtype: "f64" });
+      const h = outView(cpu, [B, H], "f64"), act = outView(cpu, [B, 3 * H], "f64");
+      cpu.run("gruCell", [gi.view, gh.view, hPrev.view], [h, act], {});
+      const want: number[] = [];
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const i = (k: number) => gi.values[b * 3 * H + k * H + j]!,
+            hh = (k: number) => gh.values[b * 3 * H + k * H + j]!;
+          const r = sig(i(0) + hh(0)), z = sig(i(1) + hh(1)), n = Math.tanh(i(2) + r * hh(2));
+          want.push((1 - z) * n + z * hPrev.values[b * H + j]!);
+        }
+      }
+      assertClose(readView(cpu, h), want, "h", { rtol: 1e-12 });
+
+      const wh = randomView(cpu, [B, H], { rng, dtype: "f64" });
+      const dgi = outView(cpu, [B, 3 * H], "f64"), dgh = outView(cpu, [B, 3 * H], "f64");
+      const dhPrev = outView(cpu, [B, H], "f64");
+      cpu.run("gruCellBackward", [act, gh.view, hPrev.view, wh.view], [dgi, dgh, dhPrev], {});
+      const loss = (a: Float64Array, b: Float64Array, c: Float64Array) => {
+        const [ho] = runF64("gruCell", [[a, [B, 3 * H]], [b, [B, 3 * H]], [c, [B, H]]], [[B, H], [B, 3 * H]]);
+        return dot(ho!, wh.values);
+      };
+      const tol = { rtol: 1e-6, atol: 1e-8 };
+      assertClose(
+        readView(cpu, dgi),
+        numericGrad(gi.values, (x) => loss(x, gh.values, hPrev.values)),
+        "dgi",
+        tol,
+      );
+      assertClose(
+        readView(cpu, dgh),
+        numericGrad(gh.values, (x) => loss(gi.values, x, hPrev.values)),
+        "dgh",
+        tol,
+      );
+      const fdH = numericGrad(hPrev.values, (x) => loss(gi.values, gh.values, x));
+      assertClose(readView(cpu, dhPrev), fdH, "dhPrev (direct path)", tol);
+    });
+  }
+  await t.step("f32 forward agrees with f64", () => {
+    const [B, H] = [4, 9];
+    const make = (dtype: "f32" | "f64") => {
+      const r = new Rng(7);
+      const ins = [[B, 3 * H], [B, 3 * H], [B, H]].map((s) => randomView(cpu, s, { rng: r, dtype }).view);
+      const h = outView(cpu, [B, H], dtype), act = outView(cpu, [B, 3 * H], dtype);
+      cpu.run("gruCell", ins, [h, act], {});
+      return readView(cpu, h);
+    };
+    const a = make("f32"), b = make("f64");
+    assertClose(a, b, "f32 vs f64", { rtol: 1e-6, atol: 1e-6 });
+    assert(a.some((v, i) => v !== b[i]), "f32 run must actually round");
+  });
+});

@@ -7,3 +7,6 @@
 export {};
 export * from "./human_numbers.ts";
 export * from "./readers/mod.ts";
+export * from "./lm_loader.ts";
+export * from "./samplers.ts";
+export * from "./padding.ts";

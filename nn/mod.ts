@@ -4,6 +4,15 @@
  * @module
  */
 export {};
+export * from "./tensor.ts";
+export * from "./autograd.ts";
+export * from "./engine.ts";
+export * from "./ops_elementwise.ts";
+export * from "./ops_shape.ts";
+export * from "./ops_reduce.ts";
+export * from "./ops_linalg.ts";
+export * from "./ops_index.ts";
+export * from "./ops_nn.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./checkpoint/mod.ts";

@@ -1,0 +1,124 @@
+/**
+ * Matrix products: {@linkcode matmul} with NumPy/PyTorch semantics (1-D operands, batched operands with
+ * broadcast batch axes). Transposed operands are passed to the backend as strided views, never copied.
+ *
+ * @example A batched product with a shared right operand
+ * ```ts
+ * import { matmul, ones, transpose } from "./mod.ts";
+ * const a = ones([4, 2, 3]), w = ones([5, 3]);
+ * const y = matmul(a, transpose(w)); // (4, 2, 5); w^T is a view
+ * if (y.shape.join() !== "4,2,5" || y.dataSync()[0] !== 3) throw new Error("bad matmul");
+ * for (const t of [a, w, y]) t.dispose();
+ * ```
+ *
+ * @module
+ */
+
+import type { View } from "../gpu/backend.ts";
+import { record } from "./autograd.ts";
+import { backendOf, needFloat, sameDtype } from "./_kernel.ts";
+import { broadcastShapes, contiguousStrides, fmt, numel, viewStrides } from "./_shape.ts";
+import { _empty, type Tensor } from "./tensor.ts";
+import { reshape, transpose } from "./ops_shape.ts";
+import { sumTo } from "./ops_reduce.ts";
+
+/**
+ * A `(B, r, c)` view of `t` broadcast to `batch`, with unit stride on one inner axis, or a contiguous copy
+ * when the layout does not allow that. `owned` is a temporary the caller frees.
+ */
+function batchView(t: Tensor, batch: readonly number[]): { view: View; owned?: Tensor } {
+  const r = t.shape[t.rank - 2]!, c = t.shape[t.rank - 1]!;
+  const tb = t.shape.slice(0, -2), tbs = t.strides.slice(0, -2);
+  const lead = batch.length - tb.length;
+  const bStrides = batch.map((d, i) => (i < lead || (tb[i - lead] === 1 && d !== 1) ? 0 : tbs[i - lead]!));
+  const B = numel(batch);
+  const collapsed = batch.length === 0 ? [0] : viewStrides(batch, bStrides, [B]);
+  let rs = t.strides[t.rank - 2]!, cs = t.strides[t.rank - 1]!;
+  if (c === 1) cs = 1;
+  else if (r === 1) rs = 1;
+  const v = t.view;
+  if (collapsed !== null && (rs === 1 || cs === 1)) {
+    return {
+      view: { storage: v.storage, shape: [B, r, c], strides: [collapsed[0]!, rs, cs], offset: v.offset },
+    };
+  }
+  const full = [...batch, r, c];
+  const tmp = _empty(full, t.dtype, t.backend);
+  t.backend.run("copy", [{
+    storage: v.storage,
+    shape: full,
+    strides: [...bStrides, rs, cs],
+    offset: v.offset,
+  }], [
+    tmp.view,
+  ], {});
+  return {
+    view: { storage: tmp.view.storage, shape: [B, r, c], strides: contiguousStrides([B, r, c]), offset: 0 },
+    owned: tmp,
+  };
+}
+
+function matmulRaw(a: Tensor, b: Tensor): Tensor {
+  const backend = backendOf("matmul", [a, b]);
+  const dtype = sameDtype("matmul", [a, b]);
+  needFloat("matmul", a);
+  const m = a.shape[a.rank - 2]!, k = a.shape[a.rank - 1]!, n = b.shape[b.rank - 1]!;
+  if (b.shape[b.rank - 2] !== k) {
+    throw new RangeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  }
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul (batch axes)");
+  const outShape = [...batch, m, n];
+  const B = numel(batch);
+  if (numel(outShape) === 0) return _empty(outShape, dtype, backend);
+  if (k === 0) return zerosOf();
+  const av = batchView(a, batch), bv = batchView(b, batch);
+  const out = _empty(outShape, dtype, backend);
+  backend.run("matmul", [av.view, bv.view], [{
+    ...out.view,
+    shape: [B, m, n],
+    strides: contiguousStrides([B, m, n]),
+  }], {});
+  av.owned?.dispose();
+  bv.owned?.dispose();
+  return out;
+
+  function zerosOf(): Tensor {
+    const z = _empty(outShape, dtype, backend);
+    backend.write(z.view.storage, new (dtype === "f64" ? Float64Array : Float32Array)(z.size));
+    return z;
+  }
+}
+
+/**
+ * Matrix product `a @ b` as `torch.matmul`: 1-D operands are vectors, leading axes are batch axes that
+ * broadcast. Gradients flow to both operands.
+ * @param a `(..., M, K)` or `(K)`
+ * @param b `(..., K, N)` or `(K)`
+ * @returns `(..., M, N)` with 1-D operand axes removed
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  backendOf("matmul", [a, b]);
+  if (a.rank === 0 || b.rank === 0) {
+    throw new RangeError(`matmul: operands must have at least 1 axis, got ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+  }
+  if (a.rank === 1 || b.rank === 1) {
+    const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
+    const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
+    const y = matmul(a2, b2);
+    const shape = y.shape.filter((_, i) =>
+      !(a.rank === 1 && i === y.rank - 2) && !(b.rank === 1 && i === y.rank - 1)
+    );
+    const out = reshape(y, shape);
+    if (!y.requiresGrad) {
+      y.dispose();
+      if (a2 !== a) a2.dispose();
+      if (b2 !== b) b2.dispose();
+    }
+    return out;
+  }
+  const out = matmulRaw(a, b);
+  return record("matmul", [a, b], [out], ([g]) => [
+    a.requiresGrad ? sumTo(matmul(g!, transpose(b)), a.shape) : null,
+    b.requiresGrad ? sumTo(matmul(transpose(a), g!), b.shape) : null,
+  ]);
+}

@@ -10,3 +10,4 @@ export * from "./readers/mod.ts";
 export * from "./lm_loader.ts";
 export * from "./samplers.ts";
 export * from "./padding.ts";
+export * from "./parallel.ts";

@@ -11,3 +11,4 @@ export * from "./lm_loader.ts";
 export * from "./samplers.ts";
 export * from "./padding.ts";
 export * from "./parallel.ts";
+export * from "./subword.ts";

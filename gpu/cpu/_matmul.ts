@@ -89,45 +89,37 @@ function micro(
   let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
   const end = pa + kc * MR;
   for (; pa < end; pa += MR, pb += NR) {
-    const a0 = ap[pa]!, a1 = ap[pa + 1]!, a2 = ap[pa + 2]!, a3 = ap[pa + 3]!;
     const b0 = bp[pb]!, b1 = bp[pb + 1]!, b2 = bp[pb + 2]!, b3 = bp[pb + 3]!;
-    c00 += a0 * b0;
-    c01 += a0 * b1;
-    c02 += a0 * b2;
-    c03 += a0 * b3;
-    c10 += a1 * b0;
-    c11 += a1 * b1;
-    c12 += a1 * b2;
-    c13 += a1 * b3;
-    c20 += a2 * b0;
-    c21 += a2 * b1;
-    c22 += a2 * b2;
-    c23 += a2 * b3;
-    c30 += a3 * b0;
-    c31 += a3 * b1;
-    c32 += a3 * b2;
-    c33 += a3 * b3;
+    // One A value live at a time keeps register pressure down (16 accumulators + 4 B values).
+    let a = ap[pa]!;
+    c00 += a * b0, c01 += a * b1, c02 += a * b2, c03 += a * b3;
+    a = ap[pa + 1]!;
+    c10 += a * b0, c11 += a * b1, c12 += a * b2, c13 += a * b3;
+    a = ap[pa + 2]!;
+    c20 += a * b0, c21 += a * b1, c22 += a * b2, c23 += a * b3;
+    a = ap[pa + 3]!;
+    c30 += a * b0, c31 += a * b1, c32 += a * b2, c33 += a * b3;
   }
   if (h === MR && w === NR) {
-    c[pc] = c[pc]! + c00,
-      c[pc + 1] = c[pc + 1]! + c01,
-      c[pc + 2] = c[pc + 2]! + c02,
-      c[pc + 3] = c[pc + 3]! + c03;
+    c[pc] = c[pc]! + c00;
+    c[pc + 1] = c[pc + 1]! + c01;
+    c[pc + 2] = c[pc + 2]! + c02;
+    c[pc + 3] = c[pc + 3]! + c03;
     pc += ldc;
-    c[pc] = c[pc]! + c10,
-      c[pc + 1] = c[pc + 1]! + c11,
-      c[pc + 2] = c[pc + 2]! + c12,
-      c[pc + 3] = c[pc + 3]! + c13;
+    c[pc] = c[pc]! + c10;
+    c[pc + 1] = c[pc + 1]! + c11;
+    c[pc + 2] = c[pc + 2]! + c12;
+    c[pc + 3] = c[pc + 3]! + c13;
     pc += ldc;
-    c[pc] = c[pc]! + c20,
-      c[pc + 1] = c[pc + 1]! + c21,
-      c[pc + 2] = c[pc + 2]! + c22,
-      c[pc + 3] = c[pc + 3]! + c23;
+    c[pc] = c[pc]! + c20;
+    c[pc + 1] = c[pc + 1]! + c21;
+    c[pc + 2] = c[pc + 2]! + c22;
+    c[pc + 3] = c[pc + 3]! + c23;
     pc += ldc;
-    c[pc] = c[pc]! + c30,
-      c[pc + 1] = c[pc + 1]! + c31,
-      c[pc + 2] = c[pc + 2]! + c32,
-      c[pc + 3] = c[pc + 3]! + c33;
+    c[pc] = c[pc]! + c30;
+    c[pc + 1] = c[pc + 1]! + c31;
+    c[pc + 2] = c[pc + 2]! + c32;
+    c[pc + 3] = c[pc + 3]! + c33;
     return;
   }
   const rows = [[c00, c01, c02, c03], [c10, c11, c12, c13], [c20, c21, c22, c23], [c30, c31, c32, c33]];

@@ -1,0 +1,114 @@
+/**
+ * CPU backend benchmarks: blocked matmul GFLOP/s (square sizes and the AWD-LSTM gate projections, with the weight
+ * used transposed as `x @ W^T`), elementwise throughput and the fused LSTM cell.
+ *
+ * @module
+ */
+
+import type { View } from "../gpu/backend.ts";
+import { CpuBackend } from "../gpu/cpu/mod.ts";
+import { emit, timeMs } from "./_report.ts";
+
+const cpu = new CpuBackend();
+
+function randomView(shape: number[], transposed = false): View {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const storage = cpu.alloc(n, "f32");
+  cpu.write(storage, Float32Array.from({ length: n }, () => Math.random() - 0.5));
+  const [r, c] = shape as [number, number];
+  return { storage, shape, strides: transposed ? [1, r] : [c, 1], offset: 0 };
+}
+
+async function matmulCase(
+  name: string,
+  m: number,
+  k: number,
+  n: number,
+  bTransposed: boolean,
+): Promise<void> {
+  const a = randomView([m, k]), b = randomView([k, n], bTransposed), c = randomView([m, n]);
+  const flops = 2 * m * n * k;
+  const iters = Math.max(3, Math.min(20, Math.round(2e9 / flops)));
+  const ms = await timeMs(() => cpu.run("matmul", [a, b], [c], {}), { iters, warmup: 1 });
+  emit({
+    suite: "cpu",
+    case: name,
+    backend: "cpu",
+    value: +(flops / (ms * 1e6)).toFixed(3),
+    unit: "GFLOP/s",
+    shape: `${m}x${k}@${k}x${n}${bTransposed ? " (b transposed)" : ""}`,
+    ms: +ms.toFixed(2),
+  });
+  for (const v of [a, b, c]) cpu.free(v.storage);
+}
+
+/** The naive i-j-k triple loop over f32 arrays, for comparison with the blocked kernel. */
+async function naiveCase(n: number): Promise<void> {
+  const a = Float32Array.from({ length: n * n }, Math.random),
+    b = Float32Array.from({ length: n * n }, Math.random);
+  const c = new Float32Array(n * n);
+  const ms = await timeMs(() => {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k]! * b[k * n + j]!;
+        c[i * n + j] = s;
+      }
+    }
+  }, { iters: 3 });
+  const value = +(2 * n ** 3 / (ms * 1e6)).toFixed(3);
+  emit({
+    suite: "cpu",
+    case: `matmul_naive_${n}`,
+    backend: "cpu",
+    value,
+    unit: "GFLOP/s",
+    ms: +ms.toFixed(2),
+  });
+}
+
+/** Run the CPU suite. */
+export async function run(): Promise<void> {
+  await naiveCase(512);
+  for (const n of [256, 512, 1024]) await matmulCase(`matmul_${n}`, n, n, n, false);
+  await matmulCase("matmul_1024_bT", 1024, 1024, 1024, true);
+  await matmulCase("matmul_32x400@400x4608", 32, 400, 4608, true);
+  await matmulCase("matmul_32x1152@1152x4608", 32, 1152, 4608, true);
+
+  const n = 1 << 20;
+  const x = randomView([1024, 1024]), y = randomView([1024, 1024]), out = randomView([1024, 1024]);
+  const row: View = { ...randomView([1, 1024]), shape: [1024, 1024], strides: [0, 1] };
+  let ms = await timeMs(() => cpu.run("binary", [x, y], [out], { op: "add" }), { iters: 10 });
+  emit({
+    suite: "cpu",
+    case: "add_1M_contiguous",
+    backend: "cpu",
+    value: +(n / ms / 1e3).toFixed(1),
+    unit: "Melem/s",
+  });
+  ms = await timeMs(() => cpu.run("binary", [x, row], [out], { op: "add" }), { iters: 10 });
+  emit({
+    suite: "cpu",
+    case: "add_1M_row_broadcast",
+    backend: "cpu",
+    value: +(n / ms / 1e3).toFixed(1),
+    unit: "Melem/s",
+  });
+  const xT: View = { ...x, strides: [1, 1024] };
+  ms = await timeMs(() => cpu.run("unary", [xT], [out], { op: "exp" }), { iters: 10 });
+  emit({
+    suite: "cpu",
+    case: "exp_1M_transposed",
+    backend: "cpu",
+    value: +(n / ms / 1e3).toFixed(1),
+    unit: "Melem/s",
+  });
+
+  const [B, H] = [32, 1152];
+  const gates = randomView([B, 4 * H]), cPrev = randomView([B, H]);
+  const h = randomView([B, H]), c = randomView([B, H]), act = randomView([B, 4 * H]);
+  ms = await timeMs(() => cpu.run("lstmCell", [gates, cPrev], [h, c, act], {}), { iters: 20 });
+  emit({ suite: "cpu", case: "lstmCell_32x1152", backend: "cpu", value: +(ms * 1e3).toFixed(0), unit: "us" });
+}
+
+if (import.meta.main) await run();

@@ -11,6 +11,8 @@ export interface CheckpointErrorOptions {
   file?: string;
   /** The tensor (or entry) at fault, when there is one. */
   tensor?: string;
+  /** What `tensor` names, in messages. @default "tensor" (zip errors say "entry") */
+  label?: string;
   /** The underlying error. */
   cause?: unknown;
 }
@@ -30,8 +32,8 @@ export class CheckpointError extends Error {
    * @param options file / tensor / cause
    */
   constructor(code: string, detail: string, options: CheckpointErrorOptions = {}) {
-    const { file = "<bytes>", tensor, cause } = options;
-    const where = tensor === undefined ? file : `${file}, tensor "${tensor}"`;
+    const { file = "<bytes>", tensor, cause, label = "tensor" } = options;
+    const where = tensor === undefined ? file : `${file}, ${label} "${tensor}"`;
     super(`${where}: ${detail} [${code}]`, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
     this.code = code;
@@ -90,7 +92,7 @@ export class ZipError extends CheckpointError {
    * @param options file / entry (as `tensor`) / cause
    */
   constructor(code: ZipErrorCode, detail: string, options: CheckpointErrorOptions = {}) {
-    super(code, detail, options);
+    super(code, detail, { label: "entry", ...options });
   }
 }
 

@@ -23,3 +23,5 @@ export * from "./errors.ts";
 export * from "./safetensors.ts";
 export * from "./atomic.ts";
 export * from "./metadata.ts";
+export * from "./torch.ts";
+export * from "./awd_lstm.ts";

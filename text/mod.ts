@@ -12,3 +12,8 @@ export * from "./samplers.ts";
 export * from "./padding.ts";
 export * from "./parallel.ts";
 export * from "./subword.ts";
+export * from "./fixup.ts";
+export * from "./special_tokens.ts";
+export * from "./rules.ts";
+export * from "./word_tokenizer.ts";
+export * from "./vocab.ts";

@@ -74,6 +74,7 @@ export async function run(): Promise<void> {
   await matmulCase("matmul_1024_bT", 1024, 1024, 1024, true);
   await matmulCase("matmul_32x400@400x4608", 32, 400, 4608, true);
   await matmulCase("matmul_32x1152@1152x4608", 32, 1152, 4608, true);
+  await matmulCase("matmul_1x1152@1152x4608", 1, 1152, 4608, true);
 
   const n = 1 << 20;
   const x = randomView([1024, 1024]), y = randomView([1024, 1024]), out = randomView([1024, 1024]);

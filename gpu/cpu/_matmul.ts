@@ -129,6 +129,61 @@ function micro(
   }
 }
 
+/** Below this many rows of A, packing B costs more than it saves: use row-times-matrix loops instead. */
+const SMALL_M = 4;
+let rowAcc = new Float64Array(1024);
+
+/**
+ * One row: `c[0..n) += a[0..k) @ B`, reading B in place. Row-major B: four scaled rows of B summed per pass into a
+ * double accumulator; transposed B (unit stride down k): four dot products at a time.
+ */
+function gemvRow(a: Operand, b: Operand, c: TypedArray, cOff: number, n: number, k: number): void {
+  const A = a.data, B = b.data, as = a.cs;
+  if (b.cs === 1) {
+    if (rowAcc.length < n) rowAcc = new Float64Array(n);
+    const acc = rowAcc;
+    acc.fill(0, 0, n);
+    let p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const a0 = A[a.off + p * as]!, a1 = A[a.off + (p + 1) * as]!;
+      const a2 = A[a.off + (p + 2) * as]!, a3 = A[a.off + (p + 3) * as]!;
+      const r0 = b.off + p * b.rs, r1 = r0 + b.rs, r2 = r1 + b.rs, r3 = r2 + b.rs;
+      for (let j = 0; j < n; j++) {
+        acc[j] = acc[j]! + a0 * B[r0 + j]! + a1 * B[r1 + j]! + a2 * B[r2 + j]! + a3 * B[r3 + j]!;
+      }
+    }
+    for (; p < k; p++) {
+      const a0 = A[a.off + p * as]!, r0 = b.off + p * b.rs;
+      for (let j = 0; j < n; j++) acc[j] = acc[j]! + a0 * B[r0 + j]!;
+    }
+    for (let j = 0; j < n; j++) c[cOff + j] = c[cOff + j]! + acc[j]!;
+    return;
+  }
+  const cs = b.cs;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const q0 = b.off + j * cs, q1 = q0 + cs, q2 = q1 + cs, q3 = q2 + cs;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0, pa = a.off; p < k; p++, pa += as) {
+      const x = A[pa]!;
+      s0 += x * B[q0 + p]!;
+      s1 += x * B[q1 + p]!;
+      s2 += x * B[q2 + p]!;
+      s3 += x * B[q3 + p]!;
+    }
+    c[cOff + j] = c[cOff + j]! + s0;
+    c[cOff + j + 1] = c[cOff + j + 1]! + s1;
+    c[cOff + j + 2] = c[cOff + j + 2]! + s2;
+    c[cOff + j + 3] = c[cOff + j + 3]! + s3;
+  }
+  for (; j < n; j++) {
+    const q = b.off + j * cs;
+    let s = 0;
+    for (let p = 0, pa = a.off; p < k; p++, pa += as) s += A[pa]! * B[q + p]!;
+    c[cOff + j] = c[cOff + j]! + s;
+  }
+}
+
 /**
  * `C (M, N) (+)= A (M, K) @ B (K, N)` for strided A and B and a row-major C with leading dimension `ldc`
  * starting at `cOff`.
@@ -145,6 +200,10 @@ export function gemm(
     for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
   }
   if (m === 0 || n === 0 || k === 0) return;
+  if (m < SMALL_M && (b.cs === 1 || b.rs === 1)) {
+    for (let i = 0; i < m; i++) gemvRow({ ...a, off: a.off + i * a.rs }, b, c, cOff + i * ldc, n, k);
+    return;
+  }
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {

@@ -34,6 +34,8 @@ const DIMS: [number, number, number][] = [
   [65, 257, 70],
   [5, 513, 7],
   [2, 3, 1030],
+  [1, 515, 1030],
+  [3, 7, 9],
 ];
 
 Deno.test("matmul kernel matches a naive triple loop", async (t) => {
@@ -83,15 +85,16 @@ Deno.test("matmul kernel matches a naive triple loop", async (t) => {
     assertClose(readView(cpu, c), naive(a2.values, b2.values, B, M, K, N), "b broadcast", { rtol: 1e-5 });
   });
   await t.step("accumulate adds to the output; f64 is exact to 1e-12", () => {
-    const [M, K, N] = [6, 300, 11];
-    const dtype: DType = "f64";
-    const a = randomView(cpu, [M, K], { rng, dtype }),
-      b = randomView(cpu, [K, N], { rng, dtype, kind: "colmajor" });
-    const c = outView(cpu, [M, N], dtype);
-    cpu.run("matmul", [a.view, b.view], [c], {});
-    cpu.run("matmul", [a.view, b.view], [c], { accumulate: true });
-    const want = naive(a.values, b.values, 1, M, K, N).map((v) => 2 * v);
-    assertClose(readView(cpu, c), want, "2 * a @ b", { rtol: 1e-12, atol: 1e-12 });
+    for (const [M, K, N] of [[6, 300, 11], [1, 301, 13]] as const) {
+      const dtype: DType = "f64";
+      const a = randomView(cpu, [M, K], { rng, dtype }),
+        b = randomView(cpu, [K, N], { rng, dtype, kind: "colmajor" });
+      const c = outView(cpu, [M, N], dtype);
+      cpu.run("matmul", [a.view, b.view], [c], {});
+      cpu.run("matmul", [a.view, b.view], [c], { accumulate: true });
+      const want = naive(a.values, b.values, 1, M, K, N).map((v) => 2 * v);
+      assertClose(readView(cpu, c), want, `2 * a @ b ${[M, K, N]}`, { rtol: 1e-12, atol: 1e-12 });
+    }
   });
   await t.step("shape mismatch and aliasing are errors naming the shapes", () => {
     const a = outView(cpu, [2, 3]), b = outView(cpu, [4, 5]), c = outView(cpu, [2, 5]);

@@ -1,0 +1,52 @@
+import { assert, assertClose, assertThrows } from "./_test_util.ts";
+import { CpuBackend } from "./mod.ts";
+
+Deno.test("CpuBackend stores, converts, reads back and accounts for memory", async (t) => {
+  const cpu = new CpuBackend();
+  await t.step("alloc zero-fills each dtype; write converts and honours the offset", async () => {
+    const f = cpu.alloc(5, "f32"), i = cpu.alloc(4, "i32"), d = cpu.alloc(3, "f64");
+    assert(cpu.readSync(f).every((x) => x === 0), "f32 zeroed");
+    cpu.write(f, new Float64Array([0.1, 2.5]), 3);
+    assertClose(await cpu.read(f), [0, 0, 0, Math.fround(0.1), 2.5], "f32 write at offset 3");
+    cpu.write(i, new Float32Array([1.9, -2.7, 3, 4]));
+    assertClose(cpu.readSync(i), [1, -2, 3, 4], "f32 -> i32 truncates");
+    cpu.write(d, new Float64Array([1e-300, 0.1, -0]));
+    assert(cpu.readSync(d)[0] === 1e-300 && cpu.readSync(d)[1] === 0.1, "f64 keeps full precision");
+    assert(cpu.readSync(f) instanceof Float32Array && cpu.readSync(i) instanceof Int32Array, "typed arrays");
+    const copy = cpu.readSync(f);
+    copy[0] = 99;
+    assert(cpu.readSync(f)[0] === 0, "read returns a copy");
+    const s = cpu.stats();
+    assert(s.liveStorages === 3 && s.liveBytes === 5 * 4 + 4 * 4 + 3 * 8, `stats ${JSON.stringify(s)}`);
+    for (const x of [f, i, d]) cpu.free(x);
+    const after = cpu.stats();
+    assert(
+      after.liveStorages === 0 && after.liveBytes === 0 && after.peakBytes === 60,
+      JSON.stringify(after),
+    );
+  });
+  await t.step("bad sizes, dtypes, offsets and foreign storages are errors", () => {
+    assertThrows(() => cpu.alloc(-1, "f32"), ["size", "-1"]);
+    assertThrows(() => cpu.alloc(2.5, "f32"), ["size", "2.5"]);
+    assertThrows(() => cpu.alloc(2, "f16" as "f32"), ["dtype", "f16"]);
+    const s = cpu.alloc(3, "f32");
+    assertThrows(() => cpu.write(s, new Float32Array(2), 2), ["2 elements at offset 2", `#${s.id}`, "3"]);
+    const other = new CpuBackend();
+    const foreign = other.alloc(3, "f32");
+    const mine = cpu.alloc(3, "f32");
+    assert(foreign.id === 1 && mine.id !== foreign.id, "ids are per backend");
+    assertThrows(() => cpu.readSync({ id: 999, size: 3, dtype: "f32" }), ["#999", "never allocated"]);
+    assertThrows(() => cpu.readSync({ ...mine }), [`#${mine.id}`, "another backend"]);
+  });
+  await t.step("empty storages and views work", () => {
+    const e = cpu.alloc(0, "f32");
+    assert(cpu.readSync(e).length === 0, "empty read");
+    const v = { storage: e, shape: [0, 3], strides: [3, 1], offset: 0 };
+    cpu.run("unary", [v], [v], { op: "exp" });
+  });
+  await t.step("dispose frees everything and refuses further use", () => {
+    cpu.dispose();
+    assert(cpu.stats().liveStorages === 0 && cpu.stats().liveBytes === 0, "nothing live after dispose");
+    assertThrows(() => cpu.alloc(1, "f32"), ["disposed"]);
+  });
+});

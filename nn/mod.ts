@@ -19,3 +19,5 @@ export * from "./checkpoint/mod.ts";
 export * from "./lr_finder.ts";
 export * from "./plot.ts";
 export * from "./progress.ts";
+export * from "./optim.ts";
+export * from "./layers/mod.ts";

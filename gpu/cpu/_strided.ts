@@ -80,7 +80,7 @@ export function elementwiseLoop(nIn: number, expr: string): Loop {
     const ys = S[0][r - 1]; ${ins.map((k) => `const s${k} = S[${k + 1}][r - 1];`).join(" ")}
     let yo = O[0]; ${ins.map((k) => `let o${k} = O[${k + 1}];`).join(" ")}
     const unit = ys === 1 ${ins.map((k) => `&& s${k} === 1`).join(" ")};
-    const idx = new Int32Array(r);
+    const idx = []; for (let d = 0; d < r; d++) idx.push(0);
     const outer = P.size / n;
     for (let t = 0; t < outer; t++) {
       if (unit) {

@@ -21,3 +21,4 @@ export * from "./plot.ts";
 export * from "./progress.ts";
 export * from "./optim.ts";
 export * from "./layers/mod.ts";
+export * from "./losses.ts";

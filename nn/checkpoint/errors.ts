@@ -128,7 +128,10 @@ export type CheckpointMismatchCode =
   | "config_mismatch"
   | "vocab_mismatch"
   | "missing_metadata"
-  | "name_mapping";
+  | "name_mapping"
+  | "missing_tensor"
+  | "unexpected_tensor"
+  | "shape_mismatch";
 
 /** A checkpoint is well-formed but does not fit the model / vocab it is loaded into. */
 export class CheckpointMismatchError extends CheckpointError {

@@ -25,3 +25,4 @@ export * from "./atomic.ts";
 export * from "./metadata.ts";
 export * from "./torch.ts";
 export * from "./awd_lstm.ts";
+export * from "./load.ts";

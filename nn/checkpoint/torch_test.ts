@@ -1,0 +1,268 @@
+import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
+import { decodeTorchCheckpoint } from "./torch.ts";
+import { crc32 } from "./_zip.ts";
+import { CheckpointError, PickleError, ZipError } from "./errors.ts";
+
+// --- tiny pickle and zip builders (protocol 2, the opcodes torch.save emits) ---------------------------------
+const latin = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const cat = (...parts: (Uint8Array | string)[]) => {
+  const arrs = parts.map((p) => (typeof p === "string" ? latin(p) : p));
+  const out = new Uint8Array(arrs.reduce((n, a) => n + a.length, 0));
+  let o = 0;
+  for (const a of arrs) (out.set(a, o), (o += a.length));
+  return out;
+};
+const u32 = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+const str = (s: string) => cat("X", u32(new TextEncoder().encode(s).length), new TextEncoder().encode(s));
+const int = (n: number) => cat("J", new Uint8Array(new Int32Array([n]).buffer));
+const tuple = (...xs: Uint8Array[]) => cat("(", ...xs, "t");
+const G = (m: string, n: string) => `c${m}\n${n}\n`;
+/** `('storage', torch.<cls>, key, 'cpu', numel)` as a BINPERSID. */
+const storage = (cls: string, key: string, numel: number) =>
+  cat(tuple(str("storage"), latin(G("torch", cls)), str(key), str("cpu"), int(numel)), "Q");
+/** `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`. */
+const tensor = (st: Uint8Array, offset: number, size: number[], stride: number[]) =>
+  cat(
+    G("torch._utils", "_rebuild_tensor_v2"),
+    tuple(
+      st,
+      int(offset),
+      tuple(...size.map(int)),
+      tuple(...stride.map(int)),
+      latin("\x89"),
+      cat(G("collections", "OrderedDict"), ")R"),
+    ),
+    "R",
+  );
+/** `{k: v, ...}` then STOP. */
+const dict = (...kv: [string, Uint8Array][]) =>
+  cat("\x80\x02}(", ...kv.flatMap(([k, v]) => [str(k), v]), "u.");
+
+function zip(entries: Record<string, Uint8Array>, options: { method?: number } = {}): Uint8Array {
+  const local: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, data] of Object.entries(entries)) {
+    const n = new TextEncoder().encode(name);
+    const h = new DataView(new ArrayBuffer(30));
+    h.setUint32(0, 0x04034b50, true);
+    h.setUint16(8, options.method ?? 0, true);
+    h.setUint32(14, crc32(data), true);
+    h.setUint32(18, data.length, true);
+    h.setUint32(22, data.length, true);
+    h.setUint16(26, n.length, true);
+    const c = new DataView(new ArrayBuffer(46));
+    c.setUint32(0, 0x02014b50, true);
+    c.setUint16(10, options.method ?? 0, true);
+    c.setUint32(16, crc32(data), true);
+    c.setUint32(20, data.length, true);
+    c.setUint32(24, data.length, true);
+    c.setUint16(28, n.length, true);
+    c.setUint32(42, offset, true);
+    local.push(new Uint8Array(h.buffer), n, data);
+    central.push(new Uint8Array(c.buffer), n);
+    offset += 30 + n.length + data.length;
+  }
+  const cd = cat(...central);
+  const e = new DataView(new ArrayBuffer(22));
+  e.setUint32(0, 0x06054b50, true);
+  e.setUint16(8, central.length / 2, true);
+  e.setUint16(10, central.length / 2, true);
+  e.setUint32(12, cd.length, true);
+  e.setUint32(16, offset, true);
+  return cat(...local, cd, new Uint8Array(e.buffer));
+}
+
+const f32 = (...xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
+const ckpt = (pkl: Uint8Array, storages: Record<string, Uint8Array> = {}) =>
+  zip({
+    "m/data.pkl": pkl,
+    ...Object.fromEntries(Object.entries(storages).map(([k, v]) => [`m/data/${k}`, v])),
+  });
+
+function rejects(
+  bytes: Uint8Array,
+  cls: typeof PickleError | typeof ZipError,
+  code: string,
+  message?: RegExp,
+) {
+  throws(() => decodeTorchCheckpoint(bytes, { file: "x.pt" }), (e: unknown) => {
+    ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
+    strictEqual(e.code, code, e.message);
+    if (message) ok(message.test(e.message), e.message);
+    return true;
+  });
+}
+
+Deno.test("decodeTorchCheckpoint() materialises strided views of storages", async (t) => {
+  const st = cat(storage("FloatStorage", "0", 6), "q\x00"); // memoised like torch does; later views BINGET it
+  const data = { "0": f32(0, 1, 2, 3, 4, 5) };
+  await t.step("contiguous, transposed, offset, broadcast (stride 0) and scalar views", () => {
+    const ck = decodeTorchCheckpoint(ckpt(
+      dict(
+        ["a", tensor(st, 0, [2, 3], [3, 1])],
+        ["t", tensor(cat("h\x00"), 0, [3, 2], [1, 3])],
+        ["o", tensor(cat("h\x00"), 4, [2], [1])],
+        ["b", tensor(cat("h\x00"), 1, [2, 2], [0, 2])],
+        ["s", tensor(cat("h\x00"), 5, [], [])],
+      ),
+      data,
+    ));
+    deepStrictEqual([...ck.tensors.get("a")!.data], [0, 1, 2, 3, 4, 5]);
+    deepStrictEqual([...ck.tensors.get("t")!.data], [0, 3, 1, 4, 2, 5]);
+    deepStrictEqual([...ck.tensors.get("o")!.data], [4, 5]);
+    deepStrictEqual([...ck.tensors.get("b")!.data], [1, 3, 1, 3]);
+    deepStrictEqual(ck.tensors.get("s"), { dtype: "f32", shape: [], data: new Float32Array([5]) });
+  });
+  await t.step("a view reaching past its storage is rejected", () => {
+    rejects(
+      ckpt(dict(["a", tensor(st, 1, [2, 3], [3, 1])]), data),
+      PickleError,
+      "bad_tensor",
+      /reaches element 6/,
+    );
+  });
+  await t.step("int64 outside i32 is rejected naming the tensor; inside narrows", () => {
+    const big = new Uint8Array(new BigInt64Array([1n, 2n ** 33n]).buffer);
+    const l = storage("LongStorage", "0", 2);
+    rejects(
+      ckpt(dict(["ids", tensor(l, 0, [2], [1])]), { "0": big }),
+      PickleError,
+      "value_out_of_range",
+      /"ids"/,
+    );
+    const ok32 = decodeTorchCheckpoint(ckpt(dict(["ids", tensor(l, 0, [1], [1])]), { "0": big }));
+    deepStrictEqual(ok32.tensors.get("ids"), { dtype: "i32", shape: [1], data: new Int32Array([1]) });
+  });
+  await t.step("maxOutputBytes bounds what shared storages may expand to", () => {
+    const many = dict(
+      ["a", tensor(st, 0, [6], [1])],
+      ["b", tensor(cat("h\x00"), 0, [1000, 6], [0, 1])],
+    );
+    throws(
+      () => decodeTorchCheckpoint(ckpt(many, data), { maxOutputBytes: 4096 }),
+      (e: unknown) => e instanceof PickleError && e.code === "too_large",
+    );
+    strictEqual(decodeTorchCheckpoint(ckpt(many, data)).tensors.get("b")!.data.length, 6000);
+  });
+});
+
+Deno.test("decodeTorchCheckpoint() rejects everything outside the allow-list", async (t) => {
+  const st = storage("FloatStorage", "0", 2);
+  const data = { "0": f32(1, 2) };
+  await t.step("globals: os.system, builtins.eval via STACK_GLOBAL, subprocess", () => {
+    rejects(
+      ckpt(cat("\x80\x02", G("os", "system"), str("id"), "\x85R.")),
+      PickleError,
+      "forbidden_global",
+      /os\.system/,
+    );
+    rejects(
+      ckpt(cat("\x80\x04", str("builtins"), str("eval"), "\x93", str("1"), "\x85R.")),
+      PickleError,
+      "forbidden_global",
+      /builtins\.eval/,
+    );
+    rejects(ckpt(cat("\x80\x02", G("subprocess", "Popen"), ".")), PickleError, "forbidden_global");
+    rejects(ckpt(cat("\x80\x02", G("torch", "load"), ".")), PickleError, "forbidden_global");
+  });
+  await t.step("REDUCE on an allow-listed name that is not a constructor, or on a non-global", () => {
+    rejects(
+      ckpt(cat("\x80\x02", G("torch", "FloatStorage"), ")R.")),
+      PickleError,
+      "forbidden_call",
+      /torch\.FloatStorage/,
+    );
+    rejects(ckpt(cat("\x80\x02", str("x"), ")R.")), PickleError, "forbidden_call");
+    rejects(ckpt(cat("\x80\x02", G("collections", "OrderedDict"), "]\x85R.")), PickleError, "forbidden_call");
+  });
+  await t.step("BUILD on anything but an OrderedDict", () => {
+    rejects(ckpt(cat("\x80\x02]}b.")), PickleError, "forbidden_call", /BUILD/);
+  });
+  await t.step("persistent ids that are not ('storage', torch.*Storage, key, loc, n)", () => {
+    rejects(ckpt(dict(["a", cat(tuple(str("module"), str("os")), "Q")])), PickleError, "bad_persistent_id");
+    rejects(ckpt(dict(["a", cat(str("storage"), "Q")])), PickleError, "bad_persistent_id");
+    const wrongCls = cat(tuple(str("storage"), str("FloatStorage"), str("0"), str("cpu"), int(2)), "Q");
+    rejects(ckpt(dict(["a", wrongCls]), data), PickleError, "bad_persistent_id", /not a torch\.\*Storage/);
+    const twice = dict(["a", tensor(st, 0, [2], [1])], [
+      "b",
+      tensor(storage("HalfStorage", "0", 2), 0, [2], [1]),
+    ]);
+    rejects(ckpt(twice, data), PickleError, "bad_persistent_id", /two different/);
+  });
+  await t.step("storage records: size mismatch, missing record", () => {
+    rejects(
+      ckpt(dict(["a", tensor(st, 0, [2], [1])]), { "0": f32(1, 2, 3) }),
+      PickleError,
+      "storage_size_mismatch",
+    );
+    rejects(ckpt(dict(["a", tensor(st, 0, [2], [1])])), ZipError, "missing_entry", /data\/0/);
+  });
+  await t.step("unknown opcodes, over-long strings, bad memo, stack underflow, unterminated", () => {
+    rejects(ckpt(cat("\x80\x02", "i", "os\nsystem\n.")), PickleError, "unknown_opcode", /0x69/);
+    rejects(ckpt(cat("\x80\x02", "\xff")), PickleError, "unknown_opcode");
+    rejects(ckpt(cat("\x80\x02X", u32(1 << 30), "ab.")), PickleError, "truncated");
+    rejects(ckpt(cat("\x80\x02\x8c\x09abc.")), PickleError, "truncated");
+    rejects(ckpt(cat("\x80\x02h\x05.")), PickleError, "malformed", /memo key 5/);
+    rejects(ckpt(cat("\x80\x02s.")), PickleError, "malformed", /underflow/);
+    rejects(ckpt(cat("\x80\x02}")), PickleError, "truncated");
+  });
+  await t.step("cycles and shared containers", () => {
+    rejects(ckpt(cat("\x80\x02]q\x00h\x00a.")), PickleError, "malformed", /appears twice/);
+  });
+  await t.step("zip: deflated entries, bad CRC, big-endian, not a torch archive", () => {
+    const pkl = dict(["a", tensor(st, 0, [2], [1])]);
+    rejects(
+      zip({ "m/data.pkl": pkl, "m/data/0": data["0"] }, { method: 8 }),
+      ZipError,
+      "compressed_entry",
+      /deflate/,
+    );
+    const good = ckpt(pkl, data);
+    const bad = good.slice();
+    bad[30 + "m/data.pkl".length + 3] = bad[30 + "m/data.pkl".length + 3]! ^ 0x40; // flip a bit inside data.pkl
+    rejects(bad, ZipError, "crc_mismatch");
+    rejects(
+      zip({ "m/data.pkl": pkl, "m/byteorder": latin("big"), "m/data/0": data["0"] }),
+      ZipError,
+      "bad_entry",
+      /big/,
+    );
+    rejects(zip({ "hello.txt": latin("hi") }), ZipError, "missing_entry");
+    rejects(new Uint8Array([1, 2, 3, 4, 5]), PickleError, "unknown_opcode");
+  });
+});
+
+Deno.test("decodeTorchCheckpoint() keeps plain values and _metadata, reports errors as CheckpointErrors", () => {
+  const st = storage("HalfStorage", "k", 1);
+  const half = new Uint8Array(new Uint16Array([0x3c00]).buffer); // 1.0
+  const meta = cat(
+    "}",
+    str("_metadata"),
+    cat(G("collections", "OrderedDict"), ")R(", str(""), "}", str("version"), "K\x01su"),
+    "s",
+  );
+  const pkl = cat(
+    "\x80\x02",
+    G("collections", "OrderedDict"),
+    ")R(",
+    str("w"),
+    tensor(st, 0, [1], [1]),
+    str("lr"),
+    "G",
+    new Uint8Array([0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a]),
+    str("step"),
+    "\x8a\x05\x00\x00\x00\x00\x01", // LONG1 2^32
+    "u",
+    meta,
+    "b.",
+  );
+  const ck = decodeTorchCheckpoint(ckpt(pkl, { k: half }));
+  deepStrictEqual(ck.tensors.get("w")!.data, new Float32Array([1]));
+  deepStrictEqual([...ck.values], [["lr", 0.1], ["step", 2 ** 32]]);
+  deepStrictEqual(ck.stateDictMetadata, { "": { version: 1 } });
+  throws(
+    () => decodeTorchCheckpoint(new Uint8Array(0), { file: "empty.pt" }),
+    (e: unknown) => e instanceof CheckpointError && e.message.startsWith("empty.pt: "),
+  );
+});

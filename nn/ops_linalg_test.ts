@@ -1,0 +1,88 @@
+import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck.ts";
+import { matmul } from "./ops_linalg.ts";
+import { expand, reshape, slice, transpose } from "./ops_shape.ts";
+import { arange, fromArray, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
+import { Rng } from "../gpu/rng.ts";
+
+/** Reference product of row-major (B, M, K) x (B, K, N). */
+function ref(a: number[], b: number[], B: number, M: number, K: number, N: number): number[] {
+  const out: number[] = [];
+  for (let q = 0; q < B; q++) {
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[q * M * K + i * K + k]! * b[q * K * N + k * N + j]!;
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+const randn = (n: number, seed: number) => {
+  const r = new Rng(seed);
+  return Array.from({ length: n }, () => r.normal());
+};
+
+Deno.test("matmul() matches a reference on awkward shapes", async (t) => {
+  await t.step("2-D, odd sizes", () =>
+    tidy(() => {
+      for (const [M, K, N] of [[1, 1, 1], [3, 5, 7], [17, 4, 1], [1, 9, 13]] as const) {
+        const a = randn(M * K, M), b = randn(K * N, N);
+        const y = matmul(fromArray(a, [M, K]), fromArray(b, [K, N]));
+        assert(y.shape.join() === `${M},${N}`, `shape ${y.shape}`);
+        assertClose(vals(y), ref(a, b, 1, M, K, N), { rtol: 1e-5, atol: 1e-5 });
+      }
+    }));
+  await t.step("transposed operands are views (no copy) and give the same result", () =>
+    tidy(() => {
+      const a = randn(12, 1), b = randn(20, 2);
+      const at = fromArray(a, [4, 3]), bt = fromArray(b, [5, 4]); // use a^T (3,4) @ b^T (4,5)
+      const y = matmul(transpose(at), transpose(bt));
+      const aT = vals(transpose(at)), bT = vals(transpose(bt));
+      assertClose(vals(y), ref(aT, bT, 1, 3, 4, 5), { rtol: 1e-5, atol: 1e-5 });
+    }));
+  await t.step("batched with broadcast batch axes", () =>
+    tidy(() => {
+      const a = randn(2 * 3 * 4, 3), w = randn(4 * 2, 4);
+      const y = matmul(fromArray(a, [2, 3, 4]), fromArray(w, [4, 2])); // shared right operand
+      assert(y.shape.join() === "2,3,2", `shape ${y.shape}`);
+      assertClose(vals(y), ref(a, [...w, ...w], 2, 3, 4, 2), { rtol: 1e-5, atol: 1e-5 });
+      const z = matmul(fromArray(a, [2, 1, 3, 4]), fromArray([...w, ...w, ...w], [3, 4, 2]));
+      assert(z.shape.join() === "2,3,3,2", `broadcast batch shape ${z.shape}`);
+      const row = vals(slice(z, [1, 2]));
+      assertClose(row, ref(a.slice(12), w, 1, 3, 4, 2), { rtol: 1e-5, atol: 1e-5 });
+      const e = matmul(expand(fromArray(w, [1, 4, 2]), [3, 4, 2]), zeros([3, 2, 5]));
+      assert(e.shape.join() === "3,4,5" && vals(e).every((v) => v === 0), "expanded batch operand");
+    }));
+  await t.step("vectors, empty and zero-K products", () =>
+    tidy(() => {
+      const m = reshape(arange(6, { dtype: "f32" }), [2, 3]);
+      assertClose(vals(matmul(m, tensor([1, 1, 1]))), [3, 12]);
+      assertClose(vals(matmul(tensor([1, 1]), m)), [3, 5, 7]);
+      assertClose(vals(matmul(tensor([1, 2]), tensor([3, 4]))), [11]);
+      assert(matmul(zeros([0, 3]), zeros([3, 2])).shape.join() === "0,2", "M = 0");
+      assertClose(vals(matmul(zeros([2, 0]), zeros([0, 2]))), [0, 0, 0, 0]);
+    }));
+  await t.step("errors name the op and both shapes", () =>
+    tidy(() => {
+      assertThrows(() => matmul(zeros([2, 3]), zeros([2, 3])), "matmul", "[2, 3] @ [2, 3]");
+      assertThrows(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1])), "matmul", "[2]", "[3]");
+      assertThrows(() => matmul(zeros([2, 3]), zeros([3, 1], { dtype: "f64" })), "matmul", "dtype");
+    }));
+});
+
+Deno.test("matmul gradients match finite differences (f64)", async (t) => {
+  const cases: [string, (a: Tensor, b: Tensor) => Tensor, number[], number[]][] = [
+    ["2-D", (a, b) => matmul(a, b), [3, 4], [4, 2]],
+    ["transposed right", (a, b) => matmul(a, transpose(b)), [2, 3], [4, 3]],
+    ["transposed left", (a, b) => matmul(transpose(a), b), [3, 2], [3, 4]],
+    ["batched", (a, b) => matmul(a, b), [2, 3, 4], [2, 4, 2]],
+    ["broadcast batch", (a, b) => matmul(a, b), [2, 1, 2, 3], [3, 3, 2]],
+    ["vector-matrix", (a, b) => matmul(a, b), [3], [3, 2]],
+    ["matrix-vector", (a, b) => matmul(a, b), [2, 3], [3]],
+  ];
+  for (const [name, fn, sa, sb] of cases) {
+    await t.step(name, () => gradcheck(name, (a, b) => fn(a!, b!), [{ shape: sa }, { shape: sb }]));
+  }
+});

@@ -1,0 +1,139 @@
+import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck.ts";
+import { cosineSimilarity, crossEntropy, dropout, gruCell, lstmCell } from "./ops_nn.ts";
+import { add, mul, sigmoid, sub, tanh } from "./ops_elementwise.ts";
+import { concat, narrow, transpose } from "./ops_shape.ts";
+import { logSoftmax } from "./ops_reduce.ts";
+import { ones, randn, type Tensor, tensor, tidy } from "./tensor.ts";
+import { seed } from "../gpu/rng.ts";
+
+const i32 = (v: number[] | number[][]) => tensor(v, { dtype: "i32" });
+
+Deno.test("crossEntropy() matches -logSoftmax at the target", async (t) => {
+  const logits = [[1, 2, 0.5], [0, -1, 3], [2, 2, 2], [0.1, 0.2, 0.3]];
+  const targets = [2, 0, -100, 1];
+  const ls = logits.map((row) => {
+    const z = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+    return row.map((v) => v - z);
+  });
+  const per = targets.map((tg, r) => (tg === -100 ? 0 : -ls[r]![tg]!));
+  await t.step("reductions none / sum / mean (ignored rows excluded)", () =>
+    tidy(() => {
+      const x = tensor(logits), y = i32(targets);
+      assertClose(vals(crossEntropy(x, y, { reduction: "none" })), per);
+      assertClose(vals(crossEntropy(x, y, { reduction: "sum" })), [per.reduce((a, b) => a + b)]);
+      assertClose(vals(crossEntropy(x, y)), [per.reduce((a, b) => a + b) / 3]);
+      assertClose(vals(crossEntropy(x, i32([2, 0, 1, 1]), { ignoreIndex: 1 })), [(per[0]! + per[1]!) / 2]);
+    }));
+  await t.step("extra leading axes and strided logits", () =>
+    tidy(() => {
+      const x = transpose(tensor([[1, 0], [2, -1], [0.5, 3]])); // (2, 3) view of rows 0 and 1
+      const l = crossEntropy(x, i32([2, 0]), { reduction: "none" });
+      assertClose(vals(l), per.slice(0, 2));
+      const x3 = tensor([logits.slice(0, 2), logits.slice(2)]); // (2, 2, 3)
+      const l3 = crossEntropy(x3, i32([[2, 0], [-100, 1]]), { reduction: "none" });
+      assert(l3.shape.join() === "2,2", `shape ${l3.shape}`);
+      assertClose(vals(l3), per);
+    }));
+  await t.step("bad input", () =>
+    tidy(() => {
+      assertThrows(() => crossEntropy(tensor(logits), i32([1, 2])), "crossEntropy", "[2]", "[4, 3]");
+      assertThrows(() => crossEntropy(tensor(logits), tensor([1, 2, 0, 0])), "crossEntropy", "i32");
+    }));
+});
+
+Deno.test("dropout() is seeded, scaled, and reuses its mask in backward", () =>
+  tidy(() => {
+    seed(7);
+    const x = ones([4000], { requiresGrad: true });
+    const y = dropout(x, 0.25);
+    const v = vals(y);
+    const kept = v.filter((e) => e !== 0);
+    assert(kept.every((e) => Math.abs(e - 4 / 3) < 1e-6), "kept values are scaled by 1/(1-p)");
+    assert(Math.abs(kept.length / 4000 - 0.75) < 0.03, `kept fraction ${kept.length / 4000}`);
+    mul(y, 2).sum().backward();
+    assertClose(vals(x.grad!), v.map((e) => 2 * e)); // same mask, same scale
+    seed(7);
+    assertClose(vals(dropout(ones([4000]), 0.25)), v); // reproducible from the seed
+    assert(vals(dropout(ones([4000]), 0.25)).join() !== v.join(), "next call draws a new mask");
+    assertClose(vals(dropout(tensor([1, 2]), 0.5, { training: false })), [1, 2]);
+    assertThrows(() => dropout(x, 1.5), "dropout", "p = 1.5");
+    x.dispose();
+  }));
+
+Deno.test("cosineSimilarity() along an axis", () =>
+  tidy(() => {
+    const a = tensor([[1, 0], [3, 4]]), b = tensor([[0, 2], [6, 8]]);
+    assertClose(vals(cosineSimilarity(a, b)), [0, 1]);
+    assertClose(vals(cosineSimilarity(a, b, { axis: 0 })), [3 / Math.sqrt(10), 32 / (4 * Math.sqrt(68))]);
+    assertClose(vals(cosineSimilarity(a, tensor([0, 0]))), [0, 0]); // eps guards the zero vector
+  }));
+
+function lstmRef(gates: Tensor, cPrev: Tensor): Tensor[] {
+  const H = cPrev.shape[1]!;
+  const part = (k: number) => narrow(gates, { axis: 1, start: k * H, length: H });
+  const c = add(mul(sigmoid(part(1)), cPrev), mul(sigmoid(part(0)), tanh(part(2))));
+  return [mul(sigmoid(part(3)), tanh(c)), c];
+}
+
+function gruRef(gi: Tensor, gh: Tensor, h: Tensor): Tensor {
+  const H = h.shape[1]!;
+  const p = (t: Tensor, k: number) => narrow(t, { axis: 1, start: k * H, length: H });
+  const r = sigmoid(add(p(gi, 0), p(gh, 0))), z = sigmoid(add(p(gi, 1), p(gh, 1)));
+  const n = tanh(add(p(gi, 2), mul(r, p(gh, 2))));
+  return add(mul(sub(1, z), n), mul(z, h));
+}
+
+Deno.test("lstmCell() and gruCell() match their unfused definitions", () =>
+  tidy(() => {
+    seed(3);
+    const gates = randn([3, 8]), c0 = randn([3, 2]);
+    const { h, c } = lstmCell(gates, c0);
+    const [hr, cr] = lstmRef(gates, c0);
+    assertClose(vals(h), vals(hr!), { rtol: 1e-5, atol: 1e-6 });
+    assertClose(vals(c), vals(cr!), { rtol: 1e-5, atol: 1e-6 });
+    const gi = randn([3, 6]), gh = randn([3, 6]), h0 = randn([3, 2]);
+    assertClose(vals(gruCell({ gi, gh, hPrev: h0 })), vals(gruRef(gi, gh, h0)), { rtol: 1e-5, atol: 1e-6 });
+    assertThrows(() => lstmCell(randn([3, 7]), c0), "lstmCell", "[3, 7]");
+    assertThrows(() => lstmCell(gates, randn([3, 3])), "lstmCell", "cPrev", "[3, 2]");
+  }));
+
+Deno.test("nn op gradients match finite differences (f64)", async (t) => {
+  const ce = (reduction: "mean" | "sum" | "none") => (x: Tensor) =>
+    crossEntropy(x, i32([2, -100, 0, 1]), { reduction });
+  await t.step("crossEntropy mean", () => gradcheck("ce mean", (x) => ce("mean")(x!), [{ shape: [4, 3] }]));
+  await t.step("crossEntropy sum", () => gradcheck("ce sum", (x) => ce("sum")(x!), [{ shape: [4, 3] }]));
+  await t.step("crossEntropy none", () => gradcheck("ce none", (x) => ce("none")(x!), [{ shape: [4, 3] }]));
+  await t.step("dropout", () => {
+    const fixed = (x: Tensor) => {
+      seed(11); // the same mask for every evaluation
+      return dropout(x, 0.4);
+    };
+    gradcheck("dropout", (x) => fixed(x!), [{ shape: [3, 5] }]);
+  });
+  await t.step(
+    "cosineSimilarity",
+    () => gradcheck("cos", (a, b) => cosineSimilarity(a!, b!), [{ shape: [3, 4] }, { shape: [1, 4] }]),
+  );
+  await t.step("lstmCell (h and c)", () =>
+    gradcheck("lstm", (g, c) => {
+      const o = lstmCell(g!, c!);
+      return concat([o.h, o.c], 1);
+    }, [{ shape: [2, 12] }, { shape: [2, 3] }]));
+  await t.step(
+    "lstmCell (h only)",
+    () => gradcheck("lstm h", (g, c) => lstmCell(g!, c!).h, [{ shape: [2, 8] }, { shape: [2, 2] }]),
+  );
+  await t.step(
+    "gruCell",
+    () =>
+      gradcheck("gru", (a, b, h) => gruCell({ gi: a!, gh: b!, hPrev: h! }), [{ shape: [2, 9] }, {
+        shape: [2, 9],
+      }, {
+        shape: [2, 3],
+      }]),
+  );
+  await t.step(
+    "logSoftmax composite equals crossEntropy gradient",
+    () => gradcheck("nll", (x) => mul(logSoftmax(x!), -1), [{ shape: [2, 3] }]),
+  );
+});

@@ -74,6 +74,7 @@ export function elementwiseLoop(nIn: number, expr: string): Loop {
   if (loop) return loop;
   const ins = Array.from({ length: nIn }, (_, k) => k);
   const src = `
+    const TILE = 32;
     const S = P.strides, O = P.offsets, shape = P.shape, r = shape.length, n = shape[r - 1];
     if (P.size === 0) return;
     ${ins.map((k) => `const X${k} = X[${k}];`).join(" ")}
@@ -81,6 +82,39 @@ export function elementwiseLoop(nIn: number, expr: string): Loop {
     let yo = O[0]; ${ins.map((k) => `let o${k} = O[${k + 1}];`).join(" ")}
     const unit = ys === 1 ${ins.map((k) => `&& s${k} === 1`).join(" ")};
     const idx = []; for (let d = 0; d < r; d++) idx.push(0);
+    if (!unit && r >= 2 && n >= TILE && shape[r - 2] >= TILE) {
+      // Transposed or otherwise strided 2-D inner block: walk it in TILE x TILE tiles so every operand's
+      // cache lines are reused within a tile.
+      const m = shape[r - 2], ys2 = S[0][r - 2]; ${
+    ins.map((k) => `const t${k} = S[${k + 1}][r - 2];`).join(" ")
+  }
+      const outer2 = P.size / (n * m);
+      for (let t = 0; t < outer2; t++) {
+        for (let i0 = 0; i0 < m; i0 += TILE) {
+          const i1 = Math.min(m, i0 + TILE);
+          for (let j0 = 0; j0 < n; j0 += TILE) {
+            const j1 = Math.min(n, j0 + TILE);
+            for (let i = i0; i < i1; i++) {
+              let py = yo + i * ys2 + j0 * ys; ${
+    ins.map((k) => `let p${k} = o${k} + i * t${k} + j0 * s${k};`).join(" ")
+  }
+              for (let j = j0; j < j1; j++) {
+                ${ins.map((k) => `const x${k} = X${k}[p${k}]; p${k} += s${k};`).join(" ")}
+                Y[py] = ${expr}; py += ys;
+              }
+            }
+          }
+        }
+        for (let d = r - 3; d >= 0; d--) {
+          const q = shape[d];
+          yo += S[0][d]; ${ins.map((k) => `o${k} += S[${k + 1}][d];`).join(" ")}
+          if (++idx[d] < q) break;
+          idx[d] = 0;
+          yo -= S[0][d] * q; ${ins.map((k) => `o${k} -= S[${k + 1}][d] * q;`).join(" ")}
+        }
+      }
+      return;
+    }
     const outer = P.size / n;
     for (let t = 0; t < outer; t++) {
       if (unit) {

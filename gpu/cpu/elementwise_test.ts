@@ -14,7 +14,11 @@ import {
 } from "./_test_util.ts";
 import { CpuBackend } from "./mod.ts";
 
-const SHAPES: number[][] = [[0], [1], [3, 17], [1031], [2, 3, 5], [4, 0, 3], [1, 7, 1]];
+const SHAPES: number[][] = [[0], [1], [3, 17], [1031], [2, 3, 5], [4, 0, 3], [1, 7, 1], [40, 37], [
+  3,
+  33,
+  70,
+]];
 const KINDS: Kind[] = ["contig", "colmajor", "padded", { broadcast: 0 }];
 
 const UNARY_REF: Record<UnaryOp, (x: number, a: number, b: number) => number> = {
@@ -102,7 +106,7 @@ Deno.test("binary kernel matches a per-element reference with broadcasts and tra
   const rng = new Rng(12);
   for (const op of Object.keys(BINARY_REF) as BinaryOp[]) {
     await t.step(op, () => {
-      for (const shape of [[0, 3], [1, 1], [3, 17], [33, 40], [2, 3, 4], [1, 1031]]) {
+      for (const shape of [[0, 3], [1, 1], [3, 17], [33, 40], [2, 3, 4], [1, 1031], [2, 35, 33]]) {
         for (const ka of operandKinds(shape)) {
           for (const kb of operandKinds(shape)) {
             const lo = op === "pow" ? 0.1 : -3;
@@ -171,7 +175,7 @@ Deno.test("copy kernel writes any view into any strided view", async (t) => {
     }
   });
   await t.step("into a transposed view, from broadcasts, empty and large", () => {
-    for (const shape of [[3, 17], [1031, 2], [0, 5], [2, 3, 4]]) {
+    for (const shape of [[3, 17], [1031, 2], [0, 5], [2, 3, 4], [70, 33], [3, 40, 65]]) {
       for (const kind of KINDS) {
         const x = randomView(cpu, shape, { kind, rng });
         const strides = contiguousStrides([...shape].reverse()).reverse();

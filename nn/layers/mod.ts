@@ -17,3 +17,5 @@ export * from "./module.ts";
 export * from "./linear.ts";
 export * from "./dropout.ts";
 export * from "./rnn.ts";
+export * from "./batchnorm.ts";
+export * from "./containers.ts";

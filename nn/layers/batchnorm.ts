@@ -1,0 +1,90 @@
+/**
+ * {@linkcode BatchNorm1d} over `(N, C)` inputs (Ioffe & Szegedy, https://arxiv.org/abs/1502.03167): batch
+ * statistics in training (biased variance to normalise, unbiased to update the running variance, momentum 0.1
+ * like PyTorch), running statistics in evaluation mode.
+ *
+ * @example Normalised columns have mean 0
+ * ```ts
+ * import { BatchNorm1d } from "./batchnorm.ts";
+ * import { fromArray } from "../tensor.ts";
+ * const y = new BatchNorm1d(1).forward(fromArray([1, 2, 3], [3, 1])).dataSync();
+ * if (Math.abs(y[0]! + y[1]! + y[2]!) > 1e-5) throw new Error("not centred");
+ * ```
+ *
+ * @module
+ */
+
+import { noGrad } from "../engine.ts";
+import { add, div, mul, sqrt, square, sub } from "../ops_elementwise.ts";
+import { mean } from "../ops_reduce.ts";
+import { ones, type Tensor, zeros } from "../tensor.ts";
+import { fmt } from "../_shape.ts";
+import { Module } from "./module.ts";
+
+/** Options of {@linkcode BatchNorm1d}. */
+export interface BatchNormOptions {
+  /** Added to the variance. @default 1e-5 */
+  eps?: number;
+  /** Weight of the new batch in the running statistics. @default 0.1 */
+  momentum?: number;
+}
+
+/** Batch normalisation of `(N, C)` features with a learnt scale and shift. */
+export class BatchNorm1d extends Module {
+  /** `(C)` scale, starts at 1. */
+  readonly weight: Tensor;
+  /** `(C)` shift, starts at 0. */
+  readonly bias: Tensor;
+  /** `(C)` running mean. */
+  runningMean: Tensor;
+  /** `(C)` running (unbiased) variance. */
+  runningVar: Tensor;
+  /** Epsilon. */
+  readonly eps: number;
+  /** Momentum of the running statistics. */
+  readonly momentum: number;
+
+  /** @param numFeatures channels C */
+  constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1 }: BatchNormOptions = {}) {
+    super();
+    this.eps = eps;
+    this.momentum = momentum;
+    this.weight = this.registerParameter("weight", ones([numFeatures]));
+    this.bias = this.registerParameter("bias", zeros([numFeatures]));
+    this.runningMean = this.registerBuffer("running_mean", zeros([numFeatures]));
+    this.runningVar = this.registerBuffer("running_var", ones([numFeatures]));
+  }
+
+  /** Normalise `(N, C)`. */
+  forward(x: Tensor): Tensor {
+    const C = this.weight.shape[0]!;
+    if (x.rank !== 2 || x.shape[1] !== C) {
+      throw new Error(`BatchNorm1d: input ${fmt(x.shape)}, expected (N, ${C})`);
+    }
+    let mu: Tensor, variance: Tensor;
+    if (this.training) {
+      const n = x.shape[0]!;
+      if (n < 2) {
+        throw new Error(`BatchNorm1d: training needs more than 1 row per batch, got ${fmt(x.shape)}`);
+      }
+      mu = mean(x, { axis: 0 });
+      variance = mean(square(sub(x, mu)), { axis: 0 });
+      noGrad(() => {
+        const m = this.momentum;
+        const newMean = add(mul(this.runningMean, 1 - m), mul(mu, m));
+        const newVar = add(mul(this.runningVar, 1 - m), mul(variance, (m * n) / (n - 1)));
+        this.runningMean.dispose();
+        this.runningVar.dispose();
+        this.runningMean = newMean;
+        this.runningVar = newVar;
+        this.setBuffer("running_mean", newMean);
+        this.setBuffer("running_var", newVar);
+      });
+    } else {
+      mu = this.runningMean;
+      variance = this.runningVar;
+    }
+    const xhat = div(sub(x, mu), sqrt(add(variance, this.eps)));
+    return add(mul(xhat, this.weight), this.bias);
+  }
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { tokenizeDocument, type TokenizeDocumentOptions } from "./word_tokenizer.ts";
 
 /** A tokenizer named in a form that can be sent to a Worker and hashed. */
 export interface TokenizerSpec {
@@ -30,17 +31,15 @@ export function whitespaceTokenize(text: string): string[] {
 }
 
 /** Build the tokenizer a spec names (loads the word tokenizer module on first use). */
-export async function loadTokenizer(spec: TokenizerSpec): Promise<TokenizeFn> {
-  if (spec.name === "whitespace") return whitespaceTokenize;
+export function loadTokenizer(spec: TokenizerSpec): Promise<TokenizeFn> {
+  if (spec.name === "whitespace") return Promise.resolve(whitespaceTokenize);
   if (spec.name === "word") {
-    // TODO(word_tokenizer): static import once text/word_tokenizer.ts is committed.
-    const mod = await import(new URL("./word_tokenizer.ts", import.meta.url).href) as {
-      tokenizeDocument: (text: string, opts: Record<string, unknown>) => string[];
-    };
-    const opts = { lang: spec.lang ?? "en", ...spec.options };
-    return (text) => mod.tokenizeDocument(text, opts);
+    const opts = { lang: spec.lang ?? "en", ...spec.options } as TokenizeDocumentOptions;
+    return Promise.resolve((text: string) => tokenizeDocument(text, opts));
   }
-  throw new Error(`unknown tokenizer "${(spec as { name: string }).name}"; use "word" or "whitespace"`);
+  return Promise.reject(
+    new Error(`unknown tokenizer "${(spec as { name: string }).name}"; use "word" or "whitespace"`),
+  );
 }
 
 /** Canonical JSON of a spec (sorted keys), for hashing settings. */

@@ -17,3 +17,4 @@ export * from "./special_tokens.ts";
 export * from "./rules.ts";
 export * from "./word_tokenizer.ts";
 export * from "./vocab.ts";
+export * from "./store.ts";

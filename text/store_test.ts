@@ -1,0 +1,198 @@
+import { strict as assert } from "node:assert";
+import { CorpusStore } from "./store.ts";
+import { syntheticCorpus, syntheticDoc } from "./_store_crash_child.ts";
+import { decodeIds, encodeIds, widthFor } from "./_store_schema.ts";
+import { whitespaceTokenize } from "./parallel.ts";
+import { Vocab } from "./vocab.ts";
+import { tokenizeDocument } from "./word_tokenizer.ts";
+
+const WS = { name: "whitespace" } as const;
+
+function scalar(store: CorpusStore, sql: string, ...args: (string | number)[]): unknown {
+  return Object.values(store.db.prepare(sql).get(...args) as Record<string, unknown>)[0];
+}
+
+/** Every structural invariant that a crash must not break. */
+function checkConsistent(store: CorpusStore): number {
+  assert.equal(scalar(store, "PRAGMA integrity_check"), "ok");
+  const nDocs = scalar(store, "SELECT n_docs FROM corpora WHERE name = 'synthetic'") as number;
+  assert.equal(scalar(store, "SELECT count(*) FROM documents"), nDocs);
+  assert.equal(scalar(store, "SELECT coalesce(max(idx) + 1, 0) FROM documents"), nDocs, "no gap in idx");
+  assert.equal(scalar(store, "SELECT count(*) FROM doc_tokens"), nDocs, "every document has its tokens");
+  assert.equal(scalar(store, "SELECT n_docs FROM tokenizations"), nDocs);
+  const nTokens = scalar(store, "SELECT n_tokens FROM tokenizations") as number;
+  assert.equal(scalar(store, "SELECT coalesce(sum(n), 0) FROM doc_tokens"), nTokens);
+  assert.equal(
+    scalar(store, "SELECT coalesce(sum(count), 0) FROM terms"),
+    nTokens,
+    "term counts match tokens",
+  );
+  assert.equal(scalar(store, "SELECT count(*) FROM doc_tokens WHERE length(term_ids) != n * width"), 0);
+  return nDocs;
+}
+
+Deno.test("CorpusStore survives SIGKILL mid-ingest and resumes to the exact count", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/corpus.db`;
+  const N = 30_000;
+  const CHUNK = 200;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_store_crash_child.ts", import.meta.url).pathname,
+      db,
+      String(N),
+      String(CHUNK),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  let seen = 0;
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  while (seen < 3000) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    const m = [...buf.matchAll(/progress (\d+)/g)].at(-1);
+    if (m) seen = Number(m[1]);
+  }
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel().catch(() => {});
+
+  let store = CorpusStore.open(db);
+  const stored = checkConsistent(store);
+  assert.ok(stored >= 3000 && stored < N, `killed mid-way: ${stored} of ${N} stored`);
+  assert.equal(stored % CHUNK, 0, "only whole chunks are committed");
+  assert.equal(scalar(store, "SELECT complete FROM corpora"), 0);
+  store.close();
+
+  store = CorpusStore.open(db);
+  const res = await store.ingest("synthetic", syntheticCorpus(N), {
+    tokenizer: WS,
+    workers: 1,
+    chunkSize: CHUNK,
+  });
+  assert.equal(res.added, N - stored);
+  assert.equal(checkConsistent(store), N);
+  assert.equal(scalar(store, "SELECT complete FROM corpora"), 1);
+  const expectTokens = Array.from({ length: N }, (_, i) => 10 + (i % 40)).reduce((a, b) => a + b, 0);
+  assert.equal(scalar(store, "SELECT n_tokens FROM tokenizations"), expectTokens);
+  // the resumed store holds exactly what an uninterrupted run would: check every document's tokens
+  const terms = store.terms("synthetic", WS);
+  let i = 0;
+  for (const d of store.documents("synthetic", { tokenizer: WS })) {
+    assert.equal(d.idx, i);
+    const want = syntheticDoc(i);
+    assert.deepStrictEqual(Array.from(d.ids, (t) => terms[t]), whitespaceTokenize(want.text));
+    assert.deepStrictEqual([d.label, d.split], [want.label, want.split]);
+    i++;
+  }
+  assert.equal(i, N);
+  store.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("CorpusStore keeps settings apart, reuses them, builds vocabularies", async (t) => {
+  const store = CorpusStore.open(":memory:");
+  const docs = [
+    { text: "The cat sat. The cat!", label: "pos", split: "train" },
+    { text: "The DOG sat on the mat.", label: "neg", split: "train" },
+    { text: "A cat, a dog; the end.", label: "pos", split: "valid" },
+  ];
+  await t.step("two tokenizers, two tokenizations; a re-run reuses", async () => {
+    const a = await store.ingest("mini", docs, { tokenizer: WS, workers: 0 });
+    assert.deepStrictEqual([a.added, a.tokens, a.reused], [3, 17, false]);
+    const b = await store.ingest("mini", docs, { workers: 1 });
+    assert.equal(b.added, 0);
+    assert.equal(b.tokens, docs.map((d) => tokenizeDocument(d.text).length).reduce((x, y) => x + y));
+    assert.notEqual(a.settingsHash, b.settingsHash);
+    const again = await store.ingest("mini", docs, { workers: 1 });
+    assert.deepStrictEqual([again.reused, again.tokens], [true, 0]);
+    assert.equal(scalar(store, "SELECT count(*) FROM tokenizations"), 2);
+    assert.equal(scalar(store, "SELECT count(*) FROM documents"), 3);
+    const words = store.terms("mini");
+    const first = [...store.documents("mini")][1]!;
+    assert.deepStrictEqual(Array.from(first.ids, (i) => words[i]), tokenizeDocument(docs[1]!.text));
+  });
+  await t.step("a custom tokenizer function is keyed by its name", async () => {
+    const upper = { custom: "upper-ws-v1", fn: (s: string) => s.toUpperCase().split(" ") };
+    const r = await store.ingest("mini", undefined, { tokenizer: upper });
+    assert.equal(r.tokenized, 3);
+    assert.equal(store.terms("mini", upper)[0], "THE");
+  });
+  await t.step("vocab ids match Vocab.fromCounts on the same tokens, and are reused", async () => {
+    const v = await store.vocab("mini", { minFreq: 2 });
+    const ref = Vocab.fromTokens(docs.map((d) => tokenizeDocument(d.text)), { minFreq: 2 });
+    assert.deepStrictEqual(v.itos, [...ref.itos]);
+    assert.equal(v.width, 1);
+    const got = [...store.documents("mini", { vocab: { minFreq: 2 } })];
+    assert.deepStrictEqual(
+      got.map((d) => Array.from(d.ids)),
+      docs.map((d) => Array.from(ref.numericalize(tokenizeDocument(d.text)))),
+    );
+    const v2 = await store.vocab("mini", { minFreq: 2 });
+    assert.equal(v2.id, v.id);
+    const v3 = await store.vocab("mini", { minFreq: 1 });
+    assert.notEqual(v3.id, v.id);
+    assert.ok(v3.itos.length > v.itos.length);
+  });
+  await t.step("filters and plain SQL", () => {
+    const valid = [...store.documents("mini", { split: "valid" })];
+    assert.deepStrictEqual(valid.map((d) => d.idx), [2]);
+    assert.deepStrictEqual([...store.documents("mini", { label: "pos" })].map((d) => d.idx), [0, 2]);
+    const byLabel = store.db.prepare(
+      "SELECT label, count(*) AS n FROM documents d JOIN corpora c ON c.id = d.corpus_id WHERE c.name = 'mini' GROUP BY label ORDER BY label",
+    ).all();
+    assert.deepStrictEqual(byLabel.map((r) => [r.label, r.n]), [["neg", 1], ["pos", 2]]);
+  });
+  await t.step("errors: unknown corpus, incomplete corpus, changed source, missing vocab", async () => {
+    await assert.rejects(() => store.ingest("nope", undefined, { tokenizer: WS }), /no corpus "nope"/);
+    assert.throws(() => [...store.documents("mini", { vocab: { minFreq: 7 } })], /no vocabulary/);
+    const gen = function* () {
+      yield { text: "one" };
+      yield { text: "two" };
+      throw new Error("reader failed");
+    };
+    await assert.rejects(
+      () => store.ingest("partial", gen(), { tokenizer: WS, chunkSize: 1, workers: 0 }),
+      /reader failed/,
+    );
+    // the chunk in flight when the reader failed was not committed; resuming redoes it
+    assert.equal(scalar(store, "SELECT n_docs FROM corpora WHERE name = 'partial'"), 1);
+    await assert.rejects(
+      () => store.ingest("partial", undefined, { tokenizer: WS }),
+      /incomplete \(1 documents\)/,
+    );
+    await assert.rejects(
+      () => store.ingest("partial", [{ text: "CHANGED" }, { text: "two" }], { tokenizer: WS, workers: 0 }),
+      /differs from the stored documents at 0/,
+    );
+    const ok = await store.ingest("partial", [{ text: "one" }, { text: "two" }, { text: "three" }], {
+      tokenizer: WS,
+      workers: 0,
+    });
+    assert.deepStrictEqual([ok.added, ok.docs], [2, 3]);
+  });
+  store.close();
+});
+
+Deno.test("id BLOB codecs use the smallest width and round-trip", () => {
+  assert.deepStrictEqual([widthFor(9), widthFor(256), widthFor(257), widthFor(65536), widthFor(65537)], [
+    1,
+    1,
+    2,
+    2,
+    4,
+  ]);
+  const ids = Int32Array.of(0, 1, 255, 65535, 70000, 2 ** 31 - 1);
+  const b4 = encodeIds(ids, 4);
+  assert.deepStrictEqual(Array.from(b4.subarray(0, 8)), [0, 0, 0, 0, 1, 0, 0, 0]);
+  assert.deepStrictEqual(decodeIds(b4, 4), ids);
+  assert.deepStrictEqual(Array.from(encodeIds(Int32Array.of(258, 1), 2)), [2, 1, 1, 0]);
+  assert.deepStrictEqual(decodeIds(encodeIds(ids.subarray(0, 4), 2), 2), ids.subarray(0, 4));
+  assert.deepStrictEqual(decodeIds(encodeIds(ids.subarray(0, 3), 1), 1), ids.subarray(0, 3));
+  assert.throws(() => decodeIds(new Uint8Array(5), 4), /not a multiple of 4/);
+});

@@ -31,7 +31,7 @@ async function syncDir(dir: string): Promise<void> {
  * Atomically replaces `path` with `data`.
  *
  * @param path destination file
- * @param data new contents
+ * @param data new contents, or a list of chunks written in order (no concatenated copy is made)
  * @param options stale-temp cleaning
  * @example Replace a file
  * ```ts
@@ -47,7 +47,7 @@ async function syncDir(dir: string): Promise<void> {
  */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array,
+  data: Uint8Array | readonly Uint8Array[],
   options: WriteFileAtomicOptions = {},
 ): Promise<void> {
   const { cleanStale = true } = options;
@@ -58,8 +58,10 @@ export async function writeFileAtomic(
   try {
     const f = await Deno.open(tmp, { write: true, createNew: true });
     try {
-      let off = 0;
-      while (off < data.length) off += await f.write(data.subarray(off));
+      for (const chunk of data instanceof Uint8Array ? [data] : data) {
+        let off = 0;
+        while (off < chunk.length) off += await f.write(chunk.subarray(off));
+      }
       await f.sync();
     } finally {
       f.close();

@@ -315,14 +315,8 @@ function encodeData(t: HostTensor, format: FloatFormat): { dtype: string; bytes:
   return { dtype: format, bytes: new Uint8Array(bits.buffer) };
 }
 
-/**
- * Serialises a TensorMap to safetensors bytes (header padded with spaces to a multiple of 8, tensors in map order).
- *
- * @param tensors the tensors to store
- * @param options metadata and float format
- * @returns the file contents
- */
-export function encodeSafetensors(tensors: TensorMap, options: EncodeSafetensorsOptions = {}): Uint8Array {
+/** Builds the padded header and the list of data parts (views of the tensors' arrays, not copies, for F32/I32). */
+function encodeParts(tensors: TensorMap, options: EncodeSafetensorsOptions): Uint8Array[] {
   const { metadata = {}, floatFormat = "F32" } = options;
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== "string") {
@@ -340,17 +334,24 @@ export function encodeSafetensors(tensors: TensorMap, options: EncodeSafetensors
     parts.push(bytes);
     offset += bytes.length;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let pos = 8 + json.length;
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const head = new Uint8Array(8 + Math.ceil(json.length / 8) * 8).fill(0x20);
+  new DataView(head.buffer).setBigUint64(0, BigInt(head.length - 8), true);
+  head.set(json, 8);
+  return [head, ...parts];
+}
+
+/**
+ * Serialises a TensorMap to safetensors bytes (header padded with spaces to a multiple of 8, tensors in map order).
+ *
+ * @param tensors the tensors to store
+ * @param options metadata and float format
+ * @returns the file contents
+ */
+export function encodeSafetensors(tensors: TensorMap, options: EncodeSafetensorsOptions = {}): Uint8Array {
+  const parts = encodeParts(tensors, options);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
   for (const part of parts) {
     out.set(part, pos);
     pos += part.length;
@@ -392,5 +393,5 @@ export async function writeSafetensors(
   tensors: TensorMap,
   options: EncodeSafetensorsOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, options));
+  await writeFileAtomic(path, encodeParts(tensors, options)); // streamed: no second copy of the weights
 }

@@ -5,9 +5,10 @@
  * - A space (U+0020) always starts a new segment and becomes `▁` (U+2581) in pieces; so `"a  b"` gives
  *   `▁a`, `▁`, `▁b`.
  * - Other whitespace and control characters (`\n`, `\t`, `\r`, ...) are segments of their own.
- * - Inside a segment all characters share one class: digits, Han/Hiragana/Katakana, other letters and marks,
- *   or punctuation/symbols (emoji included) — a leading `▁` joins the first class (SentencePiece's
- *   `split_by_unicode_script` and `split_by_number`).
+ * - Inside a segment all characters share one Unicode script (Common — digits, punctuation, symbols, emoji —
+ *   Latin, Greek, Cyrillic, Han with Hiragana and Katakana, ...); Inherited characters (combining marks, ZWJ)
+ *   join whatever precedes them; a leading `▁` joins the first class (SentencePiece's
+ *   `split_by_unicode_script`).
  * - Special tokens (`xxbos`, ...) found in the text are segments of their own and map to their ids.
  *
  * @module
@@ -17,19 +18,52 @@
 export const CAT_SPACE = 0;
 /** Whitespace/control other than space: a one-character segment. */
 export const CAT_ISOLATED = 1;
-/** Decimal digits. */
-export const CAT_DIGIT = 2;
+/** Unicode script Inherited (combining marks, ZWJ, variation selectors): joins whatever it follows. */
+export const CAT_ANY = 2;
+/** Unicode script Common: digits, punctuation, symbols, emoji. */
+export const CAT_COMMON = 3;
 /** Han, Hiragana, Katakana (SentencePiece merges these scripts). */
-export const CAT_HAN = 3;
-/** Other letters and combining marks. */
-export const CAT_LETTER = 4;
-/** Punctuation, symbols, emoji and everything else. */
-export const CAT_OTHER = 5;
+export const CAT_HAN = 4;
+/** Letters of a script not in the list below. */
+export const CAT_OTHER_SCRIPT = 5;
 
 /** The word-start marker, U+2581. */
 export const SPACE_MARK = "\u2581";
 /** Code point of {@linkcode SPACE_MARK}. */
 export const SPACE_MARK_CP = 0x2581;
+
+const SCRIPTS = [
+  "Latin",
+  "Greek",
+  "Cyrillic",
+  "Armenian",
+  "Hebrew",
+  "Arabic",
+  "Syriac",
+  "Thaana",
+  "Devanagari",
+  "Bengali",
+  "Gurmukhi",
+  "Gujarati",
+  "Oriya",
+  "Tamil",
+  "Telugu",
+  "Kannada",
+  "Malayalam",
+  "Sinhala",
+  "Thai",
+  "Lao",
+  "Tibetan",
+  "Myanmar",
+  "Georgian",
+  "Hangul",
+  "Ethiopic",
+  "Cherokee",
+  "Khmer",
+  "Mongolian",
+  "Bopomofo",
+  "Yi",
+].map((name) => new RegExp(`^\\p{Script=${name}}$`, "u"));
 
 const ASCII_CAT = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
@@ -37,33 +71,34 @@ for (let c = 0; c < 128; c++) {
     ? CAT_SPACE
     : c < 32 || c === 127
     ? CAT_ISOLATED
-    : c >= 48 && c <= 57
-    ? CAT_DIGIT
     : (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
-    ? CAT_LETTER
-    : CAT_OTHER;
+    ? 6 // Latin, the first of SCRIPTS
+    : CAT_COMMON;
 }
 const catCache = new Map<number, number>();
 const RE_ISO = /^[\s\p{Cc}]$/u;
-const RE_DIGIT = /^\p{Nd}$/u;
+const RE_INHERITED = /^\p{Script=Inherited}$/u;
+const RE_COMMON = /^[\p{Script=Common}\u2581]$/u;
 const RE_HAN = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u30fc]$/u;
-const RE_LETTER = /^[\p{L}\p{M}]$/u;
 
-/** Class of a code point (one of the `CAT_*` constants). */
+/**
+ * Class of a code point: one of the `CAT_*` constants, or `6 + k` for the k-th script of a fixed list
+ * (Latin, Greek, Cyrillic, ...). Pieces never mix two classes, as SentencePiece's `split_by_unicode_script`.
+ */
 export function charCategory(cp: number): number {
   if (cp < 128) return ASCII_CAT[cp]!;
   const hit = catCache.get(cp);
   if (hit !== undefined) return hit;
   const s = String.fromCodePoint(cp);
-  const c = RE_ISO.test(s)
-    ? CAT_ISOLATED
-    : RE_DIGIT.test(s)
-    ? CAT_DIGIT
-    : RE_HAN.test(s)
-    ? CAT_HAN
-    : RE_LETTER.test(s) || cp === 0x200d
-    ? CAT_LETTER
-    : CAT_OTHER;
+  let c = CAT_OTHER_SCRIPT;
+  if (RE_ISO.test(s)) c = CAT_ISOLATED;
+  else if (RE_INHERITED.test(s)) c = CAT_ANY;
+  else if (RE_HAN.test(s)) c = CAT_HAN;
+  else if (RE_COMMON.test(s)) c = CAT_COMMON;
+  else {
+    const k = SCRIPTS.findIndex((re) => re.test(s));
+    if (k >= 0) c = 6 + k;
+  }
   catCache.set(cp, c);
   return c;
 }
@@ -111,7 +146,7 @@ export function segmentPlain(text: string, start: number, end: number, sink: Seg
       sink(i, i + len, -1);
       seg = i + len;
       prev = -1;
-    } else {
+    } else if (c !== CAT_ANY) {
       if (prev >= 0 && prev !== c) {
         sink(seg, i, -1);
         seg = i;

@@ -42,6 +42,7 @@ import { trainBpe } from "./_subword_bpe.ts";
 import { collectCorpus } from "./_subword_corpus.ts";
 import { bpeSegment, unigramSegment } from "./_subword_encode.ts";
 import { readSentencePieceModel } from "./_subword_spm.ts";
+import { SegmentCache } from "./_subword_cache.ts";
 
 /** fastai's special tokens in id order (SPEC.md): xxunk 0, xxpad 1, xxbos 2, ... xxmaj 8. */
 export const SUBWORD_SPECIALS: readonly string[] = [
@@ -100,6 +101,8 @@ export interface SubwordSettings {
   removeExtraWhitespaces: boolean;
   /** Piece strings matched verbatim in text. */
   textSpecials: string[];
+  /** Text that `decode` writes for the unknown id (SentencePiece: `" ⁇ "`); the piece itself when absent. */
+  unkSurface?: string;
   /** Training settings, for the record. */
   training?: Record<string, number | string | boolean>;
 }
@@ -139,7 +142,7 @@ export class SubwordTokenizer {
   readonly #unkId: number;
   readonly #unkScore: number;
   readonly #specials: SpecialMatcher | null;
-  readonly #cache = new Map<string, Int32Array>();
+  readonly #cache = new SegmentCache(CACHE_LIMIT);
 
   /**
    * Build from pieces in id order.
@@ -169,7 +172,13 @@ export class SubwordTokenizer {
       }
       if (!this.#pieceToId.has(piece)) this.#pieceToId.set(piece, id);
       this.#decoded.push(
-        type === "normal" ? piece.replaceAll(SPACE_MARK, " ") : type === "control" ? "" : piece,
+        type === "normal"
+          ? piece.replaceAll(SPACE_MARK, " ")
+          : type === "control"
+          ? ""
+          : type === "unknown"
+          ? settings.unkSurface ?? piece
+          : piece,
       );
       if (type === "unknown" && unk < 0) unk = id;
       if (type === "normal") {
@@ -326,6 +335,7 @@ export class SubwordTokenizer {
       normalization: m.normalization,
       removeExtraWhitespaces: m.removeExtraWhitespaces,
       textSpecials: m.pieces.filter((p) => p[2] === "user").map((p) => p[0]),
+      unkSurface: " \u2047 ",
     });
   }
 
@@ -394,17 +404,13 @@ export class SubwordTokenizer {
     segmentText(t, this.#specials, (s, e, special) => {
       if (special >= 0) {
         out.push(special);
-        return;
-      }
-      if (e - s <= CACHE_MAX_SEGMENT) {
-        const key = t.slice(s, e);
-        let ids = cache.get(key);
-        if (ids === undefined) {
-          ids = Int32Array.from(this.#segment(t, s, e));
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(key, ids);
+      } else if (e - s <= CACHE_MAX_SEGMENT) {
+        const h = SegmentCache.hash(t, s, e);
+        if (!cache.appendTo(t, s, e, h, out)) {
+          const ids = this.#segment(t, s, e);
+          cache.set(t, s, e, h, ids);
+          for (const id of ids) out.push(id);
         }
-        for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
       } else {
         for (const id of this.#segment(t, s, e)) out.push(id);
       }

@@ -349,3 +349,41 @@ Deno.test("toJSON()/fromJSON() restore the same model", () => {
     "piece 0",
   );
 });
+
+Deno.test("SubwordTokenizer.fromSentencePiece() encodes like SentencePiece", async (t) => {
+  const dir = new URL("./testdata/", import.meta.url);
+  const expected = JSON.parse(await Deno.readTextFile(new URL("spm_expected.json", dir))) as Record<
+    string,
+    Array<{ text: string; ids: number[]; decoded: string }>
+  >;
+  for (const name of ["spm_unigram", "spm_bpe"]) {
+    await t.step(name, async () => {
+      const tok = SubwordTokenizer.fromSentencePiece(await Deno.readFile(new URL(`${name}.model`, dir)));
+      assertEquals(tok.model, name === "spm_unigram" ? "unigram" : "bpe");
+      assertEquals(tok.size, name === "spm_unigram" ? 400 : 300);
+      assertEquals([tok.idToPiece(0), tok.pieceType(0)], ["<unk>", "unknown"]);
+      assertEquals(tok.pieceType(1), "control");
+      const cases = expected[name]!;
+      assert(cases.length >= 45);
+      for (const c of cases) {
+        assertEquals(tok.encode(c.text), c.ids, c.text);
+        assertEquals(tok.decode(c.ids), c.decoded, c.text);
+      }
+    });
+  }
+  await t.step("byte pieces and user symbols are read with their types", async () => {
+    const tok = SubwordTokenizer.fromSentencePiece(await Deno.readFile(new URL("spm_unigram.model", dir)));
+    assertEquals(tok.pieceType(tok.pieceToId("<0x41>")), "byte");
+    assertEquals(tok.pieceType(tok.pieceToId("xxbos")), "user");
+    assertEquals(tok.settings.removeExtraWhitespaces, true);
+  });
+  await t.step("truncated or foreign files give clear errors", async () => {
+    const bytes = await Deno.readFile(new URL("spm_bpe.model", dir));
+    assertThrows(
+      () => SubwordTokenizer.fromSentencePiece(bytes.subarray(0, 101)),
+      Error,
+      "sentencepiece model",
+    );
+    assertThrows(() => SubwordTokenizer.fromSentencePiece(new Uint8Array(0)), Error, "no pieces found");
+  });
+});

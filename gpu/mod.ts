@@ -15,3 +15,4 @@ export * from "./backend.ts";
 export * from "./kernel_names.ts";
 export * from "./rng.ts";
 export * from "./cpu/mod.ts";
+export * from "./webgpu/mod.ts";

@@ -146,11 +146,37 @@ export function softmax(ins: readonly Arg[], outs: readonly Arg[], attrs: Kernel
   const { data: x, off, rs, cs } = mat(ins[0]!);
   const out = y.data, yo = y.offset;
   for (let r = 0; r < R; r++) {
-    const lse = rowLogSumExp(x, off + r * rs, cs, C);
-    let p = off + r * rs, q = yo + r * C;
-    if (attrs.log) { for (let c = 0; c < C; c++, p += cs) out[q++] = x[p]! - lse; }
-    else for (let c = 0; c < C; c++, p += cs) out[q++] = Math.exp(x[p]! - lse);
+    const p0 = off + r * rs, q0 = yo + r * C;
+    if (attrs.log) {
+      const lse = rowLogSumExp(x, p0, cs, C);
+      for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = x[p]! - lse;
+      continue;
+    }
+    // One exp per element: keep exp(x - max) in double precision while summing, then scale.
+    let max = -Infinity;
+    for (let c = 0, p = p0; c < C; c++, p += cs) if (x[p]! > max) max = x[p]!;
+    if (max === -Infinity || max === Infinity || max !== max) {
+      const lse = rowLogSumExp(x, p0, cs, C);
+      for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = Math.exp(x[p]! - lse);
+      continue;
+    }
+    const e = rowScratch(C);
+    let sum = 0;
+    for (let c = 0, p = p0; c < C; c++, p += cs) {
+      const v = Math.exp(x[p]! - max);
+      e[c] = v;
+      sum += v;
+    }
+    const inv = 1 / sum;
+    for (let c = 0; c < C; c++) out[q0 + c] = e[c]! * inv;
   }
+}
+
+let scratch = new Float64Array(1024);
+
+function rowScratch(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch;
 }
 
 function rowLogSumExp(x: TypedArray, p: number, cs: number, C: number): number {

@@ -26,3 +26,4 @@ export * from "./metadata.ts";
 export * from "./torch.ts";
 export * from "./awd_lstm.ts";
 export * from "./load.ts";
+export * from "./train_state.ts";

@@ -136,8 +136,8 @@ function describe(v: PyValue): string {
 }
 
 function legacy(bytes: Uint8Array, file: string): PyValue {
-  const magic = unpickle(bytes, { file }).value;
-  if (magic !== LEGACY_MAGIC) {
+  const first = unpickle(bytes, { file });
+  if (first.value !== LEGACY_MAGIC) {
     throw new PickleError(
       "malformed",
       "not a PyTorch checkpoint: neither a zip archive nor the legacy magic number",
@@ -146,7 +146,7 @@ function legacy(bytes: Uint8Array, file: string): PyValue {
       },
     );
   }
-  let r = unpickle(bytes, { file, start: unpickleEnd(bytes, file, 0) });
+  let r = unpickle(bytes, { file, start: first.end });
   if (r.value !== 1001) {
     throw new PickleError("malformed", `legacy protocol version ${r.value} is not 1001`, { file });
   }
@@ -198,10 +198,6 @@ function legacy(bytes: Uint8Array, file: string): PyValue {
     pos += 8 + size;
   }
   return main.value;
-}
-
-function unpickleEnd(bytes: Uint8Array, file: string, start: number): number {
-  return unpickle(bytes, { file, start }).end;
 }
 
 interface Budget {

@@ -105,6 +105,24 @@ export async function run(): Promise<void> {
     unit: "Melem/s",
   });
 
+  // Language-model output layer: 64 rows over a 60k vocabulary.
+  const [R, V] = [64, 60000];
+  const logits = randomView([R, V]), probs = randomView([R, V]);
+  const targets = cpu.alloc(R, "i32"), loss = randomView([R, 1]), lse = randomView([R, 1]);
+  const tv: View = { storage: targets, shape: [R], strides: [1], offset: 0 };
+  const col = (v: View): View => ({ ...v, shape: [R], strides: [1] });
+  const rate = (name: string, t: number) =>
+    emit({ suite: "cpu", case: name, backend: "cpu", value: +(R * V / t / 1e3).toFixed(1), unit: "Melem/s" });
+  rate(
+    "softmax_64x60000",
+    await timeMs(() => cpu.run("softmax", [logits], [probs], { log: false }), { iters: 5 }),
+  );
+  ms = await timeMs(
+    () => cpu.run("crossEntropy", [logits, tv], [col(loss), col(lse)], { ignoreIndex: -100 }),
+    { iters: 5 },
+  );
+  rate("crossEntropy_64x60000", ms);
+
   const [B, H] = [32, 1152];
   const gates = randomView([B, 4 * H]), cPrev = randomView([B, H]);
   const h = randomView([B, H]), c = randomView([B, H]), act = randomView([B, 4 * H]);

@@ -13,30 +13,32 @@ const read = (v: View) => cpu.readSync(v.storage);
 
 Deno.test("adam kernel follows the Adam / AdamW formulas over several in-place steps", async (t) => {
   const rng = new Rng(51);
-  const n = 37;
-  for (const decoupled of [false, true]) {
-    await t.step(decoupled ? "AdamW (decoupled weight decay)" : "Adam with L2 weight decay", () => {
-      const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled, step: 0 };
-      const p0 = randomValues(n, rng);
-      const param = vec(p0), m = vec(new Float64Array(n)), v = vec(new Float64Array(n));
-      const ref = { p: p0.slice(), m: new Float64Array(n), v: new Float64Array(n) };
-      for (let step = 1; step <= 3; step++) {
-        const g = randomValues(n, rng);
-        cpu.run("adam", [param, vec(g), m, v], [param, m, v], { ...attrs, step });
-        for (let i = 0; i < n; i++) {
-          let gi = g[i]!;
-          if (decoupled) ref.p[i] = ref.p[i]! - attrs.lr * attrs.weightDecay * ref.p[i]!;
-          else gi += attrs.weightDecay * ref.p[i]!;
-          ref.m[i] = attrs.beta1 * ref.m[i]! + (1 - attrs.beta1) * gi;
-          ref.v[i] = attrs.beta2 * ref.v[i]! + (1 - attrs.beta2) * gi * gi;
-          const mHat = ref.m[i]! / (1 - attrs.beta1 ** step), vHat = ref.v[i]! / (1 - attrs.beta2 ** step);
-          ref.p[i] = ref.p[i]! - attrs.lr * mHat / (Math.sqrt(vHat) + attrs.eps);
+  for (const [n, decoupled] of [[37, false], [37, true], [1, true], [1031, false], [0, true]] as const) {
+    await t.step(
+      `${decoupled ? "AdamW (decoupled weight decay)" : "Adam with L2 weight decay"}, n=${n}`,
+      () => {
+        const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, decoupled, step: 0 };
+        const p0 = randomValues(n, rng);
+        const param = vec(p0), m = vec(new Float64Array(n)), v = vec(new Float64Array(n));
+        const ref = { p: p0.slice(), m: new Float64Array(n), v: new Float64Array(n) };
+        for (let step = 1; step <= 3; step++) {
+          const g = randomValues(n, rng);
+          cpu.run("adam", [param, vec(g), m, v], [param, m, v], { ...attrs, step });
+          for (let i = 0; i < n; i++) {
+            let gi = g[i]!;
+            if (decoupled) ref.p[i] = ref.p[i]! - attrs.lr * attrs.weightDecay * ref.p[i]!;
+            else gi += attrs.weightDecay * ref.p[i]!;
+            ref.m[i] = attrs.beta1 * ref.m[i]! + (1 - attrs.beta1) * gi;
+            ref.v[i] = attrs.beta2 * ref.v[i]! + (1 - attrs.beta2) * gi * gi;
+            const mHat = ref.m[i]! / (1 - attrs.beta1 ** step), vHat = ref.v[i]! / (1 - attrs.beta2 ** step);
+            ref.p[i] = ref.p[i]! - attrs.lr * mHat / (Math.sqrt(vHat) + attrs.eps);
+          }
+          assertClose(read(param), ref.p, `param after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
+          assertClose(read(m), ref.m, `expAvg after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
+          assertClose(read(v), ref.v, `expAvgSq after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
         }
-        assertClose(read(param), ref.p, `param after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
-        assertClose(read(m), ref.m, `expAvg after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
-        assertClose(read(v), ref.v, `expAvgSq after step ${step}`, { rtol: 1e-12, atol: 1e-14 });
-      }
-    });
+      },
+    );
   }
   await t.step("AdamW and L2 differ when weight decay is on; step 0 is an error", () => {
     const run = (decoupled: boolean) => {

@@ -38,7 +38,10 @@ const tensor = (st: Uint8Array, offset: number, size: number[], stride: number[]
 const dict = (...kv: [string, Uint8Array][]) =>
   cat("\x80\x02}(", ...kv.flatMap(([k, v]) => [str(k), v]), "u.");
 
-function zip(entries: Record<string, Uint8Array>, options: { method?: number } = {}): Uint8Array {
+function zip(
+  entries: Record<string, Uint8Array>,
+  options: { method?: number; zip64?: boolean } = {},
+): Uint8Array {
   const local: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
@@ -70,7 +73,21 @@ function zip(entries: Record<string, Uint8Array>, options: { method?: number } =
   e.setUint16(10, central.length / 2, true);
   e.setUint32(12, cd.length, true);
   e.setUint32(16, offset, true);
-  return cat(...local, cd, new Uint8Array(e.buffer));
+  if (!options.zip64) return cat(...local, cd, new Uint8Array(e.buffer));
+  // zip64: the classic record says "see zip64" and the real values live in the zip64 end record
+  e.setUint16(8, 0xffff, true);
+  e.setUint16(10, 0xffff, true);
+  e.setUint32(16, 0xffffffff, true);
+  const z = new DataView(new ArrayBuffer(56));
+  z.setUint32(0, 0x06064b50, true);
+  z.setBigUint64(24, BigInt(central.length / 2), true);
+  z.setBigUint64(32, BigInt(central.length / 2), true);
+  z.setBigUint64(40, BigInt(cd.length), true);
+  z.setBigUint64(48, BigInt(offset), true);
+  const loc = new DataView(new ArrayBuffer(20));
+  loc.setUint32(0, 0x07064b50, true);
+  loc.setBigUint64(8, BigInt(offset + cd.length), true);
+  return cat(...local, cd, new Uint8Array(z.buffer), new Uint8Array(loc.buffer), new Uint8Array(e.buffer));
 }
 
 const f32 = (...xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
@@ -113,6 +130,11 @@ Deno.test("decodeTorchCheckpoint() materialises strided views of storages", asyn
     deepStrictEqual([...ck.tensors.get("o")!.data], [4, 5]);
     deepStrictEqual([...ck.tensors.get("b")!.data], [1, 3, 1, 3]);
     deepStrictEqual(ck.tensors.get("s"), { dtype: "f32", shape: [], data: new Float32Array([5]) });
+  });
+  await t.step("zip64 end records are followed", () => {
+    const pkl = dict(["a", tensor(st, 0, [2, 3], [3, 1])]);
+    const ck = decodeTorchCheckpoint(zip({ "m/data.pkl": pkl, "m/data/0": data["0"] }, { zip64: true }));
+    deepStrictEqual([...ck.tensors.get("a")!.data], [0, 1, 2, 3, 4, 5]);
   });
   await t.step("a view reaching past its storage is rejected", () => {
     rejects(

@@ -35,6 +35,7 @@ import {
   relu,
   reshape,
   scatterAdd,
+  setBackend,
   sigmoid,
   slice,
   softmax,
@@ -51,6 +52,7 @@ import {
   where,
 } from "../nn/mod.ts";
 import { argmax } from "../nn/ops_reduce.ts";
+import { type Backend, CpuBackend, createWebGpuBackend } from "../gpu/mod.ts";
 
 interface Arr {
   shape: number[];
@@ -166,36 +168,67 @@ function close(what: string, actual: ArrayLike<number>, expected: Arr, rtol = 1e
   }
 }
 
-Deno.test(`ops match PyTorch ${fixture.torch} forward and backward (f32)`, async (t) => {
+async function runCases(t: Deno.TestContext, backend: Backend): Promise<void> {
   const names = new Set(fixture.cases.map((c) => c.name));
   for (const name of Object.keys(OPS)) {
     if (!names.has(name)) throw new Error(`fixture has no case "${name}"; rerun tests/fixtures/torch_ops.py`);
   }
-  for (const c of fixture.cases) {
-    await t.step(c.name, () =>
-      tidy(() => {
+  const prev = setBackend(backend);
+  try {
+    for (const c of fixture.cases) {
+      await t.step(c.name, async () => {
         const fn = OPS[c.name];
         if (!fn) throw new Error(`no op mapped for fixture case "${c.name}"`);
         const xs = c.inputs.map((a) => fromArray(a.data, a.shape, { dtype: "f32", requiresGrad: true }));
         const ints = c.ints.map((a) => fromArray(a.data, a.shape, { dtype: "i32" }));
-        const r = fn(xs, ints);
-        const out = "extra" in r ? r.out : r;
-        if (out.shape.join() !== c.out.shape.join()) {
-          throw new Error(`${c.name}: shape [${out.shape}], PyTorch [${c.out.shape}]`);
-        }
-        close(`${c.name} forward`, out.dataSync(), c.out);
-        if ("extra" in r) close(`${c.name} indices`, r.extra.dataSync(), c.extra!, 0, 0);
-        out.backward(fromArray(c.gradOut.data, c.gradOut.shape, { dtype: "f32" }));
-        c.grads.forEach((g, i) => {
-          const x = xs[i]!;
-          if (g === null) {
-            if (x.grad !== null) throw new Error(`${c.name}: input ${i} got a gradient, PyTorch none`);
-            return;
-          }
-          if (x.grad === null) throw new Error(`${c.name}: input ${i} got no gradient`);
-          close(`${c.name} grad of input ${i}`, x.grad.dataSync(), g);
+        const { out, extra } = tidy(() => {
+          const r = fn(xs, ints);
+          const out = "extra" in r ? r.out : r;
+          out.backward(fromArray(c.gradOut.data, c.gradOut.shape, { dtype: "f32" }));
+          return { out, extra: "extra" in r ? r.extra : null };
         });
-        for (const x of xs) x.dispose();
-      }));
+        try {
+          if (out.shape.join() !== c.out.shape.join()) {
+            throw new Error(`${c.name}: shape [${out.shape}], PyTorch [${c.out.shape}]`);
+          }
+          close(`${c.name} forward`, await out.data(), c.out);
+          if (extra) close(`${c.name} indices`, await extra.data(), c.extra!, 0, 0);
+          for (const [i, g] of c.grads.entries()) {
+            const x = xs[i]!;
+            if (g === null) {
+              if (x.grad !== null) throw new Error(`${c.name}: input ${i} got a gradient, PyTorch none`);
+              continue;
+            }
+            if (x.grad === null) throw new Error(`${c.name}: input ${i} got no gradient`);
+            close(`${c.name} grad of input ${i}`, await x.grad.data(), g);
+          }
+        } finally {
+          for (const x of [...xs, ...ints, out, extra]) x?.dispose();
+        }
+      });
+    }
+  } finally {
+    if (prev) setBackend(prev);
   }
+}
+
+Deno.test(`ops match PyTorch ${fixture.torch} forward and backward (f32, CPU backend)`, async (t) => {
+  await runCases(t, new CpuBackend());
+});
+
+const gpu = await createWebGpuBackend();
+Deno.test({
+  name: `ops match PyTorch ${fixture.torch} forward and backward (f32, WebGPU backend)` +
+    (gpu.backend ? "" : ` (skipped: ${gpu.reason})`),
+  ignore: gpu.backend === null,
+  // The WebGPU backend keeps its device and pipelines alive until disposed at the end.
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    try {
+      await runCases(t, gpu.backend!);
+    } finally {
+      gpu.backend!.dispose();
+    }
+  },
 });

@@ -100,6 +100,7 @@ const DTYPE_GLOBALS = [
 ];
 const ALLOWED = new Set<string>([
   "collections.OrderedDict",
+  "torch._utils._rebuild_tensor",
   "torch._utils._rebuild_tensor_v2",
   "torch._utils._rebuild_parameter",
   "torch._utils._rebuild_parameter_with_state",
@@ -392,12 +393,14 @@ function reduce(fn: PyValue, args: PyValue, err: (code: PickleError["code"], d: 
       if (a.length === 0) return d;
       return err("forbidden_call", "OrderedDict(...) with arguments is not accepted");
     }
+    case "torch._utils._rebuild_tensor": // torch < 0.4: (storage, offset, size, stride)
     case "torch._utils._rebuild_tensor_v2": {
       const [storage, offset, size, stride] = a;
-      if (a.length < 6 || a.length > 7 || !(storage instanceof StorageRef)) {
+      const v1 = name === "torch._utils._rebuild_tensor";
+      if ((v1 ? a.length !== 4 : a.length < 6 || a.length > 7) || !(storage instanceof StorageRef)) {
         return err(
           "bad_tensor",
-          "_rebuild_tensor_v2 needs (storage, offset, size, stride, requires_grad, hooks)",
+          `${name} needs (storage, offset, size, stride${v1 ? "" : ", requires_grad, hooks"})`,
         );
       }
       if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {

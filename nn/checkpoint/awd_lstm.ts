@@ -14,6 +14,10 @@
  * | `decoder.weight`    | (vocab, emb)         | `1.decoder.weight` (tied to the encoder)  | `1.decoder.weight` (tied)               |
  * | `decoder.bias`      | (vocab)              | none: zeros are filled in                 | `1.decoder.bias`                        |
  *
+ * The table shows a language model's keys; the same module keys are found under `model.0.` (fastai `learn.save`
+ * with optimizer), with no prefix (fastai `save_encoder`), or under `0.module.` (a v2 classifier's encoder), which
+ * map to the same names without the `decoder.*` entries.
+ *
  * LSTM gate rows are in PyTorch's order: input, forget, cell (g), output. The last layer's hidden size is the
  * embedding size (weights are tied). The `_raw` hidden weights are the undropped ones (weight-drop masks a copy
  * during training); the dropped copies (`module.weight_hh_l0` in v1/v2) and the embedding-dropout aliases
@@ -29,8 +33,13 @@ export type FastaiAwdFormat = "v0.7" | "v2";
 
 /** Options of {@linkcode mapFastaiAwdLstm}. */
 export interface MapFastaiOptions {
-  /** Prefix before `0.encoder.weight` etc. @default auto: "" or "model." (fastai v2 `learn.save` with optimizer) */
-  prefix?: string;
+  /**
+   * Where the AWD-LSTM module's own keys (`encoder.weight`, `rnns.N...`) start. The LM decoder is looked up at the
+   * sibling `1.` when this ends in `0.`. @default auto: the first of `"0."` (LM state dict), `"model.0."` (fastai
+   * `learn.save` with optimizer), `""` (`save_encoder`), `"0.module."` / `"model.0.module."` (v2 classifier)
+   * that holds `encoder.weight`
+   */
+  modulePrefix?: string;
   /** File name for errors. @default "<state dict>" */
   file?: string;
 }
@@ -43,6 +52,8 @@ export interface MappedAwdLstm {
   format: FastaiAwdFormat;
   /** Number of LSTM layers. */
   layers: number;
+  /** `"lm"` when decoder tensors were found (and mapped), `"encoder"` for an encoder-only / classifier dict. */
+  kind: "lm" | "encoder";
   /** Source keys that were neither mapped nor a known alias (e.g. a classifier head); nothing is dropped silently. */
   unused: string[];
 }
@@ -62,10 +73,11 @@ export function awdLstmParamNames(layers: number): string[] {
 }
 
 /**
- * Maps a fastai AWD-LSTM LM state dict (v0.7 or v1/v2 names) onto denofit names, checking every shape.
+ * Maps a fastai AWD-LSTM state dict (v0.7 or v1/v2 names; a language model, an encoder saved alone or a
+ * classifier's encoder) onto denofit names, checking every shape.
  *
  * @param source the state dict as read by {@linkcode readTorchCheckpoint}
- * @param options prefix, file name
+ * @param options module prefix, file name
  * @returns mapped tensors, detected format, layer count, unused keys
  * @example Map a one-layer v2 state dict
  * ```ts
@@ -84,10 +96,10 @@ export function awdLstmParamNames(layers: number): string[] {
  */
 export function mapFastaiAwdLstm(source: TensorMap, options: MapFastaiOptions = {}): MappedAwdLstm {
   const { file = "<state dict>" } = options;
-  const prefix = options.prefix ??
-    (source.has("0.encoder.weight") ? "" : source.has("model.0.encoder.weight") ? "model." : "");
+  const candidates = ["0.", "model.0.", "", "0.module.", "model.0.module."];
+  const mp = options.modulePrefix ?? candidates.find((c) => source.has(`${c}encoder.weight`)) ?? "0.";
+  const dp = mp.endsWith("0.") && !mp.endsWith("module.0.") ? `${mp.slice(0, -2)}1.` : undefined;
   const used = new Set<string>();
-  const has = (k: string) => source.has(prefix + k);
   const fail = (detail: string, tensor?: string): never => {
     throw new CheckpointMismatchError(
       "name_mapping",
@@ -95,32 +107,34 @@ export function mapFastaiAwdLstm(source: TensorMap, options: MapFastaiOptions = 
       tensor === undefined ? { file } : { file, tensor },
     );
   };
-  const get = (k: string): HostTensor => {
-    const t = source.get(prefix + k);
-    if (!t) return fail(`missing — not a fastai AWD-LSTM LM state dict, or another layer count`, prefix + k);
-    if (t.dtype !== "f32") return fail(`is ${t.dtype}, expected f32 weights`, prefix + k);
-    used.add(prefix + k);
+  const get = (key: string): HostTensor => {
+    const t = source.get(key);
+    if (!t) return fail(`missing — not a fastai AWD-LSTM state dict, or another layer count`, key);
+    if (t.dtype !== "f32") return fail(`is ${t.dtype}, expected f32 weights`, key);
+    used.add(key);
     return t;
   };
-  const format: FastaiAwdFormat =
-    has("0.encoder_with_dropout.embed.weight") || has("0.rnns.0.module.weight_hh_l0_raw") ? "v0.7" : "v2";
+  const expect = (key: string, t: HostTensor, shape: number[]) => {
+    if (t.shape.join() !== shape.join()) fail(`shape [${t.shape}], expected [${shape}]`, key);
+  };
+  const format: FastaiAwdFormat = source.has(`${mp}encoder_with_dropout.embed.weight`) ||
+      source.has(`${mp}rnns.0.module.weight_hh_l0_raw`)
+    ? "v0.7"
+    : "v2";
   const out: TensorMap = new Map();
-  const enc = get("0.encoder.weight");
-  if (enc.shape.length !== 2) fail(`shape [${enc.shape}] is not (vocab, emb)`, prefix + "0.encoder.weight");
+  const enc = get(`${mp}encoder.weight`);
+  if (enc.shape.length !== 2) fail(`shape [${enc.shape}] is not (vocab, emb)`, `${mp}encoder.weight`);
   const [vocab, emb] = enc.shape as [number, number];
   out.set("encoder.weight", enc);
   let layers = 0;
   let nIn = emb;
-  for (; has(`0.rnns.${layers}.module.weight_ih_l0`); layers++) {
-    const p = `0.rnns.${layers}.`;
+  for (; source.has(`${mp}rnns.${layers}.module.weight_ih_l0`); layers++) {
+    const p = `${mp}rnns.${layers}.`;
     const rawName = format === "v0.7" ? `${p}module.weight_hh_l0_raw` : `${p}weight_hh_l0_raw`;
-    const hhName = has(rawName) ? rawName : `${p}module.weight_hh_l0`;
+    const hhName = source.has(rawName) ? rawName : `${p}module.weight_hh_l0`;
     const ih = get(`${p}module.weight_ih_l0`);
     const hh = get(hhName);
     const nh = hh.shape[1] ?? 0;
-    const expect = (name: string, t: HostTensor, shape: number[]) => {
-      if (t.shape.join() !== shape.join()) fail(`shape [${t.shape}], expected [${shape}]`, prefix + name);
-    };
     expect(`${p}module.weight_ih_l0`, ih, [4 * nh, nIn]);
     expect(hhName, hh, [4 * nh, nh]);
     out.set(`rnns.${layers}.weightIH`, ih);
@@ -132,32 +146,29 @@ export function mapFastaiAwdLstm(source: TensorMap, options: MapFastaiOptions = 
     }
     nIn = nh;
   }
-  if (layers === 0) {
-    fail("no LSTM layers (0.rnns.0.module.weight_ih_l0) found", prefix + "0.rnns.0.module.weight_ih_l0");
-  }
-  if (nIn !== emb) fail(`last LSTM layer has ${nIn} units but the tied decoder needs emb = ${emb}`);
-  if (has("1.decoder.weight")) {
-    const w = get("1.decoder.weight");
-    if (w.shape.join() !== `${vocab},${emb}`) {
-      fail(`shape [${w.shape}], expected [${vocab},${emb}]`, prefix + "1.decoder.weight");
+  if (layers === 0) fail("no LSTM layers found", `${mp}rnns.0.module.weight_ih_l0`);
+  const kind = dp !== undefined && (source.has(`${dp}decoder.weight`) || source.has(`${dp}decoder.bias`))
+    ? "lm"
+    : "encoder";
+  if (kind === "lm") {
+    if (nIn !== emb) fail(`last LSTM layer has ${nIn} units but the tied decoder needs emb = ${emb}`);
+    if (source.has(`${dp}decoder.weight`)) {
+      const w = get(`${dp}decoder.weight`);
+      expect(`${dp}decoder.weight`, w, [vocab, emb]);
+      out.set("decoder.weight", w);
     }
-    out.set("decoder.weight", w);
-  }
-  if (has("1.decoder.bias")) {
-    const b = get("1.decoder.bias");
-    if (b.shape.join() !== `${vocab}`) {
-      fail(`shape [${b.shape}], expected [${vocab}]`, prefix + "1.decoder.bias");
+    if (source.has(`${dp}decoder.bias`)) {
+      const b = get(`${dp}decoder.bias`);
+      expect(`${dp}decoder.bias`, b, [vocab]);
+      out.set("decoder.bias", b);
+    } else {
+      out.set("decoder.bias", { dtype: "f32", shape: [vocab], data: new Float32Array(vocab) });
     }
-    out.set("decoder.bias", b);
-  } else {
-    out.set("decoder.bias", { dtype: "f32", shape: [vocab], data: new Float32Array(vocab) });
   }
-  const aliases = new Set(
-    ["0.encoder_with_dropout.embed.weight", "0.encoder_dp.emb.weight"].map((k) => prefix + k),
-  );
-  for (let i = 0; i < layers; i++) aliases.add(`${prefix}0.rnns.${i}.module.weight_hh_l0`);
+  const aliases = new Set([`${mp}encoder_with_dropout.embed.weight`, `${mp}encoder_dp.emb.weight`]);
+  for (let i = 0; i < layers; i++) aliases.add(`${mp}rnns.${i}.module.weight_hh_l0`);
   const unused = [...source.keys()].filter((k) => !used.has(k) && !aliases.has(k));
-  return { tensors: out, format, layers, unused };
+  return { tensors: out, format, layers, kind, unused };
 }
 
 /** Result of {@linkcode remapVocab}. */

@@ -42,6 +42,19 @@ Deno.test("mapFastaiAwdLstm() maps names and checks shapes", async (t2) => {
     strictEqual(m.layers, 2);
     deepStrictEqual(m.unused, ["opt.state.0"]);
   });
+  await t2.step("an encoder saved alone and a v2 classifier's encoder map without decoder tensors", () => {
+    const lm = v07();
+    const alone = new Map([...lm].filter(([k]) => k.startsWith("0.")).map(([k, v]) => [k.slice(2), v]));
+    const a = mapFastaiAwdLstm(alone);
+    deepStrictEqual([a.kind, a.layers, a.unused], ["encoder", 2, []]);
+    deepStrictEqual([...a.tensors.keys()], awdLstmParamNames(2).filter((n) => !n.startsWith("decoder")));
+    const clas = new Map([...alone].map(([k, v]) => [`0.module.${k}`, v]));
+    clas.set("1.layers.0.weight", t(5, 6));
+    const c = mapFastaiAwdLstm(clas);
+    deepStrictEqual([c.kind, c.layers, c.unused], ["encoder", 2, ["1.layers.0.weight"]]);
+    strictEqual(c.tensors.get("rnns.0.weightIH")!.data, lm.get("0.rnns.0.module.weight_ih_l0")!.data);
+    strictEqual(mapFastaiAwdLstm(v07()).kind, "lm");
+  });
   await t2.step("v2 without _raw falls back to the module's hidden weights", () => {
     const src: TensorMap = new Map([
       ["0.encoder.weight", t(4, 2)],

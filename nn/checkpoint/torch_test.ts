@@ -131,6 +131,20 @@ Deno.test("decodeTorchCheckpoint() materialises strided views of storages", asyn
     deepStrictEqual([...ck.tensors.get("b")!.data], [1, 3, 1, 3]);
     deepStrictEqual(ck.tensors.get("s"), { dtype: "f32", shape: [], data: new Float32Array([5]) });
   });
+  await t.step("torch < 0.4 _rebuild_tensor (no requires_grad / hooks)", () => {
+    const v1 = cat(
+      G("torch._utils", "_rebuild_tensor"),
+      tuple(st, int(2), tuple(int(2)), tuple(int(2))),
+      "R",
+    );
+    deepStrictEqual([...decodeTorchCheckpoint(ckpt(dict(["a", v1]), data)).tensors.get("a")!.data], [2, 4]);
+    const short = cat(
+      G("torch._utils", "_rebuild_tensor_v2"),
+      tuple(st, int(0), tuple(int(2)), tuple(int(1))),
+      "R",
+    );
+    rejects(ckpt(dict(["a", short]), data), PickleError, "bad_tensor");
+  });
   await t.step("zip64 end records are followed", () => {
     const pkl = dict(["a", tensor(st, 0, [2, 3], [3, 1])]);
     const ck = decodeTorchCheckpoint(zip({ "m/data.pkl": pkl, "m/data/0": data["0"] }, { zip64: true }));

@@ -195,15 +195,15 @@ export class Executor {
     if (!pipe) {
       const decls = slots.map((s, i) =>
         s.sig === "t"
-          ? `@group(0) @binding(${i + 1}) var b${i}: texture_2d<f32>;`
+          ? `@group(0) @binding(${i + 1}) var bnd${i}: texture_2d<f32>;`
           : `@group(0) @binding(${i + 1}) var<storage, ${
             s.sig === "w" ? "read_write" : "read"
-          }> b${i}: array<${s.type}>;`
+          }> bnd${i}: array<${s.type}>;`
       );
       const body = d.code().replace(/\$(\d+)/g, (_, k: string) => {
         const s = slotOf[Number(k)];
         if (s === undefined) throw new Error(`webgpu kernel ${d.key}: operand $${k} is not bound`);
-        return `b${s}`;
+        return `bnd${s}`;
       });
       const layout = this.#layoutFor(sig);
       const module = this.device.createShaderModule({ code: `${PRELUDE}\n${decls.join("\n")}\n${body}` });

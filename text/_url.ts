@@ -28,15 +28,17 @@ function startsWithCi(text: string, s: number, e: number, prefix: string): boole
 
 /** Trim trailing punctuation off a URL or address ending at `e`, keeping a `)` that closes a `(` inside. */
 function trimTrailing(text: string, s: number, e: number): number {
-  let open = 0;
+  let opens = 0, closes = 0;
   for (let k = s; k < e; k++) {
     const c = text.charCodeAt(k);
-    if (c === 40) open++;
-    else if (c === 41) open--;
+    if (c === 40) opens++;
+    else if (c === 41) closes++;
   }
   while (e > s && TRAILING.has(text.charCodeAt(e - 1))) {
-    if (text.charCodeAt(e - 1) === 41 && open > 0) break;
-    if (text.charCodeAt(e - 1) === 41) open++;
+    if (text.charCodeAt(e - 1) === 41) {
+      if (opens >= closes) break; // it closes a "(" of the URL
+      closes--;
+    }
     e--;
   }
   return e;

@@ -10,6 +10,7 @@
  * @module
  */
 import {
+  bmpFlags,
   codePointAt,
   flagsOf,
   isHigh,
@@ -59,6 +60,12 @@ export function replaceRep(text: string, options: ReplaceRepOptions = {}): strin
   let plainEnd = -1; // the chunk ending here was checked and is no URL
   let i = 0;
   while (i < n) {
+    const c0 = text.charCodeAt(i);
+    // Fast path: a BMP character not followed by two copies of itself starts no run.
+    if ((c0 < 0xd800 || c0 > 0xdfff) && (text.charCodeAt(i + 1) !== c0 || text.charCodeAt(i + 2) !== c0)) {
+      i++;
+      continue;
+    }
     const cp = codePointAt(text, i);
     const w = cp > 0xffff ? 2 : 1;
     const f = flagsOf(cp);
@@ -158,27 +165,54 @@ function matchWrep(text: string, w: number): [number, number, string] | null {
  */
 export function replaceWrep(text: string): string {
   const n = text.length;
+  const F = bmpFlags();
   let parts: string[] | undefined;
   let copied = 0;
-  let p = 0;
-  while (p < n) {
-    const space = isSpaceAt(text, p);
-    if (!space && p !== 0) {
-      p++;
+  // A match needs two equal whitespace-delimited chunks of word characters in a row: scan chunks, compare each
+  // with the one before, and run the exact matcher only there.
+  let prevS = -1, prevE = -1, prevWord = false;
+  let i = 0;
+  while (i < n) {
+    if (F[text.charCodeAt(i)]! & SPACE) {
+      i++;
       continue;
     }
-    const m = matchWrep(text, space ? p + 1 : p);
-    if (!m) {
-      p++;
-      continue;
+    const s = i;
+    let allWord = true;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      const f = F[c]!;
+      if (f & SPACE) break;
+      if (!(f & WORD)) {
+        if (isHigh(c) && flagsOf(codePointAt(text, i)) & WORD) i++;
+        else allWord = false;
+      }
+      i++;
     }
-    const [count, end, e] = m;
-    const w = space ? p + 1 : p;
-    let ce = w;
-    while (isWordAt(text, ce)) ce += codePointAt(text, ce) > 0xffff ? 2 : 1;
-    parts ??= [];
-    parts.push(text.slice(copied, p), ` ${WREP} ${count} ${text.slice(w, ce)} ${e}`);
-    copied = p = end;
+    const e = i;
+    if (prevWord && e - s === prevE - prevS && (prevS === 0 ? copied === 0 : prevS - 1 >= copied)) {
+      let same = true;
+      for (let k = 0; k < e - s; k++) {
+        if (text.charCodeAt(s + k) !== text.charCodeAt(prevS + k)) {
+          same = false;
+          break;
+        }
+      }
+      const m = same ? matchWrep(text, prevS) : null;
+      if (m) {
+        const [count, end, tail] = m;
+        const p = prevS === 0 ? 0 : prevS - 1;
+        parts ??= [];
+        parts.push(text.slice(copied, p), ` ${WREP} ${count} ${text.slice(prevS, prevE)} ${tail}`);
+        copied = i = end;
+        prevS = prevE = -1;
+        prevWord = false;
+        continue;
+      }
+    }
+    prevS = s;
+    prevE = e;
+    prevWord = allWord;
   }
   if (!parts) return text;
   parts.push(text.slice(copied));
@@ -438,6 +472,8 @@ export function decodeRules(tokens: readonly string[]): string[] {
       i = next;
     } else {
       const [c, next] = cased(i);
+      // "s xxrep 5 o c xxrep 4 o l": the c before a run of letters starts the next word.
+      if (glueNext === 1 && tokens[next] === REP && startsWithWord(tokens[next + 2] ?? "")) glueNext = 0;
       push(c, 0);
       i = next;
     }

@@ -200,24 +200,28 @@ export class Vocab {
   }
 
   /**
-   * A stable content hash of the token list (64-bit FNV-1a over the UTF-16 code units of the tokens, each
-   * followed by a separator), as 16 hex digits: equal vocabs hash equal in any process or version.
+   * A stable content hash of the token list: 64-bit FNV-1a over the UTF-8 bytes of the tokens in id order,
+   * each followed by a 0xFF byte (which UTF-8 never contains), as 16 hex digits. Equal vocabs hash equal in any
+   * process, platform or version.
    *
    * @returns the hash
    */
   hash(): string {
-    // Two 32-bit FNV-1a lanes with different offsets, combined: cheap and deterministic.
-    let h1 = 0x811c9dc5, h2 = 0x01000193 ^ 0x9e3779b9;
+    const enc = new TextEncoder();
+    // The 64-bit state as two 32-bit halves; prime 0x100000001b3 = 2^40 + 0x1b3.
+    let hi = 0xcbf29ce4, lo = 0x84222325;
+    const step = (byte: number) => {
+      lo = (lo ^ byte) >>> 0;
+      const a = lo * 0x1b3;
+      const carry = Math.floor(a / 0x100000000);
+      hi = (hi * 0x1b3 + carry + ((lo << 8) >>> 0)) % 0x100000000;
+      lo = a % 0x100000000;
+    };
     for (const t of this.itos) {
-      for (let i = 0; i <= t.length; i++) {
-        const c = i < t.length ? t.charCodeAt(i) : 0xffff; // 0xffff never appears in text: the separator
-        h1 = Math.imul(h1 ^ (c & 0xff), 0x01000193);
-        h1 = Math.imul(h1 ^ (c >>> 8), 0x01000193);
-        h2 = Math.imul(h2 ^ c, 0x85ebca6b) ^ (h2 >>> 13);
-      }
+      for (const b of enc.encode(t)) step(b);
+      step(0xff);
     }
-    h2 = Math.imul(h2 ^ this.itos.length, 0xc2b2ae35);
-    return (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
+    return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
   }
 }
 

@@ -605,6 +605,7 @@ export function detokenize(tokens: readonly string[], options: DetokenizeOptions
       after = true;
     }
     if (before && cjkJoin(parts[parts.length - 1], t)) before = false;
+    if (!before && !glue && EMOTICONS.has(parts[parts.length - 1] ?? "")) before = true; // ":( ?"
     if (before) parts.push(" ");
     parts.push(t);
     glue = after;

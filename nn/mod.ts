@@ -22,3 +22,5 @@ export * from "./progress.ts";
 export * from "./optim.ts";
 export * from "./layers/mod.ts";
 export * from "./losses.ts";
+export * from "./callbacks.ts";
+export * from "./learner.ts";

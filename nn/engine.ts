@@ -13,7 +13,7 @@
  */
 
 import type { Backend } from "../gpu/backend.ts";
-import { CpuBackend } from "../gpu/mod.ts";
+import { CpuBackend, createWebGpuBackend } from "../gpu/mod.ts";
 
 let current: Backend | null = null;
 let gradEnabled = true;
@@ -37,6 +37,52 @@ export function setBackend(backend: Backend): Backend | null {
   const prev = current;
   current = backend;
   return prev;
+}
+
+/** Which backend {@linkcode useBackend} should make: `"auto"` prefers WebGPU and falls back to the CPU. */
+export type BackendKind = "cpu" | "webgpu" | "auto";
+
+/** The environment variable that overrides `"auto"` (`cpu` or `webgpu`). */
+export const BACKEND_ENV = "DENOFIT_BACKEND";
+
+function envKind(): BackendKind | null {
+  try {
+    const v = Deno.env.get(BACKEND_ENV);
+    if (v === undefined || v === "") return null;
+    if (v === "cpu" || v === "webgpu" || v === "auto") return v;
+    throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) return null;
+    throw err;
+  }
+}
+
+/**
+ * Create a backend of `kind`, make it the active one and return it. `"auto"` reads {@linkcode BACKEND_ENV}
+ * first, then uses WebGPU when an adapter exists and the CPU backend otherwise; `"webgpu"` fails with the
+ * reason when there is no adapter.
+ * @param kind which backend
+ * @returns the new active backend
+ * @example Pick the CPU backend explicitly
+ * ```ts
+ * import { getBackend, useBackend } from "./engine.ts";
+ * const b = await useBackend("cpu");
+ * if (getBackend() !== b || b.name !== "cpu") throw new Error("not switched");
+ * ```
+ */
+export async function useBackend(kind: BackendKind = "auto"): Promise<Backend> {
+  const want = kind === "auto" ? envKind() ?? "auto" : kind;
+  if (want !== "cpu") {
+    const made = await createWebGpuBackend();
+    if (made.backend) {
+      setBackend(made.backend);
+      return made.backend;
+    }
+    if (want === "webgpu") throw new Error(`useBackend: no WebGPU backend: ${made.reason}`);
+  }
+  const cpu = new CpuBackend();
+  setBackend(cpu);
+  return cpu;
 }
 
 /** Whether ops currently record the autograd graph. */

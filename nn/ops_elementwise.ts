@@ -22,7 +22,8 @@ import { broadcastShapes, fmt } from "./_shape.ts";
 import { full, Tensor } from "./tensor.ts";
 import { sumTo } from "./ops_reduce.ts";
 
-type Operand = Tensor | number;
+/** An operand of a binary op: a tensor, or a number broadcast as a 0-d tensor of the other side's dtype. */
+export type Operand = Tensor | number;
 
 function unaryRaw(
   op: UnaryOp,

@@ -165,7 +165,7 @@ export function gather(x: Tensor, index: Tensor, options: AxisOptions = {}): Ten
     const R = xl.size / Math.max(C, 1);
     const table = reshape(xl, [xl.size, 1]);
     const il = reshape(moveLast(index, a), [R, k]);
-    const base = mul(reshape(arange(R), [R, 1]), C);
+    const base = mul(reshape(arange(R, { backend: x.backend }), [R, 1]), C);
     const flat = add(il, base);
     const y = reshape(embedding(table, flat), [...xl.shape.slice(0, -1), k]);
     return moveBack(y, a);
@@ -194,14 +194,16 @@ export function topk(x: Tensor, k: number, options: TopkOptions = {}): { values:
   const indices = tidy(() => {
     let work = _contig(moveLast(x.detach(), a));
     if (options.largest === false) work = neg(work);
-    const cols = arange(C);
+    const cols = arange(C, { backend: x.backend });
     const picks: Tensor[] = [];
     for (let i = 0; i < k; i++) {
       const idx = argmax(work, { axis: -1, keepdim: true });
       picks.push(idx);
       if (i + 1 < k) work = where(eq(cols, idx), { then: -Infinity, else: work });
     }
-    const last = k === 0 ? zeros([...work.shape.slice(0, -1), 0], { dtype: "i32" }) : concat(picks, -1);
+    const last = k === 0
+      ? zeros([...work.shape.slice(0, -1), 0], { dtype: "i32", backend: x.backend })
+      : concat(picks, -1);
     return _contig(moveBack(last, a));
   });
   return { values: gather(x, indices, { axis: a }), indices };

@@ -40,13 +40,7 @@ import { cast, eq, ne } from "./ops_elementwise.ts";
 import { stack } from "./ops_shape.ts";
 import { Adam, type Optimizer, type ParamGroup } from "./optim.ts";
 import { MetricsTable, ProgressBar, type ProgressSink, stdoutSink } from "./progress.ts";
-import {
-  clrSchedule,
-  type OneCycleOptions,
-  oneCycleSchedules,
-  type Schedule,
-  slantedTriangular,
-} from "./schedule.ts";
+import { clrSchedule, type OneCycleOptions, oneCycleSchedules, slantedTriangular } from "./schedule.ts";
 import { keep, Tensor, tidy } from "./tensor.ts";
 import { plotLoss, plotLr } from "./plot.ts";
 

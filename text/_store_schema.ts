@@ -8,7 +8,10 @@
 /** Schema version written to `meta`. */
 export const SCHEMA_VERSION = 1;
 
-/** The DDL, idempotent. */
+/**
+ * The DDL, idempotent. Tables with large rows (document text, token BLOBs) are rowid tables: SQLite's
+ * WITHOUT ROWID layout is slow for rows over ~1/20 of a page.
+ */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS corpora (
@@ -28,7 +31,7 @@ CREATE TABLE IF NOT EXISTS documents (
   text      TEXT NOT NULL,
   fields    TEXT,
   PRIMARY KEY (corpus_id, idx)
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS documents_split_label ON documents (corpus_id, split, label);
 CREATE TABLE IF NOT EXISTS settings (
   id   INTEGER PRIMARY KEY,
@@ -58,7 +61,7 @@ CREATE TABLE IF NOT EXISTS doc_tokens (
   width           INTEGER NOT NULL,
   term_ids        BLOB NOT NULL,
   PRIMARY KEY (tokenization_id, idx)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS vocabs (
   id              INTEGER PRIMARY KEY,
   tokenization_id INTEGER NOT NULL REFERENCES tokenizations(id),
@@ -77,7 +80,7 @@ CREATE TABLE IF NOT EXISTS doc_ids (
   n        INTEGER NOT NULL,
   ids      BLOB NOT NULL,
   PRIMARY KEY (vocab_id, idx)
-) WITHOUT ROWID;
+);
 `;
 
 const LITTLE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;

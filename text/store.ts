@@ -6,7 +6,7 @@
  *   re-running with the same settings reuses them, different settings are kept apart. A vocabulary is kept per
  *   tokenization and per vocabulary parameters (`maxVocab`, `minFreq`).
  * - **Crash-safe and resumable**: ingest commits one chunk of documents at a time in a transaction (WAL
- *   journal) holding the documents, their tokens, the term counts and the progress counters together, so a
+ *   journal) holding the documents, their tokens, the new terms and the progress counters together, so a
  *   killed process loses no committed document and leaves no partial one; running the same ingest again skips
  *   what is stored (the source must yield the same documents in the same order; the last stored one is
  *   checked) and carries on.
@@ -21,7 +21,7 @@
  * | `documents` | document | `corpus_id`, `idx` (0-based position in the source), `ext_id` (the reader's id: path, row), `label`, `split`, `text`, `fields` (JSON array for multi-field rows) |
  * | `settings` | tokenizer setting | `id`, `hash` (SHA-256 of `json`), `json` (canonical JSON: tokenizer name, lang, options) |
  * | `tokenizations` | corpus x settings | `id`, `corpus_id`, `settings_id`, `n_docs` (documents tokenized), `n_tokens`, `complete` |
- * | `terms` | distinct token of a tokenization | `tokenization_id`, `id` (0-based, in order of first appearance), `term`, `count` |
+ * | `terms` | distinct token of a tokenization | `tokenization_id`, `id` (0-based, in order of first appearance), `term`, `count` (filled in when the tokenization completes; 0 before) |
  * | `doc_tokens` | document x tokenization | `tokenization_id`, `idx`, `n` (tokens), `width` (bytes per id: 1, 2 or 4), `term_ids` (BLOB of `n` little-endian unsigned ids into `terms`; width 4 = Int32) |
  * | `vocabs` | vocabulary of a tokenization | `id`, `tokenization_id`, `hash` (of `params`), `params` (JSON: maxVocab, minFreq), `itos` (JSON array, specials first), `size`, `width` (bytes per id in `doc_ids`), `n_docs` (documents numericalized), `complete` |
  * | `doc_ids` | document x vocabulary | `vocab_id`, `idx`, `n`, `ids` (BLOB of `n` little-endian vocabulary ids, `vocabs.width` bytes each) |
@@ -152,6 +152,7 @@ export function tokenizerSettings(tok: StoreTokenizer): { hash: string; json: st
 interface Dict {
   ids: Map<string, number>;
   terms: string[];
+  /** As stored: valid once the tokenization is complete. */
   counts: number[];
 }
 
@@ -357,7 +358,7 @@ export class CorpusStore {
     if (sourceDone) db.prepare("UPDATE corpora SET complete = 1 WHERE id = ?").run(corpusId);
     const c = this.#corpus(name)!;
     if (c.complete && (c.n_docs as number) === result.docs) {
-      db.prepare("UPDATE tokenizations SET complete = 1 WHERE id = ?").run(tzId);
+      this.#completeTokenization(tzId, dict.terms.length);
     }
     result.seconds = (performance.now() - t0) / 1000;
     return result;
@@ -384,8 +385,6 @@ export class CorpusStore {
       }
       map[k] = g;
     });
-    const countsBefore = new Map<number, number>();
-    for (const g of map) countsBefore.set(g, dict.counts[g]!);
     db.exec("BEGIN IMMEDIATE");
     try {
       const insDoc = db.prepare(
@@ -417,17 +416,14 @@ export class CorpusStore {
         for (let i = a; i < b; i++) {
           const g = map[tokens.ids[i]!]!;
           ids[i - a] = g;
-          dict.counts[g]!++;
           if (g > max) max = g;
         }
         const width = widthFor(max + 1);
         insTok.run(tzId, it.idx, ids.length, width, encodeIds(ids, width));
       }
-      const upTerm = db.prepare(
-        "INSERT INTO terms (tokenization_id, id, term, count) VALUES (?, ?, ?, ?) " +
-          "ON CONFLICT (tokenization_id, id) DO UPDATE SET count = excluded.count",
-      );
-      for (const g of countsBefore.keys()) upTerm.run(tzId, g, dict.terms[g]!, dict.counts[g]!);
+      // only the new terms: counts are filled in once, when the tokenization completes
+      const insTerm = db.prepare("INSERT INTO terms (tokenization_id, id, term, count) VALUES (?, ?, ?, 0)");
+      for (let g = firstNew; g < dict.terms.length; g++) insTerm.run(tzId, g, dict.terms[g]!);
       if (added) db.prepare("UPDATE corpora SET n_docs = n_docs + ? WHERE id = ?").run(added, corpusId);
       db.prepare("UPDATE tokenizations SET n_docs = n_docs + ?, n_tokens = n_tokens + ? WHERE id = ?").run(
         input.length,
@@ -439,9 +435,29 @@ export class CorpusStore {
     } catch (e) {
       db.exec("ROLLBACK");
       // undo the in-memory dictionary changes of this chunk
-      for (const [g, c] of countsBefore) dict.counts[g] = c;
       for (const t of dict.terms.splice(firstNew)) dict.ids.delete(t);
-      dict.counts.length = firstNew;
+      throw e;
+    }
+  }
+
+  /** Count every term over the stored tokens and mark the tokenization complete, in one transaction. */
+  #completeTokenization(tzId: number, nTerms: number): void {
+    const db = this.db;
+    const counts = new Float64Array(nTerms);
+    for (
+      const r of db.prepare("SELECT width, term_ids FROM doc_tokens WHERE tokenization_id = ?").iterate(tzId)
+    ) {
+      const ids = decodeIds((r as Row).term_ids as Uint8Array, (r as Row).width as number);
+      for (let i = 0; i < ids.length; i++) counts[ids[i]!]!++;
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const up = db.prepare("UPDATE terms SET count = ? WHERE tokenization_id = ? AND id = ?");
+      for (let g = 0; g < nTerms; g++) up.run(counts[g]!, tzId, g);
+      db.prepare("UPDATE tokenizations SET complete = 1 WHERE id = ?").run(tzId);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
       throw e;
     }
   }

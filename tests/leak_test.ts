@@ -7,23 +7,23 @@ import {
   argmax,
   crossEntropy,
   dropout,
-  getBackend,
   keep,
   liveTensors,
   matmul,
   noGrad,
   randn,
   relu,
+  setBackend,
   type Tensor,
   tidy,
   transpose,
   zeros,
 } from "../nn/mod.ts";
-import { seed } from "../gpu/rng.ts";
+import { type Backend, CpuBackend, createWebGpuBackend, seed } from "../gpu/mod.ts";
 
-Deno.test("200 training steps inside tidy keep liveTensors() and backend memory flat", () => {
+async function trainFlat(backend: Backend): Promise<void> {
   seed(5);
-  const backend = getBackend();
+  const prevBackend = setBackend(backend);
   const live0 = liveTensors(), storages0 = backend.stats().liveStorages;
   const x = keep(randn([64, 10]));
   const y = keep(tidy(() => argmax(matmul(x, randn([10, 3])), { axis: 1 })));
@@ -32,7 +32,7 @@ Deno.test("200 training steps inside tidy keep liveTensors() and backend memory 
   const momentum = params.map((p) => keep(zeros(p.shape)));
   const [w1, b1, w2, b2] = params as [Tensor, Tensor, Tensor, Tensor];
 
-  const step = (): number =>
+  const step = (): Tensor =>
     tidy(() => {
       const h = dropout(relu(add(matmul(x, transpose(w1)), b1)), 0.1); // (64, 32)
       const loss = crossEntropy(add(matmul(h, transpose(w2)), b2), y);
@@ -50,14 +50,18 @@ Deno.test("200 training steps inside tidy keep liveTensors() and backend memory 
           p.zeroGrad();
         })
       );
-      return loss.dataSync()[0]!;
+      return loss.detach();
     });
 
-  const first = step();
+  const firstLoss = step();
+  const first = (await firstLoss.data())[0]!;
+  firstLoss.dispose();
   const liveAfter1 = liveTensors(), stats1 = backend.stats();
-  let last = first;
+  let last = NaN;
   for (let i = 1; i < 200; i++) {
-    last = step();
+    const loss = step();
+    if (i === 199) last = (await loss.data())[0]!;
+    loss.dispose();
     if (liveTensors() !== liveAfter1) {
       throw new Error(`step ${i}: ${liveTensors()} live tensors, was ${liveAfter1}`);
     }
@@ -72,4 +76,25 @@ Deno.test("200 training steps inside tidy keep liveTensors() and backend memory 
     throw new Error(`${liveTensors() - live0} tensors left after disposing everything`);
   }
   if (backend.stats().liveStorages !== storages0) throw new Error("storages left after disposing everything");
+  if (prevBackend) setBackend(prevBackend);
+}
+
+Deno.test("200 training steps inside tidy keep liveTensors() and CPU backend memory flat", async () => {
+  await trainFlat(new CpuBackend());
+});
+
+const gpu = await createWebGpuBackend();
+Deno.test({
+  name: "200 training steps inside tidy keep liveTensors() and WebGPU backend memory flat" +
+    (gpu.backend ? "" : ` (skipped: ${gpu.reason})`),
+  ignore: gpu.backend === null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    try {
+      await trainFlat(gpu.backend!);
+    } finally {
+      gpu.backend!.dispose();
+    }
+  },
 });

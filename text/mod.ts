@@ -18,3 +18,4 @@ export * from "./rules.ts";
 export * from "./word_tokenizer.ts";
 export * from "./vocab.ts";
 export * from "./store.ts";
+export * from "./clas_loader.ts";

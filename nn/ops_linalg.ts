@@ -21,6 +21,7 @@ import { broadcastShapes, contiguousStrides, fmt, numel, viewStrides } from "./_
 import { _empty, type Tensor } from "./tensor.ts";
 import { reshape, transpose } from "./ops_shape.ts";
 import { sumTo } from "./ops_reduce.ts";
+import { _composite } from "./ops_index.ts";
 
 /**
  * A `(B, r, c)` view of `t` broadcast to `batch`, with unit stride on one inner axis, or a contiguous copy
@@ -115,6 +116,17 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       if (b2 !== b) b2.dispose();
     }
     return out;
+  }
+  if (b.rank === 2 && a.rank > 2 && a.size > 0) {
+    // (..., M, K) @ (K, N): one (prod(...) * M, K) @ (K, N) GEMM, so the weight gradient is one GEMM too.
+    const K = a.shape[a.rank - 1]!;
+    if (b.shape[0] !== K) {
+      throw new RangeError(`matmul: inner dimensions differ: ${fmt(a.shape)} @ ${fmt(b.shape)}`);
+    }
+    return _composite(
+      [a, b],
+      () => reshape(matmul(reshape(a, [-1, K]), b), [...a.shape.slice(0, -1), b.shape[1]!]),
+    );
   }
   const out = matmulRaw(a, b);
   return record("matmul", [a, b], [out], ([g]) => [

@@ -68,6 +68,7 @@ Deno.test("matmul() matches a reference on awkward shapes", async (t) => {
     tidy(() => {
       assertThrows(() => matmul(zeros([2, 3]), zeros([2, 3])), "matmul", "[2, 3] @ [2, 3]");
       assertThrows(() => matmul(zeros([2, 2, 3]), zeros([3, 3, 1])), "matmul", "[2]", "[3]");
+      assertThrows(() => matmul(zeros([2, 2, 3]), zeros([2, 3])), "matmul", "[2, 2, 3] @ [2, 3]");
       assertThrows(() => matmul(zeros([2, 3]), zeros([3, 1], { dtype: "f64" })), "matmul", "dtype");
     }));
 });

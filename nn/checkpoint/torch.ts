@@ -203,6 +203,8 @@ function legacy(bytes: Uint8Array, file: string): PyValue {
 interface Budget {
   left: number;
   visits: number;
+  /** Materialised data by (storage, offset, shape, stride): tied weights share one array, as they do in torch. */
+  views: Map<string, Float32Array | Int32Array>;
 }
 
 function decodeRegion(
@@ -216,9 +218,10 @@ function decodeRegion(
   const raw = s.bytes!.subarray(lo * size, hi * size);
   const n = hi - lo;
   const copy = () => raw.slice().buffer;
+  const aligned = raw.byteOffset % 4 === 0; // torch aligns zip records to 64 bytes: read f32 / i32 in place
   switch (s.dtype) {
     case "f32":
-      return new Float32Array(copy());
+      return aligned ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float32Array(copy());
     case "f16":
       return decodeF16(raw, n);
     case "bf16":
@@ -237,7 +240,7 @@ function decodeRegion(
         );
       });
     case "i32":
-      return new Int32Array(copy());
+      return aligned ? new Int32Array(raw.buffer, raw.byteOffset, n) : new Int32Array(copy());
     case "i16":
       return Int32Array.from(new Int16Array(copy()));
     case "i8":
@@ -266,6 +269,9 @@ function materialize(name: string, t: TensorRef, file: string, budget: Budget): 
   if (hi >= s.numel) {
     bad("bad_tensor", `view reaches element ${hi} of storage ${s.key}, which has ${s.numel}`);
   }
+  const viewKey = `${s.key}|${t.offset}|${t.shape}|${t.stride}`;
+  const shared = budget.views.get(viewKey);
+  if (shared) return { dtype, shape: [...t.shape], data: shared };
   budget.left -= numel * 4;
   if (budget.left < 0) bad("too_large", "tensors would take more memory than maxOutputBytes allows");
   const region = decodeRegion(s, t.offset, hi + 1, name, file);
@@ -275,7 +281,10 @@ function materialize(name: string, t: TensorRef, file: string, budget: Budget): 
     if (t.shape[i] !== 1 && t.stride[i] !== expect) contiguous = false;
     expect *= t.shape[i]!;
   }
-  if (contiguous) return { dtype, shape: t.shape, data: region };
+  if (contiguous) {
+    budget.views.set(viewKey, region);
+    return { dtype, shape: t.shape, data: region };
+  }
   const out = dtype === "f32" ? new Float32Array(numel) : new Int32Array(numel);
   const nd = t.shape.length;
   const idx = new Array<number>(nd).fill(0);
@@ -289,6 +298,7 @@ function materialize(name: string, t: TensorRef, file: string, budget: Budget): 
       idx[d] = 0;
     }
   }
+  budget.views.set(viewKey, out);
   return { dtype, shape: t.shape, data: out };
 }
 
@@ -339,7 +349,9 @@ function flatten(
 }
 
 /**
- * Decodes a PyTorch checkpoint from bytes without executing it.
+ * Decodes a PyTorch checkpoint from bytes without executing it. Aligned f32 / i32 tensors of the zip format are
+ * views into `bytes` (no copy), and tensors that are the same view of one storage (tied weights) share one array —
+ * copy before mutating if that matters.
  *
  * @param bytes the file contents
  * @param options file name, memory cap
@@ -365,7 +377,7 @@ export function decodeTorchCheckpoint(bytes: Uint8Array, options: DecodeTorchOpt
     root = legacy(bytes, file);
     format = "legacy";
   }
-  const budget: Budget = { left: maxOutputBytes, visits: bytes.length + 1024 };
+  const budget: Budget = { left: maxOutputBytes, visits: bytes.length + 1024, views: new Map() };
   const out: TorchCheckpoint = {
     tensors: new Map(),
     values: new Map(),

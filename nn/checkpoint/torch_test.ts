@@ -302,3 +302,21 @@ Deno.test("decodeTorchCheckpoint() keeps plain values and _metadata, reports err
     (e: unknown) => e instanceof CheckpointError && e.message.startsWith("empty.pt: "),
   );
 });
+
+Deno.test("crc32() matches the standard check value and a bytewise reference at every length", () => {
+  strictEqual(crc32(latin("123456789")), 0xcbf43926);
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c;
+  });
+  const bytewise = (d: Uint8Array) => {
+    let c = -1;
+    for (const x of d) c = table[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ -1) >>> 0;
+  };
+  const data = Uint8Array.from({ length: 100 }, (_, i) => (i * 73 + 11) & 255);
+  for (let n = 0; n <= data.length; n++) {
+    strictEqual(crc32(data.subarray(0, n)), bytewise(data.subarray(0, n)), `length ${n}`);
+  }
+});

@@ -202,6 +202,22 @@ export function sqrt(x: Tensor): Tensor {
 export function square(x: Tensor): Tensor {
   return unary("square", x, (g) => mul(g, mul(x, 2)));
 }
+/** `1 / sqrt(x)`. */
+export function rsqrt(x: Tensor): Tensor {
+  return unary("rsqrt", x, (g, y) => mul(g, mul(pow(y, 3), -0.5)));
+}
+/** `1 / x`. */
+export function reciprocal(x: Tensor): Tensor {
+  return unary("recip", x, (g, y) => neg(mul(g, mul(y, y))));
+}
+/** Sine. */
+export function sin(x: Tensor): Tensor {
+  return unary("sin", x, (g) => mul(g, unaryRaw("cos", x, "sin")));
+}
+/** Cosine. */
+export function cos(x: Tensor): Tensor {
+  return unary("cos", x, (g) => neg(mul(g, unaryRaw("sin", x, "cos"))));
+}
 /** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
   return unary("tanh", x, (g, y) => mul(g, sub(1, mul(y, y))));

@@ -4,6 +4,7 @@ import {
   add,
   cast,
   clamp,
+  cos,
   div,
   eq,
   exp,
@@ -18,8 +19,11 @@ import {
   ne,
   neg,
   pow,
+  reciprocal,
   relu,
+  rsqrt,
   sigmoid,
+  sin,
   sqrt,
   square,
   sub,
@@ -92,6 +96,10 @@ Deno.test("unary ops compute the right values", () =>
     assertClose(vals(sqrt(p)), [0.5, 1, 2]);
     assertClose(vals(log(p)), [Math.log(0.25), 0, Math.log(4)]);
     assertClose(vals(pow(p, 0.5)), [0.5, 1, 2]);
+    assertClose(vals(rsqrt(p)), [2, 1, 0.5]);
+    assertClose(vals(reciprocal(p)), [4, 1, 0.25]);
+    assertClose(vals(sin(x)), ref.map(Math.sin));
+    assertClose(vals(cos(x)), ref.map(Math.cos));
     assertThrows(() => clamp(x, { min: 1, max: 0 }), "clamp", "min");
   }));
 
@@ -134,6 +142,10 @@ Deno.test("elementwise gradients match finite differences (f64)", async (t) => {
     ["sqrt", (a) => sqrt(a!), [{ shape: s23, data: pos(6) }]],
     ["square", (a) => square(a!), [{ shape: s23 }]],
     ["tanh", (a) => tanh(a!), [{ shape: s23 }]],
+    ["rsqrt", (a) => rsqrt(a!), [{ shape: s23, data: pos(6) }]],
+    ["reciprocal", (a) => reciprocal(a!), [{ shape: s23, data: pos(6) }]],
+    ["sin", (a) => sin(a!), [{ shape: s23 }]],
+    ["cos", (a) => cos(a!), [{ shape: s23 }]],
     ["sigmoid", (a) => sigmoid(a!), [{ shape: s23 }]],
     ["relu", (a) => relu(a!), [{ shape: s23 }]],
     ["abs", (a) => abs(a!), [{ shape: s23 }]],

@@ -21,7 +21,8 @@ import { backendOf, needFloat } from "./_kernel.ts";
 import { contiguousStrides, fmt, isContiguous, normAxes, normAxis, numel } from "./_shape.ts";
 import { _empty, full, type Tensor } from "./tensor.ts";
 import { expand, reshape } from "./ops_shape.ts";
-import { div, eq, exp, mul, sub } from "./ops_elementwise.ts";
+import { add, div, eq, exp, log, mul, sub } from "./ops_elementwise.ts";
+import { _composite } from "./ops_index.ts";
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -208,4 +209,19 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const y = softmaxRaw(x, axis, true, "logSoftmax");
   return record("logSoftmax", [x], [y], ([g]) => [sub(g!, mul(exp(y), sum(g!, { axis, keepdim: true })))]);
+}
+
+/**
+ * `log(sum(exp(x)))` over axes, computed stably (the maximum is subtracted first); its gradient is the softmax.
+ */
+export function logSumExp(x: Tensor, options: ReduceOptions = {}): Tensor {
+  needFloat("logSumExp", x);
+  const axes = normAxes(options.axis, x.rank, "logSumExp");
+  const keepdim = options.keepdim ?? false;
+  return _composite([x], () => {
+    const m = reduceRaw("max", "logSumExp", x, axes, true); // (kept, 1...) constant shift, no graph
+    const shifted = log(sum(exp(sub(x, m)), { axis: axes, keepdim: true }));
+    const out = add(shifted, m);
+    return keepdim ? out : reshape(out, reducedShape(x, axes, false));
+  });
 }

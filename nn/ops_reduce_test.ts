@@ -1,5 +1,5 @@
 import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck.ts";
-import { argmax, argmin, logSoftmax, max, mean, min, softmax, sum, sumTo } from "./ops_reduce.ts";
+import { argmax, argmin, logSoftmax, logSumExp, max, mean, min, softmax, sum, sumTo } from "./ops_reduce.ts";
 import { reshape, transpose } from "./ops_shape.ts";
 import { arange, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
 
@@ -51,6 +51,9 @@ Deno.test("softmax and logSoftmax along any axis", () =>
     const s1 = 1 / (1 + Math.exp(-1)), s2 = 1 / (1 + Math.exp(-2));
     assertClose(vals(s0), [0.5, s1, s2, 0.5, 1 - s1, 1 - s2]);
     assertClose(vals(logSoftmax(x)).slice(0, 3), [1, 2, 3].map((v) => v - Math.log(z)));
+    assertClose(vals(logSumExp(x, { axis: 1 })), [Math.log(z), 1 + Math.log(3)]);
+    assertClose(vals(logSumExp(tensor([[1000, 1000]]))), [1000 + Math.LN2]); // no overflow
+    assert(shape(logSumExp(x, { axis: 0, keepdim: true })) === "1,3", "logSumExp keepdim");
     const big = tensor([1000, 0]); // stable
     assertClose(vals(logSoftmax(big)), [0, -1000]);
   }));
@@ -74,6 +77,8 @@ Deno.test("reduction gradients match finite differences (f64)", async (t) => {
     ["logSoftmax last", (x) => logSoftmax(x), [2, 5]],
     ["logSoftmax axis 1", (x) => logSoftmax(x, 1), [2, 3, 2]],
     ["softmax of strided", (x) => softmax(transpose(x)), [3, 2]],
+    ["logSumExp axes", (x) => logSumExp(x, { axis: [0, 2] }), [2, 3, 2]],
+    ["logSumExp all", (x) => logSumExp(x), [3, 2]],
   ];
   for (const [name, fn, s] of cases) await t.step(name, () => gradcheck(name, (x) => fn(x!), [{ shape: s }]));
 });

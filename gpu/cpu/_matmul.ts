@@ -228,8 +228,103 @@ export function gemm(
   }
 }
 
-/** `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. */
-export function matmul(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["matmul"]): void {
+/** One matmul problem: operand layouts, batch strides, output offset and sizes. */
+export interface Problem {
+  /** Left operand (batch 0). */
+  a: Operand;
+  /** Right operand (batch 0). */
+  b: Operand;
+  /** Batch stride of a (0 = shared). */
+  aBs: number;
+  /** Batch stride of b (0 = shared). */
+  bBs: number;
+  /** Offset of c. */
+  cOff: number;
+  /** Rows. */
+  m: number;
+  /** Columns. */
+  n: number;
+  /** Inner size. */
+  k: number;
+  /** Add into c instead of overwriting. */
+  accumulate: boolean;
+}
+
+/** The share of a problem one thread computes: batches `[b0, b1)`, output columns `[n0, n1)`. */
+export interface Part {
+  /** First batch. */
+  b0: number;
+  /** End batch. */
+  b1: number;
+  /** First column. */
+  n0: number;
+  /** End column. */
+  n1: number;
+}
+
+/** Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. */
+export function runPart(p: Problem, c: TypedArray, part: Part): void {
+  const dims = { m: p.m, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
+  for (let i = part.b0; i < part.b1; i++) {
+    gemm(
+      { data: p.a.data, off: p.a.off + i * p.aBs, rs: p.a.rs, cs: p.a.cs },
+      { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs },
+      c,
+      p.cOff + i * p.m * p.n + part.n0,
+      dims,
+    );
+  }
+}
+
+/** JavaScript source of the kernel functions above, for worker threads (see `_threads.ts`). */
+export function matmulSource(): string {
+  return [
+    `const MR = ${MR}, NR = ${NR}, KC = ${KC}, MC = ${MC}, NC = ${NC}, SMALL_M = ${SMALL_M};`,
+    "let packA = new Float64Array(MC * KC), packB = new Float64Array(NC * KC), rowAcc = new Float64Array(1024);",
+    ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart].map(String),
+  ].join("\n");
+}
+
+/** Products smaller than this many flops run on the calling thread only. */
+const THREAD_MIN_FLOPS = 4e6;
+
+/** Split `p` (with `batch` batches) into at most `threads` parts: by batch when there are enough, else by columns. */
+function split(batch: number, n: number, threads: number): Part[] {
+  const parts: Part[] = [];
+  if (batch >= threads) {
+    for (let t = 0; t < threads; t++) {
+      const b0 = Math.floor((t * batch) / threads), b1 = Math.floor(((t + 1) * batch) / threads);
+      if (b1 > b0) parts.push({ b0, b1, n0: 0, n1: n });
+    }
+    return parts;
+  }
+  const quads = Math.ceil(n / NR);
+  for (let t = 0; t < threads; t++) {
+    const n0 = Math.min(n, NR * Math.floor((t * quads) / threads));
+    const n1 = Math.min(n, NR * Math.floor(((t + 1) * quads) / threads));
+    if (n1 > n0) parts.push({ b0: 0, b1: batch, n0, n1 });
+  }
+  return parts;
+}
+
+/** Runs parts of a product on worker threads; part 0 runs on the caller. */
+export interface PartRunner {
+  /** Threads including the caller. */
+  readonly threads: number;
+  /** Run every part, blocking until all are done. */
+  run(p: Problem, c: TypedArray, parts: Part[]): void;
+}
+
+/**
+ * `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. With a
+ * `runner` (and storages in shared memory) large products are split across its threads.
+ */
+export function matmul(
+  ins: readonly Arg[],
+  outs: readonly Arg[],
+  attrs: KernelAttrs["matmul"],
+  runner?: PartRunner,
+): void {
   expectArity("matmul", ins, outs, 2, 1);
   const [a, b] = ins as [Arg, Arg];
   const c = outs[0]!;
@@ -251,17 +346,25 @@ export function matmul(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelA
   if (c.id === a.id || c.id === b.id) {
     throw new KernelError("matmul", `output storage #${c.id} aliases an input (${shapes})`);
   }
-  const aBs = rank === 3 ? a.strides[0]! : 0, bBs = rank === 3 ? b.strides[0]! : 0;
-  const A: Operand = { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! };
-  const B: Operand = { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! };
-  const dims = { m, n, k, ldc: n, accumulate: attrs.accumulate ?? false };
-  for (let i = 0; i < batch; i++) {
-    gemm(
-      { ...A, off: a.offset + i * aBs },
-      { ...B, off: b.offset + i * bBs },
-      c.data,
-      c.offset + i * m * n,
-      dims,
-    );
+  const problem: Problem = {
+    a: { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! },
+    b: { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! },
+    aBs: rank === 3 ? a.strides[0]! : 0,
+    bBs: rank === 3 ? b.strides[0]! : 0,
+    cOff: c.offset,
+    m,
+    n,
+    k,
+    accumulate: attrs.accumulate ?? false,
+  };
+  const whole: Part = { b0: 0, b1: batch, n0: 0, n1: n };
+  const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
+  if (
+    runner && runner.threads > 1 && 2 * batch * m * n * k >= THREAD_MIN_FLOPS &&
+    shared(a.data) && shared(b.data) && shared(c.data)
+  ) {
+    const parts = split(batch, n, runner.threads);
+    if (parts.length > 1) return runner.run(problem, c.data, parts);
   }
+  runPart(problem, c.data, whole);
 }

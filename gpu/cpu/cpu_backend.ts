@@ -13,6 +13,7 @@ import * as K from "./_kernels.ts";
 import { matmul } from "./_matmul.ts";
 import { adam, sgd } from "./_optim.ts";
 import { gruCell, gruCellBackward, lstmCell, lstmCellBackward } from "./_rnn.ts";
+import { MatmulPool } from "./_threads.ts";
 
 const ARRAYS = { f32: Float32Array, i32: Int32Array, f64: Float64Array } as const;
 
@@ -39,6 +40,17 @@ const KERNELS: Record<KernelName, Kernel> = {
   adam,
   sgd,
 };
+
+/** Options of {@linkcode CpuBackend}. */
+export interface CpuBackendOptions {
+  /**
+   * Threads for large matmuls (products of at least ~4 MFLOP), the caller included. Above 1, storages are
+   * allocated in `SharedArrayBuffer`s and `threads - 1` worker threads start on the first large product; results
+   * are bitwise identical to one thread. Every other kernel runs on the caller.
+   * @default 1
+   */
+  threads?: number;
+}
 
 interface Entry {
   handle: Storage;
@@ -73,6 +85,21 @@ export class CpuBackend implements Backend {
   #liveBytes = 0;
   #peakBytes = 0;
   #disposed = false;
+  #threads: number;
+  #pool: MatmulPool | null = null;
+
+  /** A CPU backend; see {@linkcode CpuBackendOptions}. */
+  constructor({ threads = 1 }: CpuBackendOptions = {}) {
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`CpuBackend: threads must be an integer >= 1, got ${threads}`);
+    }
+    this.#threads = threads;
+  }
+
+  /** Threads used for large matmuls (the caller included). */
+  get threads(): number {
+    return this.#threads;
+  }
 
   /** Allocate `size` zeroed elements of `dtype`. */
   alloc(size: number, dtype: DType): Storage {
@@ -83,7 +110,10 @@ export class CpuBackend implements Backend {
     const Ctor = ARRAYS[dtype];
     if (!Ctor) throw new TypeError(`cpu alloc: unknown dtype "${dtype}" (expected f32, i32 or f64)`);
     const handle: Storage = Object.freeze({ id: this.#nextId++, size, dtype });
-    const data = new Ctor(size);
+    // Typed-array constructors accept a SharedArrayBuffer; the union of constructors hides that overload.
+    const data = this.#threads > 1
+      ? new Ctor(new SharedArrayBuffer(size * Ctor.BYTES_PER_ELEMENT) as unknown as ArrayBuffer)
+      : new Ctor(size);
     this.#live.set(handle.id, { handle, data });
     this.#liveBytes += data.byteLength;
     this.#peakBytes = Math.max(this.#peakBytes, this.#liveBytes);
@@ -131,7 +161,10 @@ export class CpuBackend implements Backend {
     }
     const ins = inputs.map((v, i) => this.#arg(v, name, `input ${i}`));
     const outs = outputs.map((v, i) => this.#arg(v, name, `output ${i}`));
-    kernel(ins, outs, attrs as never);
+    if (name === "matmul" && this.#threads > 1) {
+      this.#pool ??= new MatmulPool(this.#threads);
+      matmul(ins, outs, attrs as KernelAttrs["matmul"], this.#pool);
+    } else kernel(ins, outs, attrs as never);
   }
 
   /** No-op: kernels run when enqueued. */
@@ -144,6 +177,8 @@ export class CpuBackend implements Backend {
 
   /** Free every storage; the backend cannot be used afterwards. */
   dispose(): void {
+    this.#pool?.terminate();
+    this.#pool = null;
     this.#live.clear();
     this.#liveBytes = 0;
     this.#disposed = true;

@@ -9,7 +9,7 @@ import type { View } from "../gpu/backend.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
 import { emit, timeMs } from "./_report.ts";
 
-const cpu = new CpuBackend();
+let cpu = new CpuBackend();
 
 function randomView(shape: number[], transposed = false): View {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -37,6 +37,7 @@ async function matmulCase(
     value: +(flops / (ms * 1e6)).toFixed(3),
     unit: "GFLOP/s",
     shape: `${m}x${k}@${k}x${n}${bTransposed ? " (b transposed)" : ""}`,
+    threads: cpu.threads,
     ms: +ms.toFixed(2),
   });
   for (const v of [a, b, c]) cpu.free(v.storage);
@@ -75,6 +76,12 @@ export async function run(): Promise<void> {
   await matmulCase("matmul_32x400@400x4608", 32, 400, 4608, true);
   await matmulCase("matmul_32x1152@1152x4608", 32, 1152, 4608, true);
   await matmulCase("matmul_1x1152@1152x4608", 1, 1152, 4608, true);
+  // The same products on two threads (CpuBackend({ threads: 2 })).
+  cpu = new CpuBackend({ threads: 2 });
+  await matmulCase("matmul_1024", 1024, 1024, 1024, false);
+  await matmulCase("matmul_32x1152@1152x4608", 32, 1152, 4608, true);
+  cpu.dispose();
+  cpu = new CpuBackend();
 
   const n = 1 << 20;
   const x = randomView([1024, 1024]), y = randomView([1024, 1024]), out = randomView([1024, 1024]);

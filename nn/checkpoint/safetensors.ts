@@ -188,9 +188,14 @@ function validate(entries: Entry[], dataLength: number, file: string): void {
 function convert(e: Entry, raw: Uint8Array, file: string): HostTensor {
   const count = e.shape.reduce((a, b) => a * b, 1);
   const copy = () => raw.slice().buffer;
+  const aligned = raw.byteOffset % 4 === 0; // writers pad the header to 8 bytes: F32 / I32 are read in place
   switch (e.dtype) {
     case "F32":
-      return { dtype: "f32", shape: e.shape, data: new Float32Array(copy()) };
+      return {
+        dtype: "f32",
+        shape: e.shape,
+        data: aligned ? new Float32Array(raw.buffer, raw.byteOffset, count) : new Float32Array(copy()),
+      };
     case "F16":
       return { dtype: "f32", shape: e.shape, data: decodeF16(raw, count) };
     case "BF16":
@@ -198,7 +203,11 @@ function convert(e: Entry, raw: Uint8Array, file: string): HostTensor {
     case "F64":
       return { dtype: "f32", shape: e.shape, data: Float32Array.from(new Float64Array(copy())) };
     case "I32":
-      return { dtype: "i32", shape: e.shape, data: new Int32Array(copy()) };
+      return {
+        dtype: "i32",
+        shape: e.shape,
+        data: aligned ? new Int32Array(raw.buffer, raw.byteOffset, count) : new Int32Array(copy()),
+      };
     case "I16":
       return { dtype: "i32", shape: e.shape, data: Int32Array.from(new Int16Array(copy())) };
     case "I8":
@@ -248,7 +257,8 @@ export function narrowI64(
 }
 
 /**
- * Parses and validates a safetensors buffer. Nothing is returned unless the whole file is valid.
+ * Parses and validates a safetensors buffer. Nothing is returned unless the whole file is valid. Aligned F32 / I32
+ * tensors are views into `bytes` (no copy); other dtypes are converted into new arrays.
  *
  * @param bytes the file contents
  * @param options file name for error messages

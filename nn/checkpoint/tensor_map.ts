@@ -14,7 +14,11 @@ export interface HostTensor {
   dtype: HostDType;
   /** Dimensions, outermost first; `[]` is a scalar holding one element. */
   shape: number[];
-  /** The elements, row-major; its length is the product of `shape`. */
+  /**
+   * The elements, row-major; its length is the product of `shape`. Readers may return views into the file's
+   * bytes (`byteOffset` not 0) or one array shared by tied tensors: use `data.length` / `byteOffset`, not
+   * `data.buffer` alone, and copy before mutating in place.
+   */
   data: Float32Array | Int32Array;
 }
 

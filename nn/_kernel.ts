@@ -74,8 +74,14 @@ export function launch<K extends KernelName>(
 }
 
 /** A tensor for `v`: the tensor itself, or a 0-d tensor of `like`'s dtype and backend (caller disposes). */
-export function scalarLike(v: Tensor | number, like: Tensor): Tensor {
-  return v instanceof Tensor ? v : full([], v, { dtype: like.dtype, backend: like.backend });
+export function scalarLike(v: Tensor | number, like: Tensor, op = "op"): Tensor {
+  if (v instanceof Tensor) return v;
+  if (like.dtype === "i32" && !Number.isInteger(v)) {
+    throw new TypeError(
+      `${op}: number ${v} is not an integer but the tensor ${fmt(like.shape)} is i32; cast it first`,
+    );
+  }
+  return full([], v, { dtype: like.dtype, backend: like.backend });
 }
 
 /** Element count helper re-exported for ops. */

@@ -38,7 +38,7 @@ function unaryRaw(
 function binaryRaw(op: BinaryOp, a: Operand, b: Operand, name: string): Tensor {
   const like = a instanceof Tensor ? a : b;
   if (!(like instanceof Tensor)) throw new TypeError(`${name}: needs at least one tensor operand`);
-  const at = scalarLike(a, like), bt = scalarLike(b, like);
+  const at = scalarLike(a, like, name), bt = scalarLike(b, like, name);
   try {
     const backend = backendOf(name, [at, bt]);
     const dtype = sameDtype(name, [at, bt]);

@@ -75,6 +75,7 @@ Deno.test("binary ops reject mismatched shapes and dtypes, naming op and shapes"
   tidy(() => {
     assertThrows(() => add(zeros([2, 3]), zeros([4])), "add", "[2, 3]", "[4]");
     assertThrows(() => mul(zeros([2]), arange(2)), "mul", "dtype", "f32", "i32");
+    assertThrows(() => lt(arange(3), 1.5), "lt", "1.5", "i32");
     const dead = zeros([2]);
     dead.dispose();
     assertThrows(() => exp(dead), "exp", "[2]", "dispose");

@@ -3,6 +3,8 @@ import { matmul } from "./ops_linalg.ts";
 import { expand, reshape, slice, transpose } from "./ops_shape.ts";
 import { arange, fromArray, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
 import { Rng } from "../gpu/rng.ts";
+import { CpuBackend, type KernelAttrs, type KernelName, type View } from "../gpu/mod.ts";
+import { setBackend } from "./engine.ts";
 
 /** Reference product of row-major (B, M, K) x (B, K, N). */
 function ref(a: number[], b: number[], B: number, M: number, K: number, N: number): number[] {
@@ -72,6 +74,44 @@ Deno.test("matmul() matches a reference on awkward shapes", async (t) => {
       assertThrows(() => matmul(zeros([2, 3]), zeros([3, 1], { dtype: "f64" })), "matmul", "dtype");
     }));
 });
+
+/** A CPU backend that counts kernel launches by name. */
+class CountingBackend extends CpuBackend {
+  counts = new Map<string, number>();
+  override run<K extends KernelName>(
+    name: K,
+    inputs: readonly View[],
+    outputs: readonly View[],
+    attrs: KernelAttrs[K],
+  ) {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    super.run(name, inputs, outputs, attrs);
+  }
+}
+
+Deno.test("matmul() passes transposed and broadcast operands as views, without copies", () => {
+  const counting = new CountingBackend();
+  const prev = setBackend(counting);
+  try {
+    tidy(() => {
+      const a = randnT([4, 3]), b = randnT([5, 4]), batch = randnT([6, 2, 4]), w = randnT([4, 2]);
+      counting.counts.clear();
+      matmul(transpose(a), transpose(b)); // (3, 4) @ (4, 5)
+      matmul(batch, transpose(b)); // (6, 2, 4) @ (4, 5), folded into one GEMM
+      matmul(transpose(a), expand(w, [3, 4, 2])); // shared left operand: batch stride 0
+      matmul(expand(reshape(w, [1, 1, 4, 2]), [2, 3, 4, 2]), randnT([2, 3, 2, 5])); // broadcast leading axis
+      assert(!counting.counts.has("copy"), `copies made: ${counting.counts.get("copy")}`);
+      assert(counting.counts.get("matmul") === 4, `matmul launches ${counting.counts.get("matmul")}`);
+    });
+  } finally {
+    if (prev) setBackend(prev);
+  }
+});
+
+function randnT(shape: number[]): Tensor {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return fromArray(randn(n, n), shape);
+}
 
 Deno.test("matmul gradients match finite differences (f64)", async (t) => {
   const cases: [string, (a: Tensor, b: Tensor) => Tensor, number[], number[]][] = [

@@ -1,7 +1,9 @@
 /**
  * The CPU reference backend: every kernel of {@linkcode KERNEL_NAMES} in plain TypeScript. It is the reference
  * the WebGPU kernels are tested against and the fallback when no adapter exists. Kernels run synchronously when
- * enqueued; values are computed in double precision and stored in the output's dtype.
+ * enqueued; values are computed in double precision and stored in the output's dtype. Matmul is cache-blocked
+ * (see `_matmul.ts`) and can use worker threads ({@linkcode CpuBackendOptions.threads}); elementwise kernels are
+ * generated per op over coalesced strided views (see `_strided.ts`).
  *
  * @module
  */
@@ -77,7 +79,7 @@ export class CpuBackend implements Backend {
   /** Always `"cpu"`. */
   readonly name = "cpu";
   /** Human description. */
-  readonly description = "CPU reference backend (TypeScript, single thread)";
+  readonly description: string;
   /** Stores f32, i32 and f64. */
   readonly dtypes: readonly DType[] = ["f32", "i32", "f64"];
   #live = new Map<number, Entry>();
@@ -94,6 +96,9 @@ export class CpuBackend implements Backend {
       throw new RangeError(`CpuBackend: threads must be an integer >= 1, got ${threads}`);
     }
     this.#threads = threads;
+    this.description = `CPU reference backend (TypeScript, ${
+      threads === 1 ? "single thread" : `${threads} threads`
+    })`;
   }
 
   /** Threads used for large matmuls (the caller included). */

@@ -54,6 +54,12 @@ CREATE TABLE IF NOT EXISTS terms (
   count           INTEGER NOT NULL,
   PRIMARY KEY (tokenization_id, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS term_batches (
+  tokenization_id INTEGER NOT NULL REFERENCES tokenizations(id),
+  first_id        INTEGER NOT NULL,
+  terms           TEXT NOT NULL,
+  PRIMARY KEY (tokenization_id, first_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS doc_tokens (
   tokenization_id INTEGER NOT NULL REFERENCES tokenizations(id),
   idx             INTEGER NOT NULL,

@@ -21,7 +21,8 @@
  * | `documents` | document | `corpus_id`, `idx` (0-based position in the source), `ext_id` (the reader's id: path, row), `label`, `split`, `text`, `fields` (JSON array for multi-field rows) |
  * | `settings` | tokenizer setting | `id`, `hash` (SHA-256 of `json`), `json` (canonical JSON: tokenizer name, lang, options) |
  * | `tokenizations` | corpus x settings | `id`, `corpus_id`, `settings_id`, `n_docs` (documents tokenized), `n_tokens`, `complete` |
- * | `terms` | distinct token of a tokenization | `tokenization_id`, `id` (0-based, in order of first appearance), `term`, `count` (filled in when the tokenization completes; 0 before) |
+ * | `terms` | distinct token of a complete tokenization | `tokenization_id`, `id` (0-based, in order of first appearance), `term`, `count` (written when the tokenization completes) |
+ * | `term_batches` | chunk of an unfinished tokenization | `tokenization_id`, `first_id`, `terms` (JSON array of the terms first seen in that chunk, ids `first_id`...; moved to `terms` on completion) |
  * | `doc_tokens` | document x tokenization | `tokenization_id`, `idx`, `n` (tokens), `width` (bytes per id: 1, 2 or 4), `term_ids` (BLOB of `n` little-endian unsigned ids into `terms`; width 4 = Int32) |
  * | `vocabs` | vocabulary of a tokenization | `id`, `tokenization_id`, `hash` (of `params`), `params` (JSON: maxVocab, minFreq), `itos` (JSON array, specials first), `size`, `width` (bytes per id in `doc_ids`), `n_docs` (documents numericalized), `complete` |
  * | `doc_ids` | document x vocabulary | `vocab_id`, `idx`, `n`, `ids` (BLOB of `n` little-endian vocabulary ids, `vocabs.width` bytes each) |
@@ -231,17 +232,28 @@ export class CorpusStore {
 
   #loadDict(tzId: number): Dict {
     const dict: Dict = { ids: new Map(), terms: [], counts: [] };
+    const add = (term: string, count: number, id: number) => {
+      if (id !== dict.terms.length) {
+        throw new Error(`corpus store: terms of tokenization ${tzId} are not contiguous at ${id}`);
+      }
+      dict.ids.set(term, id);
+      dict.terms.push(term);
+      dict.counts.push(count);
+    };
+    const db = this.db;
     for (
-      const r of this.db.prepare("SELECT id, term, count FROM terms WHERE tokenization_id = ? ORDER BY id")
+      const r of db.prepare("SELECT id, term, count FROM terms WHERE tokenization_id = ? ORDER BY id")
         .iterate(tzId)
     ) {
-      const row = r as Row;
-      if (row.id !== dict.terms.length) {
-        throw new Error(`corpus store: terms of tokenization ${tzId} are not contiguous at ${row.id}`);
-      }
-      dict.ids.set(row.term as string, dict.terms.length);
-      dict.terms.push(row.term as string);
-      dict.counts.push(row.count as number);
+      add(r.term as string, r.count as number, r.id as number);
+    }
+    // terms of an unfinished tokenization: one JSON array per committed chunk
+    const batches = db.prepare(
+      "SELECT first_id, terms FROM term_batches WHERE tokenization_id = ? ORDER BY first_id",
+    );
+    for (const r of batches.iterate(tzId)) {
+      const first = r.first_id as number;
+      (JSON.parse(r.terms as string) as string[]).forEach((t, k) => add(t, 0, first + k));
     }
     return dict;
   }
@@ -357,9 +369,7 @@ export class CorpusStore {
     }
     if (sourceDone) db.prepare("UPDATE corpora SET complete = 1 WHERE id = ?").run(corpusId);
     const c = this.#corpus(name)!;
-    if (c.complete && (c.n_docs as number) === result.docs) {
-      this.#completeTokenization(tzId, dict.terms.length);
-    }
+    if (c.complete && (c.n_docs as number) === result.docs) this.#completeTokenization(tzId, dict);
     result.seconds = (performance.now() - t0) / 1000;
     return result;
   }
@@ -421,9 +431,14 @@ export class CorpusStore {
         const width = widthFor(max + 1);
         insTok.run(tzId, it.idx, ids.length, width, encodeIds(ids, width));
       }
-      // only the new terms: counts are filled in once, when the tokenization completes
-      const insTerm = db.prepare("INSERT INTO terms (tokenization_id, id, term, count) VALUES (?, ?, ?, 0)");
-      for (let g = firstNew; g < dict.terms.length; g++) insTerm.run(tzId, g, dict.terms[g]!);
+      // the chunk's new terms as one row; `terms` (with counts) is written when the tokenization completes
+      if (dict.terms.length > firstNew) {
+        db.prepare("INSERT INTO term_batches (tokenization_id, first_id, terms) VALUES (?, ?, ?)").run(
+          tzId,
+          firstNew,
+          JSON.stringify(dict.terms.slice(firstNew)),
+        );
+      }
       if (added) db.prepare("UPDATE corpora SET n_docs = n_docs + ? WHERE id = ?").run(added, corpusId);
       db.prepare("UPDATE tokenizations SET n_docs = n_docs + ?, n_tokens = n_tokens + ? WHERE id = ?").run(
         input.length,
@@ -440,20 +455,40 @@ export class CorpusStore {
     }
   }
 
-  /** Count every term over the stored tokens and mark the tokenization complete, in one transaction. */
-  #completeTokenization(tzId: number, nTerms: number): void {
+  /**
+   * Count every term over the stored tokens, write `terms` with the counts, drop the pending `term_batches`
+   * and mark the tokenization complete, in one transaction.
+   */
+  #completeTokenization(tzId: number, dict: Dict): void {
     const db = this.db;
-    const counts = new Float64Array(nTerms);
+    const counts = new Float64Array(dict.terms.length);
     for (
       const r of db.prepare("SELECT width, term_ids FROM doc_tokens WHERE tokenization_id = ?").iterate(tzId)
     ) {
-      const ids = decodeIds((r as Row).term_ids as Uint8Array, (r as Row).width as number);
+      const ids = decodeIds(r.term_ids as Uint8Array, r.width as number);
       for (let i = 0; i < ids.length; i++) counts[ids[i]!]!++;
     }
     db.exec("BEGIN IMMEDIATE");
     try {
-      const up = db.prepare("UPDATE terms SET count = ? WHERE tokenization_id = ? AND id = ?");
-      for (let g = 0; g < nTerms; g++) up.run(counts[g]!, tzId, g);
+      db.prepare("DELETE FROM terms WHERE tokenization_id = ?").run(tzId);
+      // many rows per statement: the per-call cost of the binding dominates single-row inserts
+      const ROWS = 200;
+      const insMany = db.prepare(
+        `INSERT INTO terms (tokenization_id, id, term, count) VALUES ${
+          Array(ROWS).fill("(?, ?, ?, ?)").join(", ")
+        }`,
+      );
+      const ins = db.prepare("INSERT INTO terms (tokenization_id, id, term, count) VALUES (?, ?, ?, ?)");
+      const n = dict.terms.length;
+      const args: (string | number)[] = [];
+      let g = 0;
+      for (; g + ROWS <= n; g += ROWS) {
+        args.length = 0;
+        for (let k = g; k < g + ROWS; k++) args.push(tzId, k, dict.terms[k]!, counts[k]!);
+        insMany.run(...args);
+      }
+      for (; g < n; g++) ins.run(tzId, g, dict.terms[g]!, counts[g]!);
+      db.prepare("DELETE FROM term_batches WHERE tokenization_id = ?").run(tzId);
       db.prepare("UPDATE tokenizations SET complete = 1 WHERE id = ?").run(tzId);
       db.exec("COMMIT");
     } catch (e) {

@@ -2,8 +2,9 @@ import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck
 import { cosineSimilarity, crossEntropy, dropout, gruCell, lstmCell } from "./ops_nn.ts";
 import { add, mul, sigmoid, sub, tanh } from "./ops_elementwise.ts";
 import { concat, narrow, transpose } from "./ops_shape.ts";
-import { logSoftmax } from "./ops_reduce.ts";
-import { ones, randn, type Tensor, tensor, tidy } from "./tensor.ts";
+import { logSoftmax, softmax } from "./ops_reduce.ts";
+import { gather, topk } from "./ops_index.ts";
+import { ones, randn, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
 import { seed } from "../gpu/rng.ts";
 
 const i32 = (v: number[] | number[][]) => tensor(v, { dtype: "i32" });
@@ -137,3 +138,28 @@ Deno.test("nn op gradients match finite differences (f64)", async (t) => {
     () => gradcheck("nll", (x) => mul(logSoftmax(x!), -1), [{ shape: [2, 3] }]),
   );
 });
+
+Deno.test("nn and index ops accept empty batches and 0-d tensors", () =>
+  tidy(() => {
+    const noRows = i32([]);
+    assert(
+      Number.isNaN(vals(crossEntropy(zeros([0, 3]), noRows))[0]!),
+      "mean over no rows is NaN (as PyTorch)",
+    );
+    assertClose(vals(crossEntropy(zeros([0, 3]), noRows, { reduction: "sum" })), [0]);
+    assert(softmax(zeros([0, 3])).shape.join() === "0,3", "softmax of no rows");
+    assert(topk(zeros([0, 3]), 2).values.shape.join() === "0,2", "topk of no rows");
+    assert(
+      gather(zeros([2, 3]), zeros([2, 0], { dtype: "i32" }), { axis: 1 }).shape.join() === "2,0",
+      "gather none",
+    );
+    assert(lstmCell(zeros([0, 8]), zeros([0, 2])).h.shape.join() === "0,2", "lstmCell of no rows");
+    assert(dropout(zeros([0, 2]), 0.5).size === 0, "dropout of nothing");
+    assert(cosineSimilarity(zeros([0, 2]), zeros([0, 2])).shape.join() === "0", "cosine of nothing");
+    const s = tensor(2, { requiresGrad: true });
+    mul(s, s).backward();
+    assertClose(vals(s.grad!), [4]);
+    const e = zeros([2, 0], { requiresGrad: true });
+    softmax(e).sum().backward();
+    assert(e.grad!.shape.join() === "2,0", "gradient of an empty tensor keeps its shape");
+  }));

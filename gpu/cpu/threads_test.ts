@@ -3,49 +3,43 @@ import { Rng } from "../rng.ts";
 import { assert, assertThrows, type Kind, outView, randomView, readView } from "./_test_util.ts";
 import { CpuBackend } from "./mod.ts";
 
-// Worker threads outlive a test step by design (they are unref'd and stopped by dispose()).
-Deno.test({
-  name: "CpuBackend({ threads }) splits large matmuls across workers with bitwise-identical results",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  fn: async (t) => {
-    const one = new CpuBackend();
-    const three = new CpuBackend({ threads: 3 });
-    assert(three.threads === 3 && one.threads === 1, "threads getter");
-    const cases: [string, number[], number[], Kind, Kind][] = [
-      ["columns split, b transposed", [100, 200], [200, 1030], "contig", "colmajor"],
-      ["row-times-matrix split (M = 2)", [2, 1152], [1152, 1030], "contig", "colmajor"],
-      ["a transposed, odd N", [70, 300], [300, 333], "colmajor", "contig"],
-      ["batches split, shared weights", [7, 64, 64], [7, 64, 100], "contig", { broadcast: 0 }],
-    ];
-    for (const [name, as, bs, ka, kb] of cases) {
-      await t.step(name, () => {
-        const results = [one, three].map((cpu) => {
-          const a = randomView(cpu, as, { kind: ka, rng: new Rng(5) });
-          const b = randomView(cpu, bs, { kind: kb, rng: new Rng(6) });
-          const cShape = [...as.slice(0, -1), bs[bs.length - 1]!];
-          const c = outView(cpu, cShape);
-          cpu.run("matmul", [a.view, b.view], [c], {});
-          cpu.run("matmul", [a.view, b.view], [c], { accumulate: true });
-          return readView(cpu, c);
-        });
-        const [r1, r3] = results as [Float64Array, Float64Array];
-        assert(r1.length > 0 && r1.some((v) => v !== 0), "non-trivial result");
-        for (let i = 0; i < r1.length; i++) {
-          assert(r1[i] === r3[i], `${name}: element ${i} ${r3[i]} != ${r1[i]}`);
-        }
+Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitwise-identical results", async (t) => {
+  const one = new CpuBackend();
+  const three = new CpuBackend({ threads: 3 });
+  assert(three.threads === 3 && one.threads === 1, "threads getter");
+  const cases: [string, number[], number[], Kind, Kind][] = [
+    ["columns split, b transposed", [100, 200], [200, 1030], "contig", "colmajor"],
+    ["row-times-matrix split (M = 2)", [2, 1152], [1152, 1030], "contig", "colmajor"],
+    ["a transposed, odd N", [70, 300], [300, 333], "colmajor", "contig"],
+    ["batches split, shared weights", [7, 64, 64], [7, 64, 100], "contig", { broadcast: 0 }],
+  ];
+  for (const [name, as, bs, ka, kb] of cases) {
+    await t.step(name, () => {
+      const results = [one, three].map((cpu) => {
+        const a = randomView(cpu, as, { kind: ka, rng: new Rng(5) });
+        const b = randomView(cpu, bs, { kind: kb, rng: new Rng(6) });
+        const cShape = [...as.slice(0, -1), bs[bs.length - 1]!];
+        const c = outView(cpu, cShape);
+        cpu.run("matmul", [a.view, b.view], [c], {});
+        cpu.run("matmul", [a.view, b.view], [c], { accumulate: true });
+        return readView(cpu, c);
       });
-    }
-    await t.step("storages of a threaded backend are shared; bad thread counts are errors", () => {
-      const s = three.alloc(4, "f64");
-      const v: View = { storage: s, shape: [2, 2], strides: [2, 1], offset: 0 };
-      three.write(s, new Float64Array([1, 2, 3, 4]));
-      const c = outView(three, [2, 2], "f64");
-      three.run("matmul", [v, v], [c], {});
-      assert(readView(three, c).join() === "7,10,15,22", "small product on the caller");
-      assertThrows(() => new CpuBackend({ threads: 0 }), ["threads", "0"]);
+      const [r1, r3] = results as [Float64Array, Float64Array];
+      assert(r1.length > 0 && r1.some((v) => v !== 0), "non-trivial result");
+      for (let i = 0; i < r1.length; i++) {
+        assert(r1[i] === r3[i], `${name}: element ${i} ${r3[i]} != ${r1[i]}`);
+      }
     });
-    three.dispose();
-    one.dispose();
-  },
+  }
+  await t.step("storages of a threaded backend are shared; bad thread counts are errors", () => {
+    const s = three.alloc(4, "f64");
+    const v: View = { storage: s, shape: [2, 2], strides: [2, 1], offset: 0 };
+    three.write(s, new Float64Array([1, 2, 3, 4]));
+    const c = outView(three, [2, 2], "f64");
+    three.run("matmul", [v, v], [c], {});
+    assert(readView(three, c).join() === "7,10,15,22", "small product on the caller");
+    assertThrows(() => new CpuBackend({ threads: 0 }), ["threads", "0"]);
+  });
+  three.dispose();
+  one.dispose();
 });

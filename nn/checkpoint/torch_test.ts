@@ -320,3 +320,40 @@ Deno.test("crc32() matches the standard check value and a bytewise reference at 
     strictEqual(crc32(data.subarray(0, n)), bytewise(data.subarray(0, n)), `length ${n}`);
   }
 });
+
+Deno.test("decodeTorchCheckpoint() reads and checks the legacy (pre-1.6) format", async (t) => {
+  const magic = cat(
+    "\x80\x02\x8a\x0a",
+    new Uint8Array([0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]),
+    ".",
+  );
+  const head = cat(magic, "\x80\x02M\xe9\x03.", "\x80\x02}.");
+  const pid = (tag: string, numel: number) =>
+    cat(
+      tuple(str(tag), latin(G("torch", "FloatStorage")), str("k1"), str("cpu"), int(numel), latin("N")),
+      "Q",
+    );
+  const keys = cat("\x80\x02](", str("k1"), "e.");
+  const count = (n: bigint) => new Uint8Array(new BigInt64Array([n]).buffer);
+  const file = (tag = "storage", declared = 2, recorded = 2n) =>
+    cat(head, dict(["a", tensor(pid(tag, declared), 0, [2], [1])]), keys, count(recorded), f32(1.5, -2));
+  await t.step("a well-formed file", () => {
+    const ck = decodeTorchCheckpoint(file());
+    strictEqual(ck.format, "legacy");
+    deepStrictEqual(ck.tensors.get("a"), { dtype: "f32", shape: [2], data: new Float32Array([1.5, -2]) });
+  });
+  await t.step("bad persistent id, size mismatch, truncation, wrong magic", () => {
+    rejects(file("module"), PickleError, "bad_persistent_id");
+    rejects(
+      file("storage", 2, 3n),
+      PickleError,
+      "storage_size_mismatch",
+      /declares 2 elements, its record 3/,
+    );
+    const good = file();
+    for (let len = 0; len < good.length; len++) {
+      throws(() => decodeTorchCheckpoint(good.subarray(0, len)), CheckpointError, `cut at ${len}`);
+    }
+    rejects(cat("\x80\x02K\x07.", good.subarray(magic.length)), PickleError, "malformed", /legacy magic/);
+  });
+});

@@ -2,6 +2,11 @@
  * Checkpoint I/O on plain named host arrays ({@linkcode TensorMap}): safetensors read/write with the reference
  * validations, crash-safe atomic saves, checkpoint metadata (config, vocab hash, version) checks, a PyTorch
  * `.pt`/`.pth` reader that never executes the pickle, and the fastai AWD-LSTM name mapping with vocab remap.
+ * `saveCheckpoint` / `loadCheckpointInto` are the model-facing pair (a bad or mismatched file leaves the model
+ * untouched); `saveTrainState` / `readTrainState` hold model + optimizer state + training position for resume.
+ *
+ * Importing fastai weights: `readTorchCheckpoint(path)` -> `mapFastaiAwdLstm(ck.tensors)` ->
+ * `remapVocab(mapped.tensors, { oldItos, newItos })` -> `copyTensorsInto(model, remapped.tensors)`.
  *
  * @example Save, load and verify a checkpoint
  * ```ts

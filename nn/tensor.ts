@@ -42,11 +42,26 @@ class StorageRef {
 
 let live = 0;
 let nextId = 1;
+let finalized = 0;
 const scopes: Set<Tensor>[] = [];
+
+/**
+ * Safety net: a tensor that is garbage-collected without `dispose()` still releases its storage (device
+ * memory would otherwise leak for good). It stays counted by {@linkcode liveTensors} so leak tests see it.
+ */
+const registry = new FinalizationRegistry<StorageRef>((ref) => {
+  finalized++;
+  ref.release();
+});
 
 /** Number of tensors created and not yet disposed (for leak tests). */
 export function liveTensors(): number {
   return live;
+}
+
+/** Number of tensors whose storage was released by the garbage collector because nobody disposed them. */
+export function finalizedTensors(): number {
+  return finalized;
 }
 
 /**
@@ -84,6 +99,7 @@ export class Tensor {
     this.offset = offset;
     this.dtype = ref.storage.dtype;
     live++;
+    registry.register(this, ref, this);
     this.#scope = scopes[scopes.length - 1];
     this.#scope?.add(this);
   }
@@ -132,6 +148,7 @@ export class Tensor {
     if (this.#disposed) return;
     this.#disposed = true;
     live--;
+    registry.unregister(this);
     this.#scope?.delete(this);
     this.#scope = undefined;
     this.#ref.release();

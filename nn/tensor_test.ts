@@ -131,3 +131,28 @@ Deno.test("tidy() frees intermediates, keeps results, nests and cleans up on err
     assertThrows(() => tidy(() => Promise.resolve(1)), "tidy", "Promise");
   });
 });
+
+Deno.test("a tensor collected without dispose() releases its storage (safety net)", async () => {
+  // Runs in a child process with --expose-gc so the collection can be forced.
+  const script = `
+    import { finalizedTensors, ones } from ${JSON.stringify(new URL("./tensor.ts", import.meta.url).href)};
+    import { getBackend } from ${JSON.stringify(new URL("./engine.ts", import.meta.url).href)};
+    const storages0 = getBackend().stats().liveStorages;
+    (() => { for (let i = 0; i < 50; i++) ones([1000]); })(); // dropped without dispose()
+    for (let i = 0; i < 50 && finalizedTensors() < 50; i++) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    console.log(JSON.stringify({ finalized: finalizedTensors(), extra: getBackend().stats().liveStorages - storages0 }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--v8-flags=--expose-gc", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  assert(out.success, `child failed: ${new TextDecoder().decode(out.stderr)}`);
+  const { finalized, extra } = JSON.parse(text) as { finalized: number; extra: number };
+  assert(finalized === 50, `finalized ${finalized} of 50 dropped tensors`);
+  assert(extra === 0, `${extra} storages still allocated after collection`);
+});

@@ -23,26 +23,29 @@ import { reshape, transpose } from "./ops_shape.ts";
 import { sumTo } from "./ops_reduce.ts";
 import { _composite } from "./ops_index.ts";
 
-/**
- * A `(B, r, c)` view of `t` broadcast to `batch`, with unit stride on one inner axis, or a contiguous copy
- * when the layout does not allow that. `owned` is a temporary the caller frees.
- */
-function batchView(t: Tensor, batch: readonly number[]): { view: View; owned?: Tensor } {
+/** One matmul operand: storage, offset, per-batch-axis strides and inner strides (one of them unit). */
+interface Operand {
+  view: View;
+  bStrides: number[];
+  rs: number;
+  cs: number;
+  owned?: Tensor;
+}
+
+/** Most outer batch combinations launched separately before a broadcast operand is copied instead. */
+const MAX_LAUNCHES = 16;
+
+/** `t` broadcast to `batch` as an operand with a unit-stride inner axis (a contiguous copy when needed). */
+function operand(t: Tensor, batch: readonly number[], copy: boolean): Operand {
   const r = t.shape[t.rank - 2]!, c = t.shape[t.rank - 1]!;
   const tb = t.shape.slice(0, -2), tbs = t.strides.slice(0, -2);
   const lead = batch.length - tb.length;
   const bStrides = batch.map((d, i) => (i < lead || (tb[i - lead] === 1 && d !== 1) ? 0 : tbs[i - lead]!));
-  const B = numel(batch);
-  const collapsed = batch.length === 0 ? [0] : viewStrides(batch, bStrides, [B]);
   let rs = t.strides[t.rank - 2]!, cs = t.strides[t.rank - 1]!;
   if (c === 1) cs = 1;
   else if (r === 1) rs = 1;
   const v = t.view;
-  if (collapsed !== null && (rs === 1 || cs === 1)) {
-    return {
-      view: { storage: v.storage, shape: [B, r, c], strides: [collapsed[0]!, rs, cs], offset: v.offset },
-    };
-  }
+  if (!copy && (rs === 1 || cs === 1)) return { view: v, bStrides, rs, cs };
   const full = [...batch, r, c];
   const tmp = _empty(full, t.dtype, t.backend);
   t.backend.run("copy", [{
@@ -53,10 +56,25 @@ function batchView(t: Tensor, batch: readonly number[]): { view: View; owned?: T
   }], [
     tmp.view,
   ], {});
-  return {
-    view: { storage: tmp.view.storage, shape: [B, r, c], strides: contiguousStrides([B, r, c]), offset: 0 },
-    owned: tmp,
-  };
+  const strides = contiguousStrides(full);
+  return { view: tmp.view, bStrides: strides.slice(0, -2), rs: c, cs: 1, owned: tmp };
+}
+
+/** The single stride that walks `shape` with `strides`, or null when the axes do not collapse. */
+function collapse(shape: readonly number[], strides: readonly number[]): number | null {
+  if (shape.length === 0) return 0;
+  return viewStrides(shape, strides, [numel(shape)])?.[0] ?? null;
+}
+
+/** First batch axis from which both operands index the remaining batch axes with one stride each. */
+function splitAxis(batch: readonly number[], a: Operand, b: Operand): number {
+  let p = 0;
+  while (p < batch.length) {
+    const sh = batch.slice(p);
+    if (collapse(sh, a.bStrides.slice(p)) !== null && collapse(sh, b.bStrides.slice(p)) !== null) break;
+    p++;
+  }
+  return p;
 }
 
 function matmulRaw(a: Tensor, b: Tensor): Tensor {
@@ -69,25 +87,46 @@ function matmulRaw(a: Tensor, b: Tensor): Tensor {
   }
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "matmul (batch axes)");
   const outShape = [...batch, m, n];
-  const B = numel(batch);
   if (numel(outShape) === 0) return _empty(outShape, dtype, backend);
-  if (k === 0) return zerosOf();
-  const av = batchView(a, batch), bv = batchView(b, batch);
-  const out = _empty(outShape, dtype, backend);
-  backend.run("matmul", [av.view, bv.view], [{
-    ...out.view,
-    shape: [B, m, n],
-    strides: contiguousStrides([B, m, n]),
-  }], {});
-  av.owned?.dispose();
-  bv.owned?.dispose();
-  return out;
-
-  function zerosOf(): Tensor {
+  if (k === 0) {
     const z = _empty(outShape, dtype, backend);
     backend.write(z.view.storage, new (dtype === "f64" ? Float64Array : Float32Array)(z.size));
     return z;
   }
+  let A = operand(a, batch, false), B = operand(b, batch, false);
+  let p = splitAxis(batch, A, B);
+  if (numel(batch.slice(0, p)) > MAX_LAUNCHES) {
+    // Too many separate launches: materialise the operands whose batch axes do not collapse.
+    if (collapse(batch, A.bStrides) === null) A = operand(a, batch, true);
+    if (collapse(batch, B.bStrides) === null) B = operand(b, batch, true);
+    p = 0;
+  }
+  const outer = batch.slice(0, p), inner = numel(batch.slice(p));
+  const sa = collapse(batch.slice(p), A.bStrides.slice(p))!,
+    sb = collapse(batch.slice(p), B.bStrides.slice(p))!;
+  const out = _empty(outShape, dtype, backend);
+  const cStrides = contiguousStrides([inner, m, n]);
+  for (let o = 0; o < numel(outer); o++) {
+    let rem = o, offA = A.view.offset, offB = B.view.offset;
+    for (let d = p - 1; d >= 0; d--) {
+      const i = rem % outer[d]!;
+      rem = (rem - i) / outer[d]!;
+      offA += i * A.bStrides[d]!;
+      offB += i * B.bStrides[d]!;
+    }
+    backend.run(
+      "matmul",
+      [
+        { storage: A.view.storage, shape: [inner, m, k], strides: [sa, A.rs, A.cs], offset: offA },
+        { storage: B.view.storage, shape: [inner, k, n], strides: [sb, B.rs, B.cs], offset: offB },
+      ],
+      [{ storage: out.view.storage, shape: [inner, m, n], strides: cStrides, offset: o * inner * m * n }],
+      {},
+    );
+  }
+  A.owned?.dispose();
+  B.owned?.dispose();
+  return out;
 }
 
 /**

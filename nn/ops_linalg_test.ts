@@ -102,6 +102,28 @@ Deno.test("matmul() passes transposed and broadcast operands as views, without c
       matmul(expand(reshape(w, [1, 1, 4, 2]), [2, 3, 4, 2]), randnT([2, 3, 2, 5])); // broadcast leading axis
       assert(!counting.counts.has("copy"), `copies made: ${counting.counts.get("copy")}`);
       assert(counting.counts.get("matmul") === 4, `matmul launches ${counting.counts.get("matmul")}`);
+      // A broadcast middle batch axis cannot be walked with one stride: one launch per outer index, no copy.
+      const left = expand(randnT([3, 1, 4, 2]), [3, 5, 4, 2]), right = randnT([5, 2, 6]);
+      const y = matmul(left, right);
+      assert(y.shape.join() === "3,5,4,6", `shape ${y.shape}`);
+      assert(!counting.counts.has("copy") && counting.counts.get("matmul") === 7, "3 launches, no copy");
+      const lv = vals(left), rv = vals(right);
+      const want = [0, 1, 2].flatMap((i) => ref(lv.slice(i * 40, i * 40 + 40), rv, 5, 4, 2, 6));
+      assertClose(vals(y), want, { rtol: 1e-5, atol: 1e-5 });
+      // Beyond 16 outer launches the broadcast operands are materialised once instead (one launch).
+      const l20 = randnT([20, 1, 2, 3]), r2 = randnT([2, 3, 2]);
+      const many = matmul(expand(l20, [20, 2, 2, 3]), r2);
+      assert(
+        counting.counts.get("copy") === 2 && counting.counts.get("matmul") === 8,
+        `two copies, one launch: ${JSON.stringify([...counting.counts])}`,
+      );
+      const l = vals(l20), rr = vals(r2);
+      const expected = Array.from(
+        { length: 20 },
+        (_, q) =>
+          [0, 1].flatMap((j) => ref(l.slice(q * 6, q * 6 + 6), rr.slice(j * 6, j * 6 + 6), 1, 2, 3, 2)),
+      ).flat();
+      assertClose(vals(many), expected, { rtol: 1e-5, atol: 1e-5 });
     });
   } finally {
     if (prev) setBackend(prev);

@@ -47,6 +47,17 @@ Deno.test("view ops share storage and read the right elements", async (t) => {
       assert(flat.view.storage !== tr.view.storage, "reshape of a transposed view copies");
       const c = contiguous(tr);
       assert(c.isContiguous && vals(c).join() === "0,3,1,4,2,5", "contiguous copy");
+      // Reshapes that only split or merge compatible axes of a strided view stay views.
+      const cols = slice(reshape(arange(24), [4, 6]), [null, [0, 3]]); // (4, 3) strides (6, 1)
+      const split3 = reshape(cols, [2, 2, 3]);
+      assert(
+        split3.view.storage === cols.view.storage && split3.strides.join() === "12,6,1",
+        `${split3.strides}`,
+      );
+      assertClose(vals(split3), [0, 1, 2, 6, 7, 8, 12, 13, 14, 18, 19, 20]);
+      const merged = reshape(cols, [12]); // rows are not adjacent: needs a copy
+      assert(merged.view.storage !== cols.view.storage, "merging non-adjacent rows copies");
+      assertClose(vals(merged), [0, 1, 2, 6, 7, 8, 12, 13, 14, 18, 19, 20]);
       // A size-1 axis inserted into a strided view stays a view.
       assert(unsqueeze(tr, 0).view.storage === tr.view.storage, "unsqueeze of strided view");
     }));

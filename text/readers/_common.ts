@@ -68,11 +68,14 @@ function decodeLine(bytes: Uint8Array, n: number): Line {
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+function join(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -82,30 +85,39 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 export async function* readLines(path: string, { raw = false } = {}): AsyncGenerator<Line> {
   const file = await openFile(path);
-  let carry: Uint8Array = new Uint8Array(0);
+  // Bytes of the current unfinished line, kept as pieces so a very long line is copied once (linear time).
+  let pending: Uint8Array[] = [];
+  let pendingLen = 0;
   let n = 0;
+  const emit = (bytes: Uint8Array, withNl: Uint8Array | undefined): Line => {
+    const line = decodeLine(bytes, ++n);
+    if (raw) line.raw = withNl ?? bytes;
+    return line;
+  };
   try {
     for await (const chunk of file.readable) {
-      const buf = concat(carry, chunk);
       let start = 0;
       for (;;) {
-        const nl = buf.indexOf(0x0a, start);
+        const nl = chunk.indexOf(0x0a, start);
         if (nl < 0) break;
-        const line = decodeLine(buf.subarray(start, nl), ++n);
-        if (raw) line.raw = buf.subarray(start, nl + 1);
-        yield line;
+        if (pendingLen > 0) {
+          pending.push(chunk.subarray(start, nl + 1));
+          const all = join(pending, pendingLen + nl + 1 - start);
+          pending = [];
+          pendingLen = 0;
+          yield emit(all.subarray(0, all.length - 1), all);
+        } else yield emit(chunk.subarray(start, nl), chunk.subarray(start, nl + 1));
         start = nl + 1;
       }
-      carry = buf.slice(start);
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        pendingLen += chunk.length - start;
+      }
     }
   } finally {
     try {
       file.close();
     } catch { /* already closed by the stream */ }
   }
-  if (carry.length > 0) {
-    const line = decodeLine(carry, ++n);
-    if (raw) line.raw = carry;
-    yield line;
-  }
+  if (pendingLen > 0) yield emit(join(pending, pendingLen), undefined);
 }

@@ -4,7 +4,8 @@
  * Each op that has a tensor input with `requiresGrad` records a {@linkcode Node}: its inputs, its outputs and a
  * function mapping output gradients to input gradients. {@linkcode backward} walks the nodes in reverse
  * topological order (an explicit stack, so graph depth is unlimited), sums gradients of tensors used more than
- * once, and adds the result to `grad` of every leaf with `requiresGrad`.
+ * once, and adds the result to `grad` of every leaf with `requiresGrad`. Gradient functions run with grad
+ * mode off, so there are no higher-order gradients; the graph is kept, so a second `backward` adds again.
  *
  * @example Gradient of a product
  * ```ts

@@ -353,18 +353,27 @@ function hasUpperAscii(t: string): boolean {
 export function postRules(tokens: readonly string[], options: LowercaseOptions = {}): string[] {
   const { bos = true, eos = false } = options;
   const out: string[] = bos ? [BOS] : [];
-  for (const t of tokens) {
-    if (!hasUpperAscii(t)) {
-      out.push(t);
-      continue;
-    }
-    const k = caseClass(t);
-    if (k === ALL_UPPER) out.push(UP);
-    else if (k === CAPITALISED) out.push(MAJ);
-    out.push(t.toLowerCase());
-  }
+  for (const t of tokens) appendWithCaseRules(out, t);
   if (eos) out.push(EOS);
   return out;
+}
+
+/**
+ * Append `token` to `out` with the token rules applied: `xxup` or `xxmaj` before it where they apply, then
+ * the token lowercased (what {@linkcode postRules} does for each token; the word tokenizer calls it as it goes).
+ *
+ * @param out the tokens so far
+ * @param token the next token
+ */
+export function appendWithCaseRules(out: string[], token: string): void {
+  if (!hasUpperAscii(token)) {
+    out.push(token);
+    return;
+  }
+  const k = caseClass(token);
+  if (k === ALL_UPPER) out.push(UP);
+  else if (k === CAPITALISED) out.push(MAJ);
+  out.push(token.toLowerCase());
 }
 
 /** The longest expansion {@linkcode decodeRules} makes of one `xxrep` / `xxwrep`. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { bmpFlags, CJK, codePointAt, flagsOf, isHigh, isLow, JOINER, MARK, SPACE, WORD } from "./_chars.ts";
+import { bmpFlags, CJK, codePointAt, flagsOf, isHigh, isLow, JOINER, MARK, SPACE, UPPER, WORD } from "./_chars.ts";
 import {
   ABBREVIATIONS,
   EMOTICONS,
@@ -21,7 +21,7 @@ import {
 } from "./_affixes.ts";
 import { matchEmail, matchUrl } from "./_url.ts";
 import { fixup } from "./fixup.ts";
-import { decodeRules, postRules, replaceRep, replaceWrep } from "./rules.ts";
+import { appendWithCaseRules, decodeRules, replaceRep, replaceWrep } from "./rules.ts";
 import { BOS, EOS, FLD } from "./special_tokens.ts";
 
 /** Languages with their own tokenizer rules. */
@@ -76,6 +76,12 @@ for (const c of '()[]{}"!?;`|') INFIX_ALWAYS[c.charCodeAt(0)] = 1;
 // Non-ASCII closers split off the end of a chunk.
 const CLOSERS = new Set([..."”’»…›」』）】"].map((c) => c.charCodeAt(0)));
 
+/** First index of char code `c` in `text[s, e)`, or -1 (bounded, unlike `indexOf`). */
+function indexIn(text: string, c: number, s: number, e: number): number {
+  for (let k = s; k < e; k++) if (text.charCodeAt(k) === c) return k;
+  return -1;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -95,7 +101,14 @@ class Scanner {
     readonly out: string[],
     readonly fr: boolean,
     readonly special: boolean,
+    readonly caps: boolean,
   ) {}
+
+  /** Append a token, with the case rules when `caps` is on. */
+  emit(t: string): void {
+    if (this.caps) appendWithCaseRules(this.out, t);
+    else this.out.push(t);
+  }
 
   run(): void {
     const { text, F, out } = this;
@@ -126,14 +139,17 @@ class Scanner {
       }
       let j = i;
       let simple = true;
+      let any = 0;
       while (j < n) {
         const f = F[text.charCodeAt(j)]!;
         if (f & SPACE) break;
         if (!(f & (WORD | MARK)) || (f & CJK)) simple = false;
+        any |= f;
         j++;
       }
-      if (simple) out.push(text.slice(i, j));
-      else this.chunk(i, j);
+      if (!simple) this.chunk(i, j);
+      else if (this.caps && any & UPPER) appendWithCaseRules(out, text.slice(i, j));
+      else out.push(text.slice(i, j));
       i = j;
     }
   }
@@ -167,9 +183,9 @@ class Scanner {
   }
 
   chunk(s: number, e: number): void {
-    const { text, out, suffixes } = this;
+    const { text, suffixes } = this;
     if (e - s <= 4 && EMOTICONS.has(text.slice(s, e))) {
-      out.push(text.slice(s, e));
+      this.emit(text.slice(s, e));
       return;
     }
     suffixes.length = 0;
@@ -177,28 +193,27 @@ class Scanner {
     if (s < 0) return; // the whole chunk was consumed
     e = this.suffixesOf(s, e);
     this.infixes(s, e);
-    for (let k = suffixes.length - 1; k >= 0; k--) out.push(suffixes[k]!);
+    for (let k = suffixes.length - 1; k >= 0; k--) this.emit(suffixes[k]!);
   }
 
   /** Split prefixes off `[s, e)`; returns the new start, or -1 when nothing is left. */
   prefixes(s: number, e: number): number {
-    const { text, out } = this;
+    const { text } = this;
     while (s < e) {
       const c = text.charCodeAt(s);
       if (isAsciiLetter(c)) {
         const u = matchUrl(text, s, e);
         if (u > 0) {
-          out.push(text.slice(s, u));
+          this.emit(text.slice(s, u));
           s = u;
           continue;
         }
       }
       if (c < 128 && (isAsciiLetter(c) || isDigit(c))) {
-        const at = text.indexOf("@", s);
-        if (at > s && at < e) {
+        if (indexIn(text, Ch.AT, s, e) > s) {
           const m = matchEmail(text, s, e);
           if (m > 0) {
-            out.push(text.slice(s, m));
+            this.emit(text.slice(s, m));
             s = m;
             continue;
           }
@@ -207,7 +222,7 @@ class Scanner {
       if (this.fr) {
         const k = this.elision(s, e);
         if (k > 0) {
-          out.push(text.slice(s, k));
+          this.emit(text.slice(s, k));
           s = k;
           continue;
         }
@@ -216,10 +231,10 @@ class Scanner {
         if (!PREFIX[c] || !this.splitsPrefix(c, s, e)) break;
         let j = s + 1;
         while (j < e && text.charCodeAt(j) === c) j++;
-        out.push(text.slice(s, j));
+        this.emit(text.slice(s, j));
         s = j;
         if (j < e && e - j <= 4 && EMOTICONS.has(text.slice(j, e))) {
-          out.push(text.slice(j, e));
+          this.emit(text.slice(j, e));
           return -1;
         }
         continue;
@@ -228,7 +243,7 @@ class Scanner {
       if (f & (WORD | MARK | CJK)) break;
       if (c === Ch.RSQUO && EN_CLITICS.has("'" + text.slice(s + 1, e).toLowerCase())) break;
       const w = this.cluster(s, e);
-      out.push(text.slice(s, s + w));
+      this.emit(text.slice(s, s + w));
       s += w;
     }
     return s < e ? s : -1;
@@ -335,7 +350,8 @@ class Scanner {
   /** French: start of a hyphenated clitic (`-vous`, `-t-il`, `-ce`) ending `[s, e)`, or -1. */
   frClitic(s: number, e: number): number {
     const { text } = this;
-    const h = text.lastIndexOf("-", e - 1);
+    let h = e - 1;
+    while (h > s && text.charCodeAt(h) !== Ch.MINUS) h--;
     if (h <= s || h >= e - 1) return -1;
     const word = text.slice(h + 1, e).toLowerCase();
     if (!FR_CLITICS.has(word) || FR_KEEP.has(text.slice(s, e))) return -1;
@@ -348,11 +364,11 @@ class Scanner {
 
   /** Split `[s, e)` inside: hyphens, `/ # \`, commas between letters, brackets, Han/kana, symbols. */
   infixes(s: number, e: number): void {
-    const { text, out, F } = this;
+    const { text, F } = this;
     let ps = s; // start of the current piece
     let k = s;
     const flush = (to: number) => {
-      if (to > ps) out.push(text.slice(ps, to));
+      if (to > ps) this.emit(text.slice(ps, to));
     };
     while (k < e) {
       const c = text.charCodeAt(k);
@@ -365,7 +381,7 @@ class Scanner {
         const len = this.infixSplit(c, k, e, ps);
         if (len > 0) {
           flush(k);
-          out.push(text.slice(k, k + len));
+          this.emit(text.slice(k, k + len));
           k += len;
           ps = k;
         } else k++;
@@ -382,13 +398,13 @@ class Scanner {
       }
       if (c === 0x2010 && k > ps && k + 1 < e && !this.fr && this.flagsAt(k + 1) & WORD) {
         flush(k);
-        out.push(text.slice(k, k + 1));
+        this.emit(text.slice(k, k + 1));
         ps = ++k;
         continue;
       }
       const w = this.cluster(k, e);
       flush(k);
-      out.push(text.slice(k, k + w));
+      this.emit(text.slice(k, k + w));
       k += w;
       ps = k;
     }
@@ -468,7 +484,7 @@ export function tokenize(text: string, options: TokenizeOptions = {}): string[] 
   const { lang = "en", splitSpecial = false } = options;
   if (lang !== "en" && lang !== "fr") throw new Error(`tokenize: unknown lang "${lang}"; use "en" or "fr"`);
   const out: string[] = [];
-  new Scanner(text, out, lang === "fr", splitSpecial).run();
+  new Scanner(text, out, lang === "fr", splitSpecial, false).run();
   return out;
 }
 
@@ -510,8 +526,13 @@ export interface TokenizeDocumentOptions {
 export function tokenizeDocument(text: string, options: TokenizeDocumentOptions = {}): string[] {
   const { lang = "en", rules = true, bos = true, eos = false } = options;
   if (!rules) return tokenize(text.isWellFormed() ? text : text.toWellFormed(), { lang });
+  if (lang !== "en" && lang !== "fr") throw new Error(`tokenizeDocument: unknown lang "${lang}"; use "en" or "fr"`);
   const clean = replaceWrep(replaceRep(fixup(text)));
-  return postRules(tokenize(clean, { lang, splitSpecial: true }), { bos, eos });
+  // The token rules (xxup, xxmaj, lowercase) run inside the scanner, as each token is made.
+  const out: string[] = bos ? [BOS] : [];
+  new Scanner(clean, out, lang === "fr", true, true).run();
+  if (eos) out.push(EOS);
+  return out;
 }
 
 /**

@@ -84,7 +84,7 @@ export function add(a: Operand, b: Operand): Tensor {
     const out = unaryRaw("addScalar", a, "add", { alpha: b });
     return record("add", [a], [out], ([g]) => [g!]);
   }
-  if (typeof a === "number") return add(b, a);
+  if (typeof a === "number" && b instanceof Tensor) return add(b, a);
   const out = binaryRaw("add", a, b, "add");
   return recordBinary("add", a, b, out, (g) => [() => g, () => g]);
 }
@@ -102,7 +102,7 @@ export function mul(a: Operand, b: Operand): Tensor {
     const out = unaryRaw("mulScalar", a, "mul", { alpha: b });
     return record("mul", [a], [out], ([g]) => [mul(g!, b)]);
   }
-  if (typeof a === "number") return mul(b, a);
+  if (typeof a === "number" && b instanceof Tensor) return mul(b, a);
   const out = binaryRaw("mul", a, b, "mul");
   return recordBinary("mul", a, b, out, (g) => [() => mul(g, b), () => mul(g, a)]);
 }

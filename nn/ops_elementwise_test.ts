@@ -76,6 +76,8 @@ Deno.test("binary ops reject mismatched shapes and dtypes, naming op and shapes"
     assertThrows(() => add(zeros([2, 3]), zeros([4])), "add", "[2, 3]", "[4]");
     assertThrows(() => mul(zeros([2]), arange(2)), "mul", "dtype", "f32", "i32");
     assertThrows(() => lt(arange(3), 1.5), "lt", "1.5", "i32");
+    assertThrows(() => add(1, 2), "add", "at least one tensor");
+    assertThrows(() => mul(1, 2), "mul", "at least one tensor");
     const dead = zeros([2]);
     dead.dispose();
     assertThrows(() => exp(dead), "exp", "[2]", "dispose");

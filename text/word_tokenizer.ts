@@ -9,7 +9,19 @@
  *
  * @module
  */
-import { bmpFlags, CJK, codePointAt, flagsOf, isHigh, isLow, JOINER, MARK, SPACE, UPPER, WORD } from "./_chars.ts";
+import {
+  bmpFlags,
+  CJK,
+  codePointAt,
+  flagsOf,
+  isHigh,
+  isLow,
+  JOINER,
+  MARK,
+  SPACE,
+  UPPER,
+  WORD,
+} from "./_chars.ts";
 import {
   ABBREVIATIONS,
   EMOTICONS,
@@ -526,7 +538,9 @@ export interface TokenizeDocumentOptions {
 export function tokenizeDocument(text: string, options: TokenizeDocumentOptions = {}): string[] {
   const { lang = "en", rules = true, bos = true, eos = false } = options;
   if (!rules) return tokenize(text.isWellFormed() ? text : text.toWellFormed(), { lang });
-  if (lang !== "en" && lang !== "fr") throw new Error(`tokenizeDocument: unknown lang "${lang}"; use "en" or "fr"`);
+  if (lang !== "en" && lang !== "fr") {
+    throw new Error(`tokenizeDocument: unknown lang "${lang}"; use "en" or "fr"`);
+  }
   const clean = replaceWrep(replaceRep(fixup(text)));
   // The token rules (xxup, xxmaj, lowercase) run inside the scanner, as each token is made.
   const out: string[] = bos ? [BOS] : [];

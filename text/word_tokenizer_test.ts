@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import { fixup } from "./fixup.ts";
+import { postRules, replaceRep, replaceWrep } from "./rules.ts";
 import { decodeDocument, detokenize, tokenize, tokenizeDocument, tokenizeFields } from "./word_tokenizer.ts";
 
 type Case = [string, string[]];
@@ -344,4 +346,22 @@ Deno.test("decodeDocument(tokenizeDocument(x)) round-trips", async (t) => {
   await t.step("known losses: single capitals and spaced punctuation", () => {
     assert.equal(decodeDocument(tokenizeDocument("A Nooo ,  ok")), "a nooo, ok");
   });
+});
+
+Deno.test("tokenizeDocument() equals the rules composed one by one", async (t) => {
+  const texts = [
+    "This movie is GREAT!!!<br /><br />I can't wait... 10/10 #1 &amp; McDonald's USA-made",
+    "Ünïcödé ÉTÉ Été 东京 😂😂😂 x\u0000y go go go! HTTP://X.ORG/AAA e-mail: A.B@C.DE",
+    "L'ÉTAT, a-t-il DIT ? Pensez-vous qu'IL vient ?",
+  ];
+  for (const text of texts) {
+    for (const lang of ["en", "fr"] as const) {
+      await t.step(`${lang} ${JSON.stringify(text.slice(0, 30))}`, () => {
+        const composed = postRules(
+          tokenize(replaceWrep(replaceRep(fixup(text))), { lang, splitSpecial: true }),
+        );
+        assert.deepEqual(tokenizeDocument(text, { lang }), composed);
+      });
+    }
+  }
 });

@@ -52,6 +52,8 @@ export class ClassifierLoader {
   #sampler?: SortishSampler;
 
   /**
+   * Make a loader over documents and their labels.
+   *
    * @param docs Numericalized documents.
    * @param labels One class id per document.
    * @param options Batch size, order, padding.

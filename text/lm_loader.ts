@@ -92,6 +92,8 @@ export class LanguageModelLoader {
   #total: number;
 
   /**
+   * Make a loader over `docs`.
+   *
    * @param docs Numericalized documents (or one already concatenated stream).
    * @param options Batch size, bptt, mode, backwards, seed.
    */

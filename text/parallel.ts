@@ -75,6 +75,8 @@ export class TokenizerPool {
   #failed?: Error;
 
   /**
+   * Start the workers (none for a function tokenizer).
+   *
    * @param tokenizer A named tokenizer, or a function to run on the calling thread.
    * @param options Worker count and the in-flight bound.
    */

@@ -55,6 +55,8 @@ export class SortishSampler {
   #lengths: ArrayLike<number>;
 
   /**
+   * Make a sampler over items of the given lengths.
+   *
    * @param lengths Length of each item.
    * @param options Batch size and seed.
    */

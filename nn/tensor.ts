@@ -348,8 +348,9 @@ function extract(whole: TypedArray, t: Tensor): TypedArray {
 }
 
 /**
- * Run `fn` and free every tensor it created that is not part of its result (a tensor, or arrays / plain
- * objects holding tensors). Scopes nest; returned tensors move to the enclosing scope.
+ * Run `fn` and free every tensor it created that is not part of its result (a tensor, or arrays, maps,
+ * sets and objects holding tensors, up to 5 levels deep). Scopes nest; returned tensors move to the enclosing
+ * scope.
  * @param fn synchronous work (an async function is an error: its tensors would escape the scope)
  * @returns what `fn` returns
  * @example Intermediates are freed
@@ -391,11 +392,10 @@ export function tidy<T>(fn: () => T): T {
 
 function collect(v: unknown, out: Set<Tensor>, depth: number): void {
   if (v instanceof Tensor) out.add(v);
-  else if (depth > 4 || v === null || typeof v !== "object") return;
-  else if (Array.isArray(v)) { for (const x of v) collect(x, out, depth + 1); }
-  else if (Object.getPrototypeOf(v) === Object.prototype || v instanceof Map) {
-    for (const x of v instanceof Map ? v.values() : Object.values(v)) collect(x, out, depth + 1);
-  }
+  else if (depth > 4 || v === null || typeof v !== "object" || ArrayBuffer.isView(v)) return;
+  else if (Array.isArray(v) || v instanceof Set) { for (const x of v) collect(x, out, depth + 1); }
+  else if (v instanceof Map) { for (const x of v.values()) collect(x, out, depth + 1); }
+  else for (const x of Object.values(v)) collect(x, out, depth + 1); // plain objects and class instances
 }
 
 /**

@@ -112,6 +112,14 @@ Deno.test("tidy() frees intermediates, keeps results, nests and cleans up on err
     assert(liveTensors() === live0 + 2, `live ${liveTensors() - live0}`);
     assertClose(vals(out[1]), [4, 4]);
     out.forEach((x) => x.dispose());
+    class State {
+      constructor(readonly h: Tensor, readonly cells: Map<string, Tensor>) {}
+    }
+    const st = tidy(() => new State(ones([1]), new Map([["c", ones([2])]])));
+    assert(!st.h.disposed && !st.cells.get("c")!.disposed, "tensors inside class instances and maps survive");
+    st.h.dispose();
+    st.cells.get("c")!.dispose();
+    assert(liveTensors() === live0, "nothing else kept");
   });
   await t.step("keep() exempts a tensor; errors free the scope", () => {
     const live0 = liveTensors();

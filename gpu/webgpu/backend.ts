@@ -959,6 +959,10 @@ export class WebGpuBackend implements Backend {
   #texture(key: string, st: GpuStorage, texels: number, fill: (tex: GPUTexture) => void): GPUTexture {
     const rows = Math.max(1, Math.ceil(texels / TEX_W));
     let e = this.#textures.get(key);
+    if (e) {
+      this.#textures.delete(key); // re-insert: the map's order is least recently used first
+      this.#textures.set(key, e);
+    }
     if (e && e.version === st.version && e.rows >= rows) return e.texture;
     if (e && e.rows < rows) {
       this.#textures.delete(key);
@@ -975,6 +979,11 @@ export class WebGpuBackend implements Backend {
       if (idx < 0) this.#textureBytes += TEX_W * rows * 16;
       e = { texture, rows, version: st.version, storageId: st.id };
       this.#textures.set(key, e);
+      while (this.#textures.size > 48) {
+        const [oldKey, old] = this.#textures.entries().next().value!;
+        this.#textures.delete(oldKey);
+        this.#recycleTexture(old.texture);
+      }
     }
     e.version = st.version;
     fill(e.texture);
@@ -991,17 +1000,17 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  #copyToTexture(buffer: GPUBuffer, texels: number, tex: GPUTexture): void {
+  #copyToTexture(buffer: GPUBuffer, texels: number, tex: GPUTexture, offset = 0): void {
     const enc = this.#exec.encoderForCopy();
     const full = Math.floor(texels / TEX_W), rest = texels - full * TEX_W;
     if (full > 0) {
-      enc.copyBufferToTexture({ buffer, offset: 0, bytesPerRow: TEX_W * 16, rowsPerImage: full }, {
+      enc.copyBufferToTexture({ buffer, offset, bytesPerRow: TEX_W * 16, rowsPerImage: full }, {
         texture: tex,
       }, [TEX_W, full]);
     }
     if (rest > 0) {
       enc.copyBufferToTexture(
-        { buffer, offset: full * TEX_W * 16, bytesPerRow: TEX_W * 16 },
+        { buffer, offset: offset + full * TEX_W * 16, bytesPerRow: TEX_W * 16 },
         { texture: tex, origin: [0, full] },
         [rest, 1],
       );
@@ -1009,10 +1018,14 @@ export class WebGpuBackend implements Backend {
     this.#exec.markBusy(buffer);
   }
 
-  /** Texture of a whole storage, texel t = elements 4t..4t+3. */
-  #rawTexture(st: GpuStorage): GPUTexture {
-    const texels = Math.ceil(st.size / 4);
-    return this.#texture(`${st.id}|raw`, st, texels, (tex) => this.#copyToTexture(st.buffer, texels, tex));
+  /** Texture of texels `[start, start + count)` of a storage (texel t = elements 4t..4t+3). */
+  #rawTexture(st: GpuStorage, start: number, count: number): GPUTexture {
+    return this.#texture(
+      `${st.id}|raw|${start}|${count}`,
+      st,
+      count,
+      (tex) => this.#copyToTexture(st.buffer, count, tex, start * 16),
+    );
   }
 
   /** Texture of a 3-D view packed to `(D0, D1, ceil(D2/4)*4)` with zero padding. */
@@ -1054,9 +1067,10 @@ export class WebGpuBackend implements Backend {
     const aBatch = a.s[0] === 0 ? 1 : B, bBatch = b.s[0] === 0 ? 1 : B;
     // A: (B, M, K) row-major with 4-aligned rows goes in as is; anything else is packed to (B, M, K4*4).
     let ta: GPUTexture, aBase: number, aBs: number, aRs: number;
-    if (a.s[2] === 1 && al(K) && al(a.s[1]) && al(a.s[0]) && al(a.off)) {
-      ta = this.#rawTexture(a.storage);
-      aBase = a.off / 4, aBs = a.s[0] / 4, aRs = a.s[1] / 4;
+    const pos = (m: Mat3) => m.s.every((x) => x >= 0);
+    if (a.s[2] === 1 && al(K) && al(a.s[1]) && al(a.s[0]) && al(a.off) && pos(a)) {
+      aBs = a.s[0] / 4, aRs = a.s[1] / 4, aBase = 0;
+      ta = this.#rawTexture(a.storage, a.off / 4, (aBatch - 1) * aBs + (M - 1) * aRs + K / 4);
     } else {
       ta = this.#packedTexture(a.storage, a.off, [aBatch, M, K], a.s);
       aBase = 0, aBs = aBatch === 1 ? 0 : M * K4, aRs = K4;
@@ -1064,12 +1078,12 @@ export class WebGpuBackend implements Backend {
     // B: NN when rows of (K, N) are 4-aligned, NT when B is a transposed row-major (N, K) matrix.
     let tb: GPUTexture, bBase: number, bBs: number, bRs: number, nt: boolean;
     const N4 = Math.ceil(N / 4);
-    if (b.s[2] === 1 && al(N) && al(b.s[1]) && al(b.s[0]) && al(b.off)) {
-      tb = this.#rawTexture(b.storage);
-      nt = false, bBase = b.off / 4, bBs = b.s[0] / 4, bRs = b.s[1] / 4;
-    } else if (b.s[1] === 1 && al(K) && al(b.s[2]) && al(b.s[0]) && al(b.off)) {
-      tb = this.#rawTexture(b.storage);
-      nt = true, bBase = b.off / 4, bBs = b.s[0] / 4, bRs = b.s[2] / 4;
+    if (b.s[2] === 1 && al(N) && al(b.s[1]) && al(b.s[0]) && al(b.off) && pos(b)) {
+      nt = false, bBase = 0, bBs = b.s[0] / 4, bRs = b.s[1] / 4;
+      tb = this.#rawTexture(b.storage, b.off / 4, (bBatch - 1) * bBs + (K - 1) * bRs + N / 4);
+    } else if (b.s[1] === 1 && al(K) && al(b.s[2]) && al(b.s[0]) && al(b.off) && pos(b)) {
+      nt = true, bBase = 0, bBs = b.s[0] / 4, bRs = b.s[2] / 4;
+      tb = this.#rawTexture(b.storage, b.off / 4, (bBatch - 1) * bBs + (N - 1) * bRs + K / 4);
     } else if (b.s[1] === 1 || Math.abs(b.s[1]) < Math.abs(b.s[2])) {
       tb = this.#packedTexture(b.storage, b.off, [bBatch, N, K], [b.s[0], b.s[2], b.s[1]]);
       nt = true, bBase = 0, bBs = bBatch === 1 ? 0 : N * K4, bRs = K4;

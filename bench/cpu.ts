@@ -26,6 +26,7 @@ async function matmulCase(
   n: number,
   bTransposed: boolean,
 ): Promise<void> {
+  if (cpu.threads > 1) name += `_threads${cpu.threads}`;
   const a = randomView([m, k]), b = randomView([k, n], bTransposed), c = randomView([m, n]);
   const flops = 2 * m * n * k;
   const iters = Math.max(3, Math.min(20, Math.round(2e9 / flops)));

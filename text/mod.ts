@@ -19,3 +19,4 @@ export * from "./word_tokenizer.ts";
 export * from "./vocab.ts";
 export * from "./store.ts";
 export * from "./clas_loader.ts";
+export * from "./models/mod.ts";

@@ -14,12 +14,11 @@
  * @module
  */
 
-import { noGrad } from "../engine.ts";
-import { add, mul } from "../ops_elementwise.ts";
+import { add, cast, eq, mul, sub } from "../ops_elementwise.ts";
 import { embedding } from "../ops_index.ts";
 import { matmul } from "../ops_linalg.ts";
 import { reshape, transpose } from "../ops_shape.ts";
-import { fromArray, rand, randn, type Tensor } from "../tensor.ts";
+import { rand, randn, type Tensor } from "../tensor.ts";
 import { Module } from "./module.ts";
 import { fmt } from "../_shape.ts";
 
@@ -101,7 +100,6 @@ export class Embedding extends Module {
   readonly numEmbeddings: number;
   /** Vector size. */
   readonly dim: number;
-  #padMask: Tensor | null = null;
 
   /**
    * @param numEmbeddings vocabulary size
@@ -109,7 +107,10 @@ export class Embedding extends Module {
    */
   constructor(numEmbeddings: number, dim: number, { paddingIdx, initRange }: EmbeddingOptions = {}) {
     super();
-    if (paddingIdx !== undefined && !(paddingIdx >= 0 && paddingIdx < numEmbeddings)) {
+    if (
+      paddingIdx !== undefined &&
+      !(Number.isInteger(paddingIdx) && paddingIdx >= 0 && paddingIdx < numEmbeddings)
+    ) {
       throw new RangeError(`Embedding: paddingIdx ${paddingIdx} outside [0, ${numEmbeddings})`);
     }
     this.numEmbeddings = numEmbeddings;
@@ -118,37 +119,22 @@ export class Embedding extends Module {
     const w = initRange === undefined
       ? randn([numEmbeddings, dim])
       : rand([numEmbeddings, dim], { low: -initRange, high: initRange });
+    // PyTorch zeroes the padding row of its N(0, 1) init; fastai's AWD-LSTM re-initialises every row uniformly
+    if (paddingIdx !== undefined && initRange === undefined) {
+      w.backend.write(w.view.storage, new Float32Array(dim), paddingIdx * dim);
+    }
     this.weight = this.registerParameter("weight", w);
-    const mask = this.padMask();
-    if (mask) {
-      // start with a zero padding row, like PyTorch
-      this.weight = noGrad(() => mul(w, mask));
-      this.setParameter("weight", this.weight);
-      w.dispose();
-    }
-  }
-
-  /** The `(V, 1)` mask that zeroes the padding row's gradient (null without padding). */
-  padMask(): Tensor | null {
-    if (this.paddingIdx === undefined) return null;
-    if (!this.#padMask) {
-      const m = new Float32Array(this.numEmbeddings).fill(1);
-      m[this.paddingIdx] = 0;
-      this.#padMask = this.registerBuffer(
-        "padMask",
-        fromArray(m, [this.numEmbeddings, 1], { backend: this.weight.backend }),
-      );
-    }
-    return this.#padMask;
   }
 
   /**
-   * Look up `ids` (i32, any shape) -> `(...ids.shape, dim)`.
+   * Look up `ids` (i32, any shape) -> `(...ids.shape, dim)`. As in PyTorch, padding positions read the padding
+   * row but send no gradient to it.
    * @param weight use these rows instead of `this.weight` (embedding dropout passes a masked table)
    */
   forward(ids: Tensor, weight: Tensor = this.weight): Tensor {
-    const mask = this.padMask();
-    // multiplying by the mask keeps the padding row at zero and blocks its gradient
-    return embedding(mask ? mul(weight, mask) : weight, ids);
+    const e = embedding(weight, ids);
+    if (this.paddingIdx === undefined || !e.requiresGrad) return e;
+    const isPad = reshape(cast(eq(ids, this.paddingIdx), e.dtype), [...ids.shape, 1]);
+    return add(mul(e, sub(1, isPad)), mul(e.detach(), isPad));
   }
 }

@@ -1,0 +1,185 @@
+import { strict as assert } from "node:assert";
+import {
+  AWD_LSTM_CLAS_CONFIG,
+  AWD_LSTM_CLAS_CONFIG_V07,
+  AWD_LSTM_LM_CONFIG,
+  AWD_LSTM_LM_CONFIG_V07,
+  AwdLstmClassifier,
+  AwdLstmLM,
+  maskedConcatPool,
+  resolveConfig,
+} from "./awd_lstm.ts";
+import {
+  Adam,
+  type Batch,
+  type Callback,
+  crossEntropyFlat,
+  fromArray,
+  Learner,
+  ModelResetter,
+  RNNRegularizer,
+  sum,
+  type Tensor,
+  tidy,
+} from "../../nn/mod.ts";
+
+interface Step {
+  loss: number;
+  grads: Record<string, number[]>;
+  after: Record<string, number[]>;
+}
+const fx = JSON.parse(
+  await Deno.readTextFile(new URL("./testdata/awd_lstm_fixture.json", import.meta.url)),
+) as {
+  dims: Record<string, number>;
+  ids: number[][];
+  targets: number[][];
+  initial: Record<string, number[]>;
+  steps: Step[];
+};
+
+function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 1e-4): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i]!, a = actual[i]!;
+    assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `${what}[${i}]: expected ${e}, got ${a}`);
+  }
+}
+
+Deno.test("AwdLstmLM: two training steps match PyTorch (loss with AR/TAR, every gradient, weights after AdamW)", async () => {
+  const { V, E, H, L, B, T } = fx.dims as Record<string, number>;
+  const lm = new AwdLstmLM(V!, { embSize: E!, nHid: H!, nLayers: L!, dropMult: 0, outBias: true });
+  const named = lm.checkpointTensors();
+  for (const [k, v] of Object.entries(fx.initial)) {
+    const t = named.get(k)!;
+    t.backend.write(t.view.storage, Float32Array.from(v));
+  }
+  const grads: Record<string, Float32Array>[] = [];
+  const spy: Callback = {
+    afterBackward: () =>
+      void grads.push(
+        Object.fromEntries([...named].map(([k, t]) => [k, t.grad!.dataSync() as Float32Array])),
+      ),
+  };
+  const batches = (): Batch[] =>
+    fx.ids.map((ids, s) => ({
+      x: fromArray(ids, [B!, T!], { dtype: "i32" }),
+      y: fromArray(fx.targets[s]!, [B!, T!], { dtype: "i32" }),
+    }));
+  const learn = new Learner(lm, {
+    train: { length: 2, [Symbol.iterator]: () => batches()[Symbol.iterator]() },
+  }, {
+    loss: (p, y) => crossEntropyFlat(p, y),
+    opt: (g) => new Adam(g, { beta1: 0.9, beta2: 0.99, eps: 1e-5 }),
+    wd: 0.01,
+    callbacks: [new ModelResetter(), new RNNRegularizer({ alpha: 2, beta: 1 }), spy],
+    quiet: true,
+    readEvery: 1,
+  });
+  await learn.fit(1, 1e-2);
+  fx.steps.forEach((step, s) => {
+    close([learn.recorder.losses[s]!], [step.loss], `loss of step ${s}`);
+    for (const [k, g] of Object.entries(step.grads)) close(grads[s]![k]!, g, `step ${s} grad ${k}`);
+  });
+  for (const [k, w] of Object.entries(fx.steps[1]!.after)) {
+    close(named.get(k)!.dataSync(), w, `weights ${k} after 2 steps`);
+  }
+  learn.opt!.dispose();
+  lm.dispose();
+});
+
+Deno.test("AwdLstmLM: decoder tied to the embedding (same storage), 4 layer groups", () => {
+  const lm = new AwdLstmLM(30, { embSize: 4, nHid: 6 });
+  assert.equal(lm.decoder.weight, lm.encoder.encoder.weight);
+  assert.equal(lm.decoder.weight.view.storage, lm.encoder.encoder.weight.view.storage);
+  const groups = lm.layerGroups();
+  assert.equal(groups.length, 4);
+  assert.ok(groups[3]!.includes(lm.encoder.encoder.weight));
+  assert.equal(groups.flat().length, new Set(lm.parameters()).size, "every parameter in exactly one group");
+  assert.deepEqual(
+    Array.from(lm.decoder.decoder.bias!.dataSync()),
+    new Array(30).fill(0),
+    "decoder bias starts at 0",
+  );
+  lm.dispose();
+});
+
+Deno.test("AWD-LSTM presets carry fastai's constants; dropMult scales the five dropouts", () => {
+  assert.deepEqual(
+    [
+      AWD_LSTM_LM_CONFIG.embSize,
+      AWD_LSTM_LM_CONFIG.nHid,
+      AWD_LSTM_LM_CONFIG.nLayers,
+      AWD_LSTM_LM_CONFIG.padToken,
+    ],
+    [400, 1152, 3, 1],
+  );
+  assert.equal(AWD_LSTM_LM_CONFIG_V07.nHid, 1150);
+  // seeds: LM drops [0.25, 0.1, 0.2, 0.02, 0.15] * 0.7 as (dropouti, dropout, wdrop, dropoute, dropouth)
+  const v07 = AWD_LSTM_LM_CONFIG_V07;
+  assert.deepEqual([v07.inputP, v07.outputP, v07.weightP, v07.embedP, v07.hiddenP], [
+    0.175,
+    0.07,
+    0.14,
+    0.014,
+    0.105,
+  ]);
+  // seeds: classifier dps [0.4, 0.5, 0.05, 0.3, 0.4] * 0.5 as (dropouti, wdrop, dropoute, dropouth, head)
+  const c07 = AWD_LSTM_CLAS_CONFIG_V07;
+  assert.deepEqual([c07.inputP, c07.weightP, c07.embedP, c07.hiddenP, c07.outputP], [
+    0.2,
+    0.25,
+    0.025,
+    0.15,
+    0.2,
+  ]);
+  const c = resolveConfig(AWD_LSTM_CLAS_CONFIG, { dropMult: 0.5 });
+  assert.deepEqual([c.outputP, c.hiddenP, c.inputP, c.embedP, c.weightP], [0.2, 0.15, 0.2, 0.025, 0.25]);
+});
+
+Deno.test("maskedConcatPool() pools [last, max, mean] over real tokens only", () =>
+  tidy(() => {
+    // B=1, T=3, H=2; first position is padding
+    const out = fromArray([100, -100, 1, 4, 3, 2], [1, 3, 2]);
+    const mask = fromArray([1, 0, 0], [1, 3], { dtype: "i32" });
+    assert.deepEqual(Array.from(maskedConcatPool(out, mask).dataSync()), [3, 2, 3, 4, 2, 3]);
+  }));
+
+Deno.test("AwdLstmClassifier: BPT3C chunks, [emb*3, 50, n] head, 5 groups, trains", async () => {
+  const clf = new AwdLstmClassifier(20, 3, { embSize: 4, nHid: 6, nLayers: 2, bptt: 3, maxLen: 6 });
+  assert.equal(clf.layerGroups().length, 4, "embedding, 2 LSTM layers, head");
+  assert.deepEqual(clf.head.map((b) => [b.lin.inFeatures, b.lin.outFeatures]), [[12, 50], [50, 3]]);
+  // documents padded at the start; 8 tokens = chunks at 0, 3, 6; those at 3 and 6 are kept (5 tokens)
+  const ids = fromArray([1, 1, 1, 5, 6, 7, 8, 9, 2, 3, 4, 5, 6, 7, 8, 9], [2, 8], { dtype: "i32" });
+  const y = fromArray([0, 2], [2], { dtype: "i32" });
+  tidy(() => {
+    const r = clf.forward(ids);
+    assert.deepEqual(r.output.shape, [2, 3]);
+    assert.deepEqual(
+      r.out.shape,
+      [2, 5, 4],
+      "chunks starting within the last maxLen tokens (fastai: sl - i <= max_len)",
+    );
+    sum(r.output).backward();
+  });
+  const emb = clf.encoder.encoder.weight;
+  assert.ok(emb.grad !== null);
+  clf.zeroGrad();
+  const loader = {
+    length: 1,
+    *[Symbol.iterator]() {
+      yield { x: ids.mul(1).cast("i32"), y: y.mul(1) };
+    },
+  };
+  const learn = new Learner(clf, { train: loader }, {
+    loss: (p: Tensor, t: Tensor) => crossEntropyFlat(p, t),
+    quiet: true,
+  });
+  learn.freezeTo(-1);
+  const before = Array.from(emb.dataSync());
+  await learn.fit(2, 1e-2);
+  assert.deepEqual(Array.from(emb.dataSync()), before, "frozen embedding group unchanged");
+  learn.opt!.dispose();
+  for (const t of [ids, y]) t.dispose();
+  clf.dispose();
+});

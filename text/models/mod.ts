@@ -1,0 +1,13 @@
+/**
+ * Text models: the AWD-LSTM encoder, language model and ULMFiT classifier with fastai's presets.
+ *
+ * @example The classifier's layer groups
+ * ```ts
+ * import { AwdLstmClassifier } from "./mod.ts";
+ * const clf = new AwdLstmClassifier(50, 2, { embSize: 4, nHid: 6 });
+ * if (clf.layerGroups().length !== 5) throw new Error("ULMFiT uses 5 classifier groups");
+ * ```
+ *
+ * @module
+ */
+export * from "./awd_lstm.ts";

@@ -17,3 +17,4 @@
  * @module
  */
 export * from "./backend.ts";
+export * from "./auto.ts";

@@ -54,6 +54,7 @@ export interface ReplaceRepOptions {
  */
 export function replaceRep(text: string, options: ReplaceRepOptions = {}): string {
   const { keepUrls = true } = options;
+  const F = bmpFlags();
   const n = text.length;
   let parts: string[] | undefined;
   let copied = 0; // text[0, copied) is already in parts
@@ -61,10 +62,22 @@ export function replaceRep(text: string, options: ReplaceRepOptions = {}): strin
   let i = 0;
   while (i < n) {
     const c0 = text.charCodeAt(i);
-    // Fast path: a BMP character not followed by two copies of itself starts no run.
-    if ((c0 < 0xd800 || c0 > 0xdfff) && (text.charCodeAt(i + 1) !== c0 || text.charCodeAt(i + 2) !== c0)) {
-      i++;
-      continue;
+    if (c0 < 0xd800 || c0 > 0xdfff) {
+      // Fast path: a BMP character not followed by two copies of itself starts no run (and when only the
+      // next one is a copy, no run starts there either).
+      if (text.charCodeAt(i + 1) !== c0) {
+        i++;
+        continue;
+      }
+      if (text.charCodeAt(i + 2) !== c0) {
+        i += 2;
+        continue;
+      }
+      if (F[c0]! & (SPACE | MARK | JOINER)) {
+        i += 3;
+        while (text.charCodeAt(i) === c0) i++;
+        continue;
+      }
     }
     const cp = codePointAt(text, i);
     const w = cp > 0xffff ? 2 : 1;

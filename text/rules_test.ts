@@ -157,3 +157,30 @@ Deno.test("decodeRules() inverts the rules", async (t) => {
     assert.deepEqual(decodeRules(["a", "xxup"]), ["a", "xxup"]);
   });
 });
+
+Deno.test("replaceRep() and replaceWrep() agree with fastai's regexes on random text", () => {
+  // On ASCII word characters and common whitespace, JavaScript's regexes mean what Python's do, so fastai's
+  // own patterns serve as the oracle.
+  const REP_RE = /(\S)(\1{2,})/gu;
+  const WREP_RE = /(?:\s|^)(\w+)\s+((?:\1\s+)+)\1(\s|\W|$)/g;
+  const alphabet = ["a", "a", "b", "ab", "go", " ", " ", "  ", "\t", "\n", "!", ".", "😂", "_", "1"];
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  let replaced = 0;
+  for (let k = 0; k < 3000; k++) {
+    let s = "";
+    for (let j = rand(24); j >= 0; j--) s += alphabet[rand(alphabet.length)];
+    const rep = s.replace(REP_RE, (_m, c: string, cc: string) => ` xxrep ${[...cc].length + 1} ${c} `);
+    const wrep = s.replace(
+      WREP_RE,
+      (_m, c: string, cc: string, e: string) => ` xxwrep ${cc.trim().split(/\s+/).length + 2} ${c} ${e}`,
+    );
+    assert.equal(replaceRep(s, { keepUrls: false }), rep, `replaceRep(${JSON.stringify(s)})`);
+    assert.equal(replaceWrep(s), wrep, `replaceWrep(${JSON.stringify(s)})`);
+    if (rep !== s || wrep !== s) replaced++;
+  }
+  assert.ok(replaced > 100, `only ${replaced} of 3000 random strings had a repetition`);
+});

@@ -61,6 +61,9 @@ function flagsTable(): Uint8Array {
   return t;
 }
 
+/** Longest run of initials (`U.S.S.R.`) kept as one token. */
+const MAX_INITIALS = 32;
+
 const NEWLINES: string[] = Array.from({ length: 17 }, (_, k) => "\n".repeat(k));
 
 const enum Ch {
@@ -333,7 +336,8 @@ class Scanner {
       const c = text.charCodeAt(s);
       return c >= 65 && c <= 90; // an initial, "J."
     }
-    if (len % 2 !== 0) return false;
+    // Initials are short; the bound keeps a long chunk of "a.a.a." followed by many suffixes linear.
+    if (len % 2 !== 0 || len > MAX_INITIALS) return false;
     for (let k = s; k < e; k += 2) {
       if (!isAsciiLetter(text.charCodeAt(k)) || text.charCodeAt(k + 1) !== Ch.DOT) return false;
     }

@@ -180,9 +180,11 @@ Deno.test("tokenize() stays bounded on bad input", async (t) => {
     assert.equal(toks[0], "ab");
     assert.equal(toks[1], "(");
   });
-  await t.step("a 1 MB chunk of initials", () => {
-    const toks = tokenize("a.".repeat(500_000));
-    assert.deepEqual(toks.map((x) => x.length), [1_000_000]);
+  await t.step("a 1 MB chunk of initials followed by many suffixes", () => {
+    const toks = tokenize("a.".repeat(500_000) + ").".repeat(2000));
+    assert.equal(toks.length, 4002);
+    assert.equal(toks[0]!.length, 999_999);
+    assert.deepEqual(toks.slice(1, 5), [".", ")", ".", ")"]);
   });
   await t.step("a 1,000,000-character run", () => {
     assert.deepEqual(tokenize("!".repeat(1_000_000)).map((x) => x.length), [1_000_000]);

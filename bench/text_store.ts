@@ -16,6 +16,8 @@ interface CaseResult {
   baseRssMb: number;
   dbMb: number;
   vocabSeconds: number;
+  /** Peak RSS while ingesting each repetition of the corpus (MB). */
+  peakBySegmentMb: number[];
 }
 
 async function child(workers: number, repeat: number): Promise<CaseResult> {
@@ -26,7 +28,15 @@ async function child(workers: number, repeat: number): Promise<CaseResult> {
   const store = CorpusStore.open(`${dir}/bench.db`);
   let peak = Deno.memoryUsage().rss;
   const base = peak;
-  const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 20);
+  const segPeak: number[] = Array(repeat).fill(0);
+  let docsDone = 0;
+  const sample = () => {
+    const rss = Deno.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    const seg = Math.min(repeat - 1, Math.floor(docsDone / data.length));
+    segPeak[seg] = Math.max(segPeak[seg]!, rss);
+  };
+  const timer = setInterval(sample, 20);
   function* source() {
     for (let r = 0; r < repeat; r++) {
       for (const d of data) yield { text: d.text, label: d.group.startsWith("spam") ? "spam" : "ham" };
@@ -35,7 +45,10 @@ async function child(workers: number, repeat: number): Promise<CaseResult> {
   const res = await store.ingest("spam", source(), {
     workers,
     chunkSize: 200,
-    onProgress: () => peak = Math.max(peak, Deno.memoryUsage().rss),
+    onProgress: (p) => {
+      docsDone = p.docs;
+      sample();
+    },
   });
   const t0 = performance.now();
   await store.vocab("spam", { maxVocab: 60000, minFreq: 3 });
@@ -53,6 +66,7 @@ async function child(workers: number, repeat: number): Promise<CaseResult> {
     baseRssMb: base / 2 ** 20,
     dbMb,
     vocabSeconds,
+    peakBySegmentMb: segPeak.map((b) => Math.round(b / 2 ** 20)),
   };
 }
 
@@ -104,6 +118,7 @@ export async function run(): Promise<void> {
       docs: r.docs,
       tokens: r.tokens,
       baseRssMb: Math.round(r.baseRssMb),
+      peakBySegmentMb: r.peakBySegmentMb,
       seconds: r.seconds,
     });
   }

@@ -301,6 +301,8 @@ for (const variant of ["naive", "texture", "tiled"] as const) {
         { name: "transposed b, odd K", B: 1, M: 9, K: 13, N: 66, tb: true },
         { name: "thin 1x131 @ 131x67", B: 1, M: 1, K: 131, N: 67 },
         { name: "129x260 @ 260x67", B: 1, M: 129, K: 260, N: 67 },
+        { name: "thin N: 2x70x33 @ 33x3 (matrix-vector like)", B: 2, M: 70, K: 33, N: 3 },
+        { name: "thin N, transposed b: 40x64 @ (1x64)^T", B: 1, M: 40, K: 64, N: 1, tb: true },
       ];
       for (const c of cases) {
         await t.step(c.name, async () => {

@@ -171,7 +171,8 @@ export function textureBlocking(M: number): { TM: number; WGY: number } {
 
 /**
  * Texture matmul. Operands $0 A texture, $1 B texture, $2 C buffer. Uniforms: 0 M, 1 N, 2 K4, 3 row blocks per
- * batch, 4 aBase, 5 aBs, 6 aRs, 7 bBase, 8 bBs, 9 bRs, 10 cOff, 11 K (texel units for A and B; see module doc).
+ * batch, 4 aBase, 5 aBs, 6 aRs, 7 bBase, 8 bBs, 9 bRs, 10 cOff, 11 K (texel units for A and B; see module doc),
+ * 12 and 13 the output's row and column strides (`(N, 1)`, or `(1, M)` when computing `C^T = B^T A^T`).
  * Launch `[ceil(N / 64), B * rowBlocks]` with workgroup `(8, WGY)`; each invocation computes `TM x 8` outputs.
  */
 export function textureCode(
@@ -215,13 +216,14 @@ export function textureCode(
       }
     }
     L.push("  }");
-    L.push("  let cb = uu(10u) + b * M * N;");
+    L.push("  let cb = uu(10u) + b * M * N; let crs = uu(12u); let ccs = uu(13u);");
     for (let i = 0; i < TM; i++) {
       L.push(`  if (row0 + ${i}u < M) {`);
-      L.push(`    let q = cb + (row0 + ${i}u) * N + n0;`);
+      L.push(`    let q = cb + (row0 + ${i}u) * crs + n0 * ccs;`);
       for (let j = 0; j < 8; j++) {
         const v = `c${i}_${j >> 2}[${j & 3}]`;
-        L.push(`    if (n0 + ${j}u < N) { $2[q + ${j}u] = ${accumulate ? `$2[q + ${j}u] + ${v}` : v}; }`);
+        const q = `q + ${j}u * ccs`;
+        L.push(`    if (n0 + ${j}u < N) { $2[${q}] = ${accumulate ? `$2[${q}] + ${v}` : v}; }`);
       }
       L.push("  }");
     }

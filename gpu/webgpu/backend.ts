@@ -885,7 +885,18 @@ export class WebGpuBackend implements Backend {
     }
     let variant = this.#matmulVariant ?? chooseMatmul({ B, M, N, K }, this.isFallbackAdapter);
     if (variant === "texture" && !this.#textureFits(B, M, N, K)) variant = "tiled";
-    if (variant === "texture") return this.#matmulTexture(a3.m, b3.m, c, { B, M, N, K }, acc);
+    if (variant === "texture") {
+      if (N < 8 && M >= 16) {
+        // Thin N (matrix-vector, small heads): each invocation covers 8 columns, so compute C^T = B^T A^T
+        // instead, writing the transposed result straight into C.
+        const sw = (m: Mat3 & { storage: GpuStorage }) => ({
+          ...m,
+          s: [m.s[0], m.s[2], m.s[1]] as Mat3["s"],
+        });
+        return this.#matmulTexture(sw(b3.m), sw(a3.m), c, { B, M: N, N: M, K }, acc, true);
+      }
+      return this.#matmulTexture(a3.m, b3.m, c, { B, M, N, K }, acc);
+    }
     const u = new UniformWriter();
     u.u32(B), u.u32(M), u.u32(N), u.u32(K);
     for (const m of [a3.m, b3.m]) u.i32(m.off), u.i32(m.s[0]), u.i32(m.s[1]), u.i32(m.s[2]);
@@ -1061,6 +1072,7 @@ export class WebGpuBackend implements Backend {
     c: View,
     { B, M, N, K }: { B: number; M: number; N: number; K: number },
     acc: boolean,
+    transposedOut = false,
   ): void {
     const al = (x: number) => x % 4 === 0;
     const K4 = Math.ceil(K / 4);
@@ -1096,6 +1108,8 @@ export class WebGpuBackend implements Backend {
     const u = new UniformWriter();
     u.u32(M), u.u32(N), u.u32(K4), u.u32(rowBlocks), u.u32(aBase), u.u32(aBs), u.u32(aRs);
     u.u32(bBase), u.u32(bBs), u.u32(bRs), u.u32(c.offset), u.u32(K);
+    if (transposedOut) u.u32(1), u.u32(M);
+    else u.u32(N), u.u32(1);
     const { key, code } = textureCode(TM, WGY, nt, acc);
     const gx = Math.ceil(N / 64), gy = B * rowBlocks;
     const maxDim = this.device.limits.maxComputeWorkgroupsPerDimension;

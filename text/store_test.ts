@@ -203,3 +203,43 @@ Deno.test("id BLOB codecs use the smallest width and round-trip", () => {
   assert.deepStrictEqual(decodeIds(encodeIds(ids.subarray(0, 3), 1), 1), ids.subarray(0, 3));
   assert.throws(() => decodeIds(new Uint8Array(5), 4), /not a multiple of 4/);
 });
+
+Deno.test("CSV reader -> store -> vocab -> LM and classifier batches", async () => {
+  const dir = await Deno.makeTempDir();
+  const csv = `${dir}/reviews.csv`;
+  const rows: string[] = [];
+  for (let i = 0; i < 60; i++) {
+    const good = i % 2 === 0;
+    rows.push(
+      `${good ? "pos" : "neg"},"Review ${i}","This film was ${good ? "GREAT" : "awful"}, I ${
+        good ? "loved" : "hated"
+      } it."`,
+    );
+  }
+  await Deno.writeTextFile(csv, rows.join("\n") + "\n");
+  const { readCsv } = await import("./readers/csv.ts");
+  const { LanguageModelLoader } = await import("./lm_loader.ts");
+  const { ClassifierLoader } = await import("./clas_loader.ts");
+  const store = CorpusStore.open(`${dir}/c.db`);
+  const res = await store.ingest("reviews", readCsv(csv), { workers: 1, chunkSize: 16 });
+  assert.equal(res.added, 60);
+  const vocab = await store.vocab("reviews", { minFreq: 2 });
+  const docs = [...store.documents("reviews", { vocab: { minFreq: 2 } })];
+  const first = docs[0]!;
+  const words = Array.from(first.ids, (i) => vocab.itos[i]);
+  // xxbos xxfld 1 xxmaj review 0 xxfld 2 xxmaj this film was xxup great , i loved it .
+  assert.deepStrictEqual(words.slice(0, 3), ["xxbos", "xxfld", "1"]);
+  assert.ok(words.includes("xxup") && words.includes("great"));
+  assert.equal(words.filter((w) => w === "xxunk").length, 1, "the unique review number is unknown");
+  const lm = new LanguageModelLoader(docs.map((d) => d.ids), { bs: 4, bptt: 10, mode: "v2", seed: 1 });
+  let n = 0;
+  for (const b of lm.batches()) n += b.bs * b.seqLen;
+  assert.equal(n, 4 * lm.streamLength);
+  const labels = Int32Array.from(docs, (d) => (d.label === "pos" ? 1 : 0));
+  const clas = new ClassifierLoader(docs.map((d) => d.ids), labels, { bs: 16 });
+  const batches = [...clas.batches()];
+  assert.equal(batches.length, 4);
+  assert.equal(batches.reduce((s, b) => s + b.rows, 0), 60);
+  store.close();
+  await Deno.remove(dir, { recursive: true });
+});

@@ -25,6 +25,36 @@ export function sortSampler(lengths: ArrayLike<number>): number[] {
   return idx.sort((a, b) => lengths[b]! - lengths[a]! || a - b);
 }
 
+/**
+ * fastai's `SortSampler` (validation order: longest first) as an object with the same `indices()` shape as
+ * {@linkcode SortishSampler}; the order is the same every epoch.
+ *
+ * @example
+ * ```ts
+ * import { SortSampler } from "./samplers.ts";
+ * if (new SortSampler([1, 4, 2]).indices().join() !== "1,2,0") throw new Error("bad order");
+ * ```
+ */
+export class SortSampler {
+  #order: number[];
+  /**
+   * Sort once.
+   *
+   * @param lengths Length of each item.
+   */
+  constructor(lengths: ArrayLike<number>) {
+    this.#order = sortSampler(lengths);
+  }
+  /** Number of items. */
+  get length(): number {
+    return this.#order.length;
+  }
+  /** The order of item indices (a copy). */
+  indices(): number[] {
+    return [...this.#order];
+  }
+}
+
 /** Options of {@linkcode SortishSampler}. */
 export interface SortishSamplerOptions {
   /** Batch size. @default {64} */

@@ -1,10 +1,12 @@
 import { strict as assert } from "node:assert";
 import { Rng } from "../gpu/rng.ts";
-import { SortishSampler, sortSampler } from "./samplers.ts";
+import { SortishSampler, SortSampler, sortSampler } from "./samplers.ts";
 
 Deno.test("sortSampler() orders longest first, ties stable", () => {
   assert.deepStrictEqual(sortSampler([2, 5, 5, 1, 7, 2]), [4, 1, 2, 0, 5, 3]);
   assert.deepStrictEqual(sortSampler([]), []);
+  const s = new SortSampler([2, 5, 5, 1, 7, 2]);
+  assert.deepStrictEqual([s.length, s.indices()], [6, [4, 1, 2, 0, 5, 3]]);
 });
 
 Deno.test("SortishSampler follows fastai's algorithm", async (t) => {

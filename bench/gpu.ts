@@ -55,6 +55,18 @@ function cpuSeconds(): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime in clock ticks (100 Hz)
 }
 
+/** The backend's GPU-timestamp clock, enabled on first use, when the backend has one. */
+function timestamps(be: Backend): (() => Promise<number>) | null {
+  const g = be as Backend & {
+    enableTimestamps?: () => void;
+    gpuTimeNs?: () => Promise<number>;
+    features?: Set<string>;
+  };
+  if (!g.enableTimestamps || !g.gpuTimeNs || !g.features?.has("timestamp-query")) return null;
+  g.enableTimestamps();
+  return () => g.gpuTimeNs!();
+}
+
 function load(): number {
   try {
     return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
@@ -81,6 +93,8 @@ async function matmulCase(
   const flops = 2 * M * N * K;
   const reps = Math.max(1, Math.min(50, Math.round(2e9 / flops)));
   const iters = flops >= 8e9 ? 1 : 3;
+  const gpuNs = timestamps(be);
+  const ns0 = gpuNs ? await gpuNs() : 0;
   const c0 = cpuSeconds();
   const ms = await timeMs(async () => {
     for (let r = 0; r < reps; r++) be.run("matmul", [view(a, [1, M, K]), bv], [view(c, [1, M, N])], {});
@@ -88,6 +102,7 @@ async function matmulCase(
     await finish(be, probe);
   }, { iters, warmup: 1 });
   const cpuPerCall = (cpuSeconds() - c0) / (iters + 1);
+  const kernelNs = gpuNs ? (await gpuNs()) - ns0 : 0;
   emit({
     suite: "gpu",
     case: name,
@@ -99,6 +114,8 @@ async function matmulCase(
     reps,
     // process CPU seconds per timed call, and GFLOP per CPU-second: comparable across machine load
     cpu_s: cpuPerCall,
+    // GFLOP/s over GPU timestamps around the compute passes (no submit/readback), where supported
+    ...(kernelNs > 0 ? { kernel_gflops: (flops * reps * (iters + 1)) / kernelNs } : {}),
     gflop_per_cpu_s: (flops * reps) / cpuPerCall / 1e9,
     load1: load(),
   });

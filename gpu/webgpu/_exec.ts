@@ -15,6 +15,7 @@
 export const UNIFORM_SLOT = 256;
 const RING_SLOTS = 256;
 const SUBMIT_EVERY = 48;
+const TS_PAIRS = 64;
 
 /** A buffer operand of a dispatch. */
 export interface BufferOperand {
@@ -130,6 +131,8 @@ export class Executor {
   #pass: GPUComputePassEncoder | null = null;
   #pending = 0;
   #busy = new Set<GPUBuffer>();
+  #ts: { set: GPUQuerySet; resolve: GPUBuffer; totalNs: number; pending: Promise<void>[] } | null = null;
+  #tsPasses = 0;
   #stats: ExecStats = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0 };
   /** Called before every device operation; throws when the device is lost or broken. */
   check: () => void = () => {};
@@ -246,8 +249,74 @@ export class Executor {
   }
 
   #computePass(): GPUComputePassEncoder {
-    if (!this.#pass) this.#pass = this.#commandEncoder().beginComputePass();
+    if (this.#pass) return this.#pass;
+    if (this.#ts && this.#tsPasses === TS_PAIRS) this.flush();
+    const desc: GPUComputePassDescriptor = {};
+    if (this.#ts) {
+      const k = this.#tsPasses++;
+      desc.timestampWrites = {
+        querySet: this.#ts.set,
+        beginningOfPassWriteIndex: 2 * k,
+        endOfPassWriteIndex: 2 * k + 1,
+      };
+    }
+    this.#pass = this.#commandEncoder().beginComputePass(desc);
     return this.#pass;
+  }
+
+  /**
+   * Record GPU timestamps around every compute pass from now on (needs the `timestamp-query` feature), so
+   * {@linkcode gpuTimeNs} can report the time kernels spent on the device, without submit and readback costs.
+   */
+  enableTimestamps(): void {
+    if (this.#ts) return;
+    if (!this.device.features.has("timestamp-query")) {
+      throw new Error("webgpu: this device has no timestamp-query feature");
+    }
+    this.flush();
+    this.#ts = {
+      set: this.device.createQuerySet({ type: "timestamp", count: 2 * TS_PAIRS }),
+      resolve: this.device.createBuffer({
+        size: 16 * TS_PAIRS,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      }),
+      totalNs: 0,
+      pending: [],
+    };
+  }
+
+  /** Nanoseconds of GPU time inside compute passes since {@linkcode enableTimestamps} (flushes first). */
+  async gpuTimeNs(): Promise<number> {
+    if (!this.#ts) throw new Error("webgpu: call enableTimestamps() first");
+    this.flush();
+    await Promise.all(this.#ts.pending);
+    this.#ts.pending = [];
+    return this.#ts.totalNs;
+  }
+
+  #resolveTimestamps(enc: GPUCommandEncoder): (() => void) | null {
+    const ts = this.#ts;
+    if (!ts || this.#tsPasses === 0) return null;
+    const n = this.#tsPasses;
+    this.#tsPasses = 0;
+    enc.resolveQuerySet(ts.set, 0, 2 * n, ts.resolve, 0);
+    const staging = this.device.createBuffer({
+      size: 16 * n,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    enc.copyBufferToBuffer(ts.resolve, 0, staging, 0, 16 * n);
+    return () => {
+      ts.pending.push(
+        staging.mapAsync(GPUMapMode.READ).then(() => {
+          const t = new BigUint64Array(staging.getMappedRange().slice(0));
+          staging.unmap();
+          staging.destroy();
+          for (let i = 0; i < n; i++) {
+            if (t[2 * i + 1]! > t[2 * i]!) ts.totalNs += Number(t[2 * i + 1]! - t[2 * i]!);
+          }
+        }),
+      );
+    };
   }
 
   #commandEncoder(): GPUCommandEncoder {
@@ -276,6 +345,7 @@ export class Executor {
     this.check();
     if (!this.#encoder) return;
     if (this.#pass) this.#pass.end();
+    const afterSubmit = this.#resolveTimestamps(this.#encoder);
     if (this.#ringUsed > 0) {
       this.device.queue.writeBuffer(this.#ring, 0, this.#ringMirror, 0, (this.#ringUsed * UNIFORM_SLOT) / 4);
     }
@@ -286,6 +356,7 @@ export class Executor {
     this.#ringUsed = 0;
     this.#busy.clear();
     this.#stats.submits++;
+    afterSubmit?.();
   }
 
   /** Release cached pipelines, bind groups and the ring (recorded work is submitted first). */

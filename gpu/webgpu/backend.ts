@@ -328,6 +328,19 @@ export class WebGpuBackend implements Backend {
     await this.device.queue.onSubmittedWorkDone();
   }
 
+  /**
+   * Start timing compute passes with GPU timestamps (benchmarks; needs the `timestamp-query` feature, see
+   * {@linkcode WebGpuBackend.features}).
+   */
+  enableTimestamps(): void {
+    this.#exec.enableTimestamps();
+  }
+
+  /** GPU nanoseconds spent inside compute passes since {@linkcode WebGpuBackend.enableTimestamps}. */
+  gpuTimeNs(): Promise<number> {
+    return this.#exec.gpuTimeNs();
+  }
+
   /** Memory statistics (live/peak bytes of storages). */
   stats(): WebGpuStats {
     return {

@@ -95,3 +95,30 @@ gpuTest("WebGpuBackend turns device loss into errors, never a hang", async () =>
   assertEq(threw, true, "run after loss throws");
   gpu.dispose();
 });
+
+gpuTest(
+  "WebGpuBackend measures kernel time with timestamp queries when the adapter offers them",
+  async () => {
+    const gpu = (await createWebGpuBackend()).backend!;
+    try {
+      if (!gpu.features.has("timestamp-query")) {
+        let threw = false;
+        try {
+          gpu.enableTimestamps();
+        } catch {
+          threw = true;
+        }
+        assertEq(threw, true, "enableTimestamps() without the feature throws");
+        return;
+      }
+      gpu.enableTimestamps();
+      const x = gpu.alloc(1 << 16, "f32"), y = gpu.alloc(1 << 16, "f32");
+      gpu.write(x, new Float32Array(1 << 16).fill(0.5));
+      for (let i = 0; i < 5; i++) gpu.run("unary", [v(x, 1 << 16)], [v(y, 1 << 16)], { op: "exp" });
+      const ns = await gpu.gpuTimeNs();
+      if (!(ns > 0 && ns < 10e9)) throw new Error(`implausible GPU time ${ns} ns`);
+    } finally {
+      gpu.dispose();
+    }
+  },
+);

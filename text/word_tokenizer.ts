@@ -449,7 +449,7 @@ class Scanner {
         while (j < e && text.charCodeAt(j) === Ch.MINUS) j++;
         const after = j < e ? text.charCodeAt(j) : -1;
         if (isDigit(prev) && (isDigit(after) || after === Ch.MINUS)) return j - k;
-        if (!prevWord || j >= e || !(this.flagsAt(j) & WORD)) return 0;
+        if (!prevWord || j >= e || !(this.flagsAt(j) & WORD) || isDigit(after)) return 0; // COVID-19 stays
         if (this.fr && j - k === 1) return 0; // French keeps compounds (peut-être); clitics went earlier
         return j - k;
       }

@@ -93,6 +93,7 @@ Deno.test("tokenize() handles hyphens, slashes and newlines", async (t) => {
   await table(t, [
     ["well-known self-driving", ["well", "-", "known", "self", "-", "driving"]],
     ["word--word", ["word", "--", "word"]],
+    ["COVID-19 B-52 x-ray", ["COVID-19", "B-52", "x", "-", "ray"]],
     ["and/or 1/2", ["and", "/", "or", "1/2"]],
     ["one\ntwo\n\n\nthree", ["one", "\n", "two", "\n\n\n", "three"]],
     ["a\r\nb \n \n c", ["a", "\n", "b", "\n\n", "c"]],

@@ -536,3 +536,79 @@ gpuTest("WebGpuBackend memory, batching and errors", async (t) => {
     });
   });
 });
+
+gpuTest("WebGpuBackend runs a whole LSTM layer forward+backward like the CPU backend", async () => {
+  // The benchmark's schedule on a small shape: one input GEMM for all steps, h @ W_hh^T accumulated into each
+  // step's gate rows, fused cells, then backward through time and the weight/input GEMMs on transposed views.
+  await withPair(async (p) => {
+    const T = 5, B = 3, I = 12, H = 17, G = 4 * H, TB = T * B;
+    const X = p.tensor([TB, I]), Wih = p.tensor([G, I], "f32", () => p.rng.normal() * 0.3);
+    const Whh = p.tensor([G, H], "f32", () => p.rng.normal() * 0.3), bias = p.storage(G);
+    const dHall = p.storage(TB * H), zero = p.storage(B * H, "f32", () => 0);
+    const gates = p.storage(TB * G),
+      Hall = p.storage(TB * H),
+      Call = p.storage(TB * H),
+      ACT = p.storage(TB * G);
+    const dG = p.storage(TB * G), dh = p.storage(B * H), dhNext = p.storage(B * H, "f32", () => 0);
+    const dc = p.storage(B * H, "f32", () => 0), dcPrev = p.storage(B * H);
+    const dWih = p.storage(G * I), dWhh = p.storage(G * H), dX = p.storage(TB * I), db = p.storage(G);
+    const rowsH = (s: PS, t: number) => p.view(s, [B, H], [H, 1], t * B * H);
+    const rowsG = (s: PS, t: number) => p.view(s, [B, G], [G, 1], t * B * G);
+    p.run("matmul", [p.view(X.s, [1, TB, I]), p.view(Wih.s, [1, I, G], [0, 1, I])], [
+      p.view(gates, [1, TB, G]),
+    ], {});
+    p.run("binary", [p.view(gates, [TB, G]), p.view(bias, [TB, G], [0, 1])], [p.view(gates, [TB, G])], {
+      op: "add",
+    });
+    for (let t = 0; t < T; t++) {
+      if (t > 0) {
+        p.run("matmul", [
+          p.view(Hall, [1, B, H], [0, H, 1], (t - 1) * B * H),
+          p.view(Whh.s, [1, H, G], [0, 1, H]),
+        ], [
+          p.view(gates, [1, B, G], [0, G, 1], t * B * G),
+        ], { accumulate: true });
+      }
+      p.run("lstmCell", [rowsG(gates, t), t > 0 ? rowsH(Call, t - 1) : rowsH(zero, 0)], [
+        rowsH(Hall, t),
+        rowsH(Call, t),
+        rowsG(ACT, t),
+      ], {});
+    }
+    for (let t = T - 1; t >= 0; t--) {
+      p.run("binary", [rowsH(dHall, t), rowsH(dhNext, 0)], [rowsH(dh, 0)], { op: "add" });
+      p.run(
+        "lstmCellBackward",
+        [
+          rowsG(ACT, t),
+          t > 0 ? rowsH(Call, t - 1) : rowsH(zero, 0),
+          rowsH(Call, t),
+          rowsH(dh, 0),
+          rowsH(dc, 0),
+        ],
+        [rowsG(dG, t), rowsH(dcPrev, 0)],
+        {},
+      );
+      p.run("copy", [rowsH(dcPrev, 0)], [rowsH(dc, 0)], {});
+      p.run("matmul", [p.view(dG, [1, B, G], [0, G, 1], t * B * G), p.view(Whh.s, [1, G, H])], [
+        p.view(dhNext, [1, B, H]),
+      ], {});
+    }
+    p.run("matmul", [p.view(dG, [1, G, (T - 1) * B], [0, 1, G], B * G), p.view(Hall, [1, (T - 1) * B, H])], [
+      p.view(dWhh, [1, G, H]),
+    ], {});
+    p.run(
+      "matmul",
+      [p.view(dG, [1, G, TB], [0, 1, G]), p.view(X.s, [1, TB, I])],
+      [p.view(dWih, [1, G, I])],
+      {},
+    );
+    p.run("matmul", [p.view(dG, [1, TB, G]), p.view(Wih.s, [1, G, I])], [p.view(dX, [1, TB, I])], {});
+    p.run("reduce", [p.view(dG, [G, TB], [1, G])], [p.view(db, [G])], { op: "sum" });
+    await p.expectClose("lstm layer h", Hall, { atol: 1e-5, rtol: 1e-4 });
+    await p.expectClose("lstm layer dX", dX, { atol: 1e-4, rtol: 1e-3 });
+    await p.expectClose("lstm layer dW_hh", dWhh, { atol: 1e-4, rtol: 1e-3 });
+    await p.expectClose("lstm layer dW_ih", dWih, { atol: 1e-4, rtol: 1e-3 });
+    await p.expectClose("lstm layer db", db, { atol: 1e-4, rtol: 1e-3 });
+  }, "texture");
+});

@@ -502,3 +502,59 @@ export function decodeRules(tokens: readonly string[]): string[] {
   }
   return out;
 }
+
+// fastai v2's string forms of the case rules, with Python's `\s`.
+const PY_S = "\\t\\n\\v\\f\\r \\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const ALL_CAPS_RE = new RegExp(`([${PY_S}]|^)([A-Z]+[^a-z${PY_S}]*)(?=[${PY_S}]|$)`, "gu");
+const MAJ_RE = new RegExp(`([${PY_S}]|^)([A-Z][^A-Z${PY_S}]*)(?=[${PY_S}]|$)`, "gu");
+
+/**
+ * fastai v2's `replace_all_caps` on text (regex `(\s|^)([A-Z]+[^a-z\s]*)(?=(\s|$))`): a whitespace-delimited
+ * word of ASCII capitals becomes `xxup word` (lowercased; a one-letter word is only lowercased). For text that
+ * goes to a subword tokenizer; the word tokenizer applies {@linkcode replaceAllCaps} to its tokens instead.
+ *
+ * @param text the text
+ * @returns the text with the rule applied
+ */
+export function replaceAllCapsText(text: string): string {
+  return text.replace(
+    ALL_CAPS_RE,
+    (_m, pre: string, w: string) => `${pre}${[...w].length > 1 ? `${UP} ` : ""}${w.toLowerCase()}`,
+  );
+}
+
+/**
+ * fastai v2's `replace_maj` on text (regex `(\s|^)([A-Z][^A-Z\s]*)(?=(\s|$))`): a whitespace-delimited
+ * capitalised word becomes `xxmaj word` (lowercased; a one-letter word is only lowercased).
+ *
+ * @param text the text
+ * @returns the text with the rule applied
+ */
+export function replaceMajText(text: string): string {
+  return text.replace(
+    MAJ_RE,
+    (_m, pre: string, w: string) => `${pre}${[...w].length > 1 ? `${MAJ} ` : ""}${w.toLowerCase()}`,
+  );
+}
+
+/**
+ * fastai v2's whole text pipeline for subword tokenizers (`defaults.text_proc_rules`): the four text rules
+ * ({@linkcode preRules}), {@linkcode replaceAllCapsText}, {@linkcode replaceMajText}, then lowercase, strip and
+ * `xxbos ` in front. Run {@linkcode fixup} first, as fastai's `fix_html` is the first of its rules.
+ *
+ * @param text fixed-up text
+ * @param options see {@linkcode LowercaseOptions} and {@linkcode ReplaceRepOptions}
+ * @returns the text ready for a subword tokenizer
+ *
+ * @example Rules for SentencePiece
+ * ```ts
+ * import { strict as assert } from "node:assert";
+ * import { textRules } from "./rules.ts";
+ * assert.equal(textRules("I LOVE Paris!!!"), "xxbos i xxup love xxmaj paris xxrep 3 !");
+ * ```
+ */
+export function textRules(text: string, options: LowercaseOptions & ReplaceRepOptions = {}): string {
+  const { bos = true, eos = false } = options;
+  const t = replaceMajText(replaceAllCapsText(preRules(text, options))).toLowerCase().trim();
+  return (bos ? `${BOS} ` : "") + t + (eos ? ` ${EOS}` : "");
+}

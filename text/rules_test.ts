@@ -5,11 +5,14 @@ import {
   postRules,
   preRules,
   replaceAllCaps,
+  replaceAllCapsText,
   replaceMaj,
+  replaceMajText,
   replaceRep,
   replaceWrep,
   rmUselessSpaces,
   specAddSpaces,
+  textRules,
 } from "./rules.ts";
 
 // [input, Python fastai replace_rep(input), Python fastai replace_wrep(input)], computed with Python 3.11 `re`
@@ -183,4 +186,29 @@ Deno.test("replaceRep() and replaceWrep() agree with fastai's regexes on random 
     if (rep !== s || wrep !== s) replaced++;
   }
   assert.ok(replaced > 100, `only ${replaced} of 3000 random strings had a repetition`);
+});
+
+Deno.test("fastai v2's text-level case rules and textRules()", async (t) => {
+  // [input, Python replace_maj(replace_all_caps(input)) with fastai v2's regexes]
+  const cases: [string, string][] = [
+    ["I LOVE Paris!!", "i xxup love xxmaj paris!!"],
+    [
+      "THE U.S. ARMY and I'm Don't (Hello) A B USA\nNEW York",
+      "xxup the xxup u.s. xxup army and xxmaj i'm xxmaj don't (Hello) a b xxup usa\nxxup new xxmaj york",
+    ],
+    ["ÉTÉ Été ABC. Abc, McDonald", "ÉTÉ Été xxup abc. xxmaj abc, McDonald"],
+  ];
+  for (const [input, expected] of cases) {
+    await t.step(
+      JSON.stringify(input),
+      () => assert.equal(replaceMajText(replaceAllCapsText(input)), expected),
+    );
+  }
+  await t.step("textRules chains the v2 rules, lowercases and adds xxbos", () => {
+    assert.equal(
+      textRules("  Go go go!!!! I LOVE it/that  "),
+      "xxbos xxmaj go go go xxrep 4 ! i xxup love it / that",
+    );
+    assert.equal(textRules("Hi", { bos: false, eos: true }), "xxmaj hi xxeos");
+  });
 });

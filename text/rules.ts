@@ -7,6 +7,15 @@
  * Every rule is a single linear scan over the text (no regex backtracking), so a 1,000,000-character run of one
  * character costs one pass.
  *
+ * Where this differs from fastai (each on purpose):
+ * - the case rules run on tokens, as in fastai v1 (`replace_all_caps`, `deal_caps`), so `(Hello` and `"USA`
+ *   keep their capitals; fastai v2 runs them on whitespace-delimited text and misses those. The v2 text forms
+ *   are here too ({@linkcode replaceAllCapsText}, {@linkcode replaceMajText}, {@linkcode textRules}) for
+ *   subword tokenizers;
+ * - {@linkcode replaceRep} leaves URLs and e-mail addresses alone (option `keepUrls`), and never counts
+ *   combining marks or emoji joiners as a run, so they stay attached;
+ * - `xxrep`/`xxwrep` counts are in code points (as Python), not UTF-16 units.
+ *
  * @module
  */
 import {

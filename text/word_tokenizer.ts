@@ -5,6 +5,19 @@
  * {@linkcode tokenizeDocument} (fix-up + rules + tokens, what the corpus store and the Workers call) and
  * {@linkcode decodeDocument}, its inverse for display and generation.
  *
+ * How a whitespace-delimited chunk is split (spaCy's scheme): a chunk of letters and digits is one token (the
+ * fast path); otherwise prefixes come off the front (brackets, quotes, currency, `#`, runs of one punctuation
+ * character; French elisions `l'` `qu'` `jusqu'`), suffixes off the back (closing punctuation, `.` unless an
+ * abbreviation or initials, English clitics `n't 's 'm 're 've 'll 'd`, French `-vous -t-il -ce`...), and the
+ * rest is split inside at hyphens between letters (English only), `/` `#` `\` (with the rules), commas and
+ * colons between letters, brackets, Han/kana characters and symbol or emoji clusters. URLs and e-mail
+ * addresses are recognised first and kept whole.
+ *
+ * Known limits: tokens are what fastai's rules make them, so decoding cannot restore a capital on a one-letter
+ * word (`A` -> `a`; `i` is restored in English), spaces around `/ # \` or before punctuation, or whether a
+ * repeated letter ended a word (a heuristic decides). Scripts written without spaces other than Han and kana
+ * (Thai, Khmer...) come out as whole runs.
+ *
  * A parser file, hence its size: one scanner with its prefix, suffix and infix stages.
  *
  * @module

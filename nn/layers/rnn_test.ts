@@ -3,6 +3,9 @@ import { GRU, LSTM, RNN } from "./rnn.ts";
 import { add, mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, tidy } from "../tensor.ts";
+import { setBackend } from "../engine.ts";
+import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Case {
   x: number[];
@@ -42,45 +45,54 @@ function setParams(m: LSTM | GRU | RNN, params: Record<string, number[]>): void 
   }
 }
 
+async function matchesTorch(kind: "lstm" | "gru" | "rnn", bidir: boolean): Promise<void> {
+  const before = liveTensors();
+  const c = fixture[`${kind}${bidir ? "_bidir" : ""}`]!;
+  const D = bidir ? 2 : 1;
+  const Cls = kind === "lstm" ? LSTM : kind === "gru" ? GRU : RNN;
+  const m = new Cls(I, H, { numLayers: 2, bidirectional: bidir });
+  setParams(m, c.params);
+  const x = fromArray(c.x, [B, T, I], { requiresGrad: true });
+  const h0 = fromArray(c.h0, [2 * D, B, H], { requiresGrad: true });
+  const c0 = c.c0 ? fromArray(c.c0, [2 * D, B, H], { requiresGrad: true }) : undefined;
+  const r = tidy(() => {
+    const r = m.forward(x, c0 ? { h: h0, c: c0 } : { h: h0 });
+    let loss = add(
+      sum(mul(r.output, fromArray(c.r_out, [B, T, D * H]))),
+      sum(mul(r.h, fromArray(c.r_h, [2 * D, B, H]))),
+    );
+    if (r.c) loss = add(loss, sum(mul(r.c, fromArray(c.r_c!, [2 * D, B, H]))));
+    loss.backward();
+    return { ...r, output: r.output.contiguous(), loss };
+  });
+  close(await r.output.data(), c.output, "output");
+  close(await r.h.data(), c.h, "h");
+  if (c.c) close(await r.c!.data(), c.c, "c");
+  close([await r.loss.item()], [c.loss], "loss");
+  close(await x.grad!.data(), c.grad_x, "grad x");
+  close(await h0.grad!.data(), c.grad_h0, "grad h0");
+  if (c0) close(await c0.grad!.data(), c.grad_c0!, "grad c0");
+  for (const [pn, p] of m.namedParameters()) close(await p.grad!.data(), c.grads[pn]!, `grad ${pn}`);
+  for (const t of [x, h0, c0, r.output, r.h, r.c, r.loss]) t?.dispose();
+  m.dispose();
+  assert.equal(liveTensors(), before, "no tensor leaks");
+}
+
 for (const kind of ["lstm", "gru", "rnn"] as const) {
   for (const bidir of [false, true]) {
-    const name = `${kind}${bidir ? "_bidir" : ""}`;
-    Deno.test(`${kind.toUpperCase()}${bidir ? " bidirectional" : ""} matches PyTorch (2 layers): outputs and every gradient`, () => {
-      const before = liveTensors();
-      const c = fixture[name]!;
-      const D = bidir ? 2 : 1;
-      const Cls = kind === "lstm" ? LSTM : kind === "gru" ? GRU : RNN;
-      const m = new Cls(I, H, { numLayers: 2, bidirectional: bidir });
-      setParams(m, c.params);
-      const x = fromArray(c.x, [B, T, I], { requiresGrad: true });
-      const h0 = fromArray(c.h0, [2 * D, B, H], { requiresGrad: true });
-      const c0 = c.c0 ? fromArray(c.c0, [2 * D, B, H], { requiresGrad: true }) : undefined;
-      const got = tidy(() => {
-        const r = m.forward(x, c0 ? { h: h0, c: c0 } : { h: h0 });
-        let loss = add(
-          sum(mul(r.output, fromArray(c.r_out, [B, T, D * H]))),
-          sum(mul(r.h, fromArray(c.r_h, [2 * D, B, H]))),
-        );
-        if (r.c) loss = add(loss, sum(mul(r.c, fromArray(c.r_c!, [2 * D, B, H]))));
-        loss.backward();
-        return {
-          output: r.output.dataSync(),
-          h: r.h.dataSync(),
-          c: r.c?.dataSync(),
-          loss: loss.dataSync()[0]!,
-        };
-      });
-      close(got.output, c.output, "output");
-      close(got.h, c.h, "h");
-      if (c.c) close(got.c!, c.c, "c");
-      close([got.loss], [c.loss], "loss");
-      close(x.grad!.dataSync(), c.grad_x, "grad x");
-      close(h0.grad!.dataSync(), c.grad_h0, "grad h0");
-      if (c0) close(c0.grad!.dataSync(), c.grad_c0!, "grad c0");
-      for (const [pn, p] of m.namedParameters()) close(p.grad!.dataSync(), c.grads[pn]!, `grad ${pn}`);
-      for (const t of [x, h0, c0]) t?.dispose();
-      m.dispose();
-      assert.equal(liveTensors(), before, "no tensor leaks");
+    const title = `${kind.toUpperCase()}${
+      bidir ? " bidirectional" : ""
+    } matches PyTorch (2 layers): outputs and every gradient`;
+    Deno.test(title, () => matchesTorch(kind, bidir));
+    gpuTest(`${title}, on WebGPU`, async () => {
+      const { backend } = await createBackend({ prefer: "webgpu", quiet: true });
+      const prev = setBackend(backend);
+      try {
+        await matchesTorch(kind, bidir);
+      } finally {
+        if (prev) setBackend(prev);
+        backend.dispose();
+      }
     });
   }
 }

@@ -67,6 +67,10 @@ import {
 import { BufferPool, type PoolStats } from "./_pool.ts";
 import { crossEntropyBackwardCode, crossEntropyCode, reduceCode, softmaxCode } from "./_rows.ts";
 
+export type { ExecStats } from "./_exec.ts";
+export type { MatmulVariant } from "./_matmul.ts";
+export type { PoolStats } from "./_pool.ts";
+
 /** Options of {@linkcode createWebGpuBackend}. */
 export interface WebGpuBackendOptions {
   /** Adapter power preference. @default "high-performance" */

@@ -24,26 +24,31 @@ def main() -> None:
         lines.pop()
     for t in types:
         prefix = f"{out}/spm_{t}"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         spm.SentencePieceTrainer.train(
             input=corpus, model_prefix=prefix, vocab_size=vocab, model_type=t,
             character_coverage=0.9995, num_threads=2, minloglevel=2,
         )
-        train_s = time.perf_counter() - t0
+        train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
         print(json.dumps({"case": f"subword_{t}_train_brown_{vocab}", "value": train_s, "unit": "s",
-                          "note": "SentencePieceTrainer.train in-process, num_threads=2"}), flush=True)
+                          "cpu_s": train_cpu,
+                          "note": "SentencePieceTrainer.train in-process, num_threads=2; cpu_s = all threads"}),
+              flush=True)
         sp = spm.SentencePieceProcessor(model_file=f"{prefix}.model")
         ids = None
         for threads in (1, 2):
-            times = []
+            times, cpus = [], []
             for _ in range(3):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 ids = sp.encode(lines, out_type=int, num_threads=threads)
                 times.append(time.perf_counter() - t0)
+                cpus.append(time.process_time() - c0)
             times.sort()
+            cpus.sort()
             tokens = sum(len(x) for x in ids)
             print(json.dumps({"case": f"subword_{t}_encode_brown_{vocab}_threads{threads}",
                               "value": tokens / times[1], "unit": "tokens/s", "tokens": tokens,
+                              "per_cpu_s": tokens / cpus[1],
                               "note": f"sp.encode(batch of {len(lines)} lines, num_threads={threads}), median of 3"}),
                   flush=True)
         with open(f"{prefix}.ids", "w", encoding="utf-8") as f:

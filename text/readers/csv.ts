@@ -31,6 +31,8 @@ export interface CsvOptions extends ReaderOptions {
    * @default {"multi"}
    */
   fieldMarks?: "multi" | "always" | "never";
+  /** Headerless layout: skip the first line (a header the columns are not named from). @default {false} */
+  skipHeader?: boolean;
   /** Field delimiter. @default {","} */
   delimiter?: string;
   /** Label given to every record (overrides label columns). */
@@ -110,6 +112,7 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
     columns: named,
     delimiter: options.delimiter ?? ",",
     skip_empty_lines: true,
+    from_line: !named && options.skipHeader ? 2 : 1,
     skip_records_with_error: skip,
     on_skip: (e: { message: string; lines?: number; records?: number } | undefined) => {
       if (e) skipped.push(new ReaderError(path, (e.records ?? 0) + 1, e.message));
@@ -124,7 +127,7 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
       yield line.raw!;
     }
   }
-  let prevEnd = named ? 1 : 0;
+  let prevEnd = named || options.skipHeader ? 1 : 0;
   let n = 0;
   try {
     const rows = ReadableStream.from(bytes()).pipeThrough(parser) as ReadableStream<

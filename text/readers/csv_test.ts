@@ -31,6 +31,8 @@ Deno.test("readCsv() reads the fastai layout and named columns", async (t) => {
     assert.deepStrictEqual(docs.map((d) => [d.label, d.text]), [["a;b", "hello"], ["c;d", "world"]]);
     const always = await Array.fromAsync(readCsv(p, { labelCols: 2, fieldMarks: "always" }));
     assert.equal(always[0]!.text, "xxfld 1 hello");
+    const skipped = await Array.fromAsync(readCsv(p, { labelCols: 2, skipHeader: true }));
+    assert.deepStrictEqual(skipped.map((d) => [d.text, d.id]), [["world", "1"]]);
     await Deno.remove(p);
   });
   await t.step("named columns with a header", async () => {

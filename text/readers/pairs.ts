@@ -114,3 +114,70 @@ export async function* readTsvPairs(path: string, options: TsvPairsOptions = {})
     yield { source: cols[sourceCol]!, target: cols[targetCol]!, id: String(line.n) };
   }
 }
+
+/** Options of {@linkcode cleanPairs}. */
+export interface CleanPairsOptions {
+  /** Drop pairs with a newline on either side. @default {true} */
+  singleLine?: boolean;
+  /** Drop pairs whose two sides are equal (untranslated). @default {true} */
+  differentSides?: boolean;
+  /** Keep the first of pairs with the same source and target. @default {true} */
+  unique?: boolean;
+  /** Drop pairs with a side longer than this many characters. @default {Infinity} */
+  maxChars?: number;
+  /** Drop pairs containing gettext format placeholders (`%s`, `%d`, `%1$s`, `{0}`). @default {false} */
+  noPlaceholders?: boolean;
+}
+
+const PLACEHOLDER = /%(?:\d+\$)?[-+ #0]*\d*(?:\.\d+)?[hlLqjzt]*[diouxXeEfgGcsp%]|\{\d+\}/;
+
+/**
+ * Filter a stream of pairs into a clean parallel corpus (the gettext catalogs hold menu items, format strings
+ * and untranslated entries): single-line, both sides different, unique, not too long, optionally without
+ * format placeholders. Sides are trimmed.
+ *
+ * @param pairs Pairs from any pair reader.
+ * @param options Which filters to apply.
+ * @returns The kept pairs.
+ *
+ * @example
+ * ```ts
+ * import { cleanPairs } from "./pairs.ts";
+ * const raw = [
+ *   { source: "Open", target: "Ouvrir" },
+ *   { source: "Open", target: "Ouvrir" },
+ *   { source: "OK", target: "OK" },
+ *   { source: "Line one\nLine two", target: "Ligne un\nLigne deux" },
+ * ];
+ * const kept = await Array.fromAsync(cleanPairs(raw));
+ * if (kept.length !== 1 || kept[0]!.target !== "Ouvrir") throw new Error("bad filter");
+ * ```
+ */
+export async function* cleanPairs(
+  pairs: AsyncIterable<PairRecord> | Iterable<PairRecord>,
+  options: CleanPairsOptions = {},
+): AsyncGenerator<PairRecord> {
+  const {
+    singleLine = true,
+    differentSides = true,
+    unique = true,
+    maxChars = Infinity,
+    noPlaceholders = false,
+  } = options;
+  const seen = new Set<string>();
+  for await (const p of pairs) {
+    const source = p.source.trim();
+    const target = p.target.trim();
+    if (source === "" || target === "") continue;
+    if (singleLine && (/[\r\n]/.test(source) || /[\r\n]/.test(target))) continue;
+    if (differentSides && source === target) continue;
+    if (source.length > maxChars || target.length > maxChars) continue;
+    if (noPlaceholders && (PLACEHOLDER.test(source) || PLACEHOLDER.test(target))) continue;
+    if (unique) {
+      const key = `${source}\u0000${target}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    yield { ...p, source, target };
+  }
+}

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { readParallel, readTsvPairs } from "./pairs.ts";
+import { cleanPairs, readParallel, readTsvPairs } from "./pairs.ts";
+import { readMo } from "./gettext.ts";
 import { rejectsReader } from "./_test_helpers.ts";
 import { newStats } from "./types.ts";
 
@@ -52,4 +53,47 @@ Deno.test("readTsvPairs() reads tab-separated pairs", async (t) => {
     assert.equal(stats.skipped, 1);
   });
   await Deno.remove(p);
+});
+
+Deno.test("cleanPairs() keeps clean, unique, translated single-line pairs", async (t) => {
+  await t.step("each filter", async () => {
+    const raw = [
+      { source: " Save ", target: "Enregistrer" },
+      { source: "Save", target: "Enregistrer" },
+      { source: "Help", target: "Help" },
+      { source: "a\nb", target: "c\nd" },
+      { source: "%d files", target: "%d fichiers" },
+      { source: "Copy {0}", target: "Copier {0}" },
+      { source: "x".repeat(50), target: "y" },
+      { source: "", target: "vide" },
+    ];
+    const all = await Array.fromAsync(cleanPairs(raw));
+    assert.deepStrictEqual(all.map((p) => p.source), ["Save", "%d files", "Copy {0}", "x".repeat(50)]);
+    const strict = await Array.fromAsync(cleanPairs(raw, { noPlaceholders: true, maxChars: 40 }));
+    assert.deepStrictEqual(strict.map((p) => p.source), ["Save"]);
+    const loose = await Array.fromAsync(
+      cleanPairs(raw, { unique: false, differentSides: false, singleLine: false }),
+    );
+    assert.equal(loose.length, 7);
+  });
+  await t.step("the system's French catalogs", async () => {
+    const d = "/usr/share/locale/fr/LC_MESSAGES";
+    const names = (await Array.fromAsync(Deno.readDir(d)).catch(() => [])).map((e) => e.name).filter((n) =>
+      n.endsWith(".mo")
+    ).sort();
+    if (names.length === 0) return;
+    async function* all() {
+      for (const n of names) yield* readMo(`${d}/${n}`);
+    }
+    let raw = 0;
+    async function* counted() {
+      for await (const p of all()) {
+        raw++;
+        yield p;
+      }
+    }
+    const kept = await Array.fromAsync(cleanPairs(counted()));
+    assert.ok(kept.length > 0 && kept.length < raw, `${kept.length} of ${raw}`);
+    assert.ok(kept.every((p) => !p.source.includes("\n") && p.source !== p.target));
+  });
 });

@@ -21,8 +21,6 @@ export interface EncoderModel {
   unkId: number;
   /** Id of byte piece `<0xHH>` per byte, -1 when absent. */
   byteIds: Int32Array;
-  /** Piece string to id. */
-  pieceToId: Map<string, number>;
   /** Type per id. */
   types: string[];
 }
@@ -111,78 +109,130 @@ export function unigramSegment(text: string, start: number, end: number, m: Enco
   return out;
 }
 
-/** BPE of `text[start, end)`: repeatedly merge the adjacent pair whose union has the best score. */
+// BPE work arrays, reused across calls (grown on demand)
+let bCps = new Int32Array(256);
+let bFrom = new Int32Array(256);
+let bTo = new Int32Array(256);
+let bNode = new Int32Array(256);
+let bNext = new Int32Array(256);
+let bPrev = new Int32Array(256);
+let bVer = new Int32Array(256);
+let hScore = new Float64Array(512);
+let hLeft = new Int32Array(512);
+let hRight = new Int32Array(512);
+let hVerL = new Int32Array(512);
+let hVerR = new Int32Array(512);
+let hNode = new Int32Array(512);
+let hSize = 0;
+
+function growBpe(n: number): void {
+  const c = 2 * n + 2;
+  bCps = new Int32Array(c), bFrom = new Int32Array(c), bTo = new Int32Array(c), bNode = new Int32Array(c);
+  bNext = new Int32Array(c), bPrev = new Int32Array(c), bVer = new Int32Array(c);
+}
+
+function heapBefore(a: number, b: number): boolean {
+  return hScore[a]! > hScore[b]! || (hScore[a] === hScore[b] && hLeft[a]! < hLeft[b]!);
+}
+
+function heapSwap(a: number, b: number): void {
+  let t: number = hScore[a]!;
+  hScore[a] = hScore[b]!, hScore[b] = t;
+  t = hLeft[a]!, hLeft[a] = hLeft[b]!, hLeft[b] = t;
+  t = hRight[a]!, hRight[a] = hRight[b]!, hRight[b] = t;
+  t = hVerL[a]!, hVerL[a] = hVerL[b]!, hVerL[b] = t;
+  t = hVerR[a]!, hVerR[a] = hVerR[b]!, hVerR[b] = t;
+  t = hNode[a]!, hNode[a] = hNode[b]!, hNode[b] = t;
+}
+
+/** Push the merge of symbol `left` with its right neighbour when the union is a normal piece. */
+function pushPair(left: number, m: EncoderModel): void {
+  const right = bNext[left]!;
+  if (right < 0) return;
+  let node = bNode[left]!;
+  if (node < 0 || bNode[right]! < 0) return;
+  for (let t = bFrom[right]!; t < bTo[right]! && node >= 0; t++) node = m.trie.child(node, bCps[t]!);
+  if (node < 0) return;
+  const id = m.trie.value[node]!;
+  if (id < 0 || m.types[id] !== "normal") return;
+  if (hSize === hScore.length) {
+    const c = hSize * 2;
+    const f = new Float64Array(c);
+    f.set(hScore);
+    hScore = f;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(c);
+      b.set(a);
+      return b;
+    };
+    hLeft = g(hLeft), hRight = g(hRight), hVerL = g(hVerL), hVerR = g(hVerR), hNode = g(hNode);
+  }
+  let k = hSize++;
+  hScore[k] = m.scores[id]!, hLeft[k] = left, hRight[k] = right;
+  hVerL[k] = bVer[left]!, hVerR[k] = bVer[right]!, hNode[k] = node;
+  while (k > 0) {
+    const p = (k - 1) >> 1;
+    if (!heapBefore(k, p)) break;
+    heapSwap(k, p);
+    k = p;
+  }
+}
+
+function popPair(): number {
+  const top = 0;
+  heapSwap(top, --hSize);
+  for (let k = 0;;) {
+    const l = 2 * k + 1, r = l + 1;
+    let b = k;
+    if (l < hSize && heapBefore(l, b)) b = l;
+    if (r < hSize && heapBefore(r, b)) b = r;
+    if (b === k) break;
+    heapSwap(k, b);
+    k = b;
+  }
+  return hSize; // the popped entry now sits just past the heap
+}
+
+/**
+ * BPE of `text[start, end)`: repeatedly merge the adjacent pair whose union is the best-scored piece (leftmost
+ * first on ties). Symbols are spans of the segment's code points with their trie node, so a candidate merge is
+ * a walk of the right symbol's code points from the left symbol's node — no strings are built.
+ */
 export function bpeSegment(text: string, start: number, end: number, m: EncoderModel): number[] {
-  const strs: string[] = [];
-  const ids: number[] = [];
-  const cps: number[] = [];
-  for (let i = start; i < end;) {
+  if (bCps.length <= end - start) growBpe(end - start);
+  let n = 0;
+  for (let i = start; i < end; n++) {
     const [cp, len] = readCp(text, i, end);
-    const node = m.trie.child(0, cp);
-    const id = node >= 0 ? m.trie.value[node]! : -1;
-    strs.push(cp >= 0 ? String.fromCodePoint(cp) : "");
-    ids.push(id);
-    cps.push(cp);
+    bCps[n] = cp;
+    bFrom[n] = n, bTo[n] = n + 1;
+    const node = cp >= 0 ? m.trie.child(0, cp) : -1;
+    bNode[n] = node >= 0 && m.trie.value[node]! >= 0 ? node : -1;
+    bNext[n] = -1, bPrev[n] = n - 1, bVer[n] = 0;
+    if (n > 0) bNext[n - 1] = n;
     i += len;
   }
-  const n = strs.length;
-  const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
-  const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
-  // heap of candidate merges: [score, left position, merged id]; best score first, then leftmost
-  const hs: number[] = [], hp: number[] = [], hi: number[] = [];
-  const less = (a: number, b: number) => hs[a]! > hs[b]! || (hs[a] === hs[b] && hp[a]! < hp[b]!);
-  const swap = (a: number, b: number) => {
-    [hs[a], hs[b]] = [hs[b]!, hs[a]!];
-    [hp[a], hp[b]] = [hp[b]!, hp[a]!];
-    [hi[a], hi[b]] = [hi[b]!, hi[a]!];
-  };
-  const push = (left: number) => {
-    const right = next[left]!;
-    if (right < 0 || ids[left]! < 0 || ids[right]! < 0) return;
-    const id = m.pieceToId.get(strs[left]! + strs[right]!);
-    if (id === undefined || m.types[id] !== "normal") return;
-    hs.push(m.scores[id]!), hp.push(left), hi.push(id);
-    for (let k = hs.length - 1; k > 0;) {
-      const p = (k - 1) >> 1;
-      if (!less(k, p)) break;
-      swap(k, p);
-      k = p;
-    }
-  };
-  const pop = (): [number, number] => {
-    const top: [number, number] = [hp[0]!, hi[0]!];
-    const last = hs.length - 1;
-    swap(0, last);
-    hs.pop(), hp.pop(), hi.pop();
-    for (let k = 0;;) {
-      const l = 2 * k + 1, r = l + 1;
-      let b = k;
-      if (l < hs.length && less(l, b)) b = l;
-      if (r < hs.length && less(r, b)) b = r;
-      if (b === k) break;
-      swap(k, b);
-      k = b;
-    }
-    return top;
-  };
-  for (let i = 0; i + 1 < n; i++) push(i);
-  while (hs.length) {
-    const [left, id] = pop();
-    const right = next[left]!;
-    if (ids[left]! < 0 || right < 0 || m.pieceToId.get(strs[left]! + strs[right]!) !== id) continue; // stale
-    strs[left] = strs[left]! + strs[right]!;
-    ids[left] = id;
-    ids[right] = -2;
-    const rr = next[right]!;
-    next[left] = rr;
-    if (rr >= 0) prev[rr] = left;
-    if (prev[left]! >= 0) push(prev[left]!);
-    push(left);
+  hSize = 0;
+  for (let i = 0; i + 1 < n; i++) pushPair(i, m);
+  while (hSize > 0) {
+    const e = popPair();
+    const left = hLeft[e]!, right = hRight[e]!;
+    if (bVer[left] !== hVerL[e] || bVer[right] !== hVerR[e] || bNext[left] !== right) continue; // stale
+    bTo[left] = bTo[right]!;
+    bNode[left] = hNode[e]!;
+    bVer[left]!++;
+    bVer[right]!++;
+    const rr = bNext[right]!;
+    bNext[left] = rr;
+    if (rr >= 0) bPrev[rr] = left;
+    bNext[right] = -2;
+    if (bPrev[left]! >= 0) pushPair(bPrev[left]!, m);
+    pushPair(left, m);
   }
   const out: number[] = [];
-  for (let i = 0; i >= 0 && i < n; i = next[i]!) {
-    if (ids[i]! >= 0) out.push(ids[i]!);
-    else pushUnknown(cps[i]!, m, out);
+  for (let i = n > 0 ? 0 : -1; i >= 0; i = bNext[i]!) {
+    const node = bNode[i]!;
+    if (node >= 0) out.push(m.trie.value[node]!);
+    else pushUnknown(bCps[i]!, m, out);
   }
   return out;
 }

@@ -40,7 +40,7 @@ import { codePoints, PieceTrie } from "./_subword_trie.ts";
 import { trainUnigram } from "./_subword_unigram.ts";
 import { trainBpe } from "./_subword_bpe.ts";
 import { collectCorpus } from "./_subword_corpus.ts";
-import { bpeSegment, unigramSegment } from "./_subword_encode.ts";
+import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
 import { readSentencePieceModel } from "./_subword_spm.ts";
 import { SegmentCache } from "./_subword_cache.ts";
 
@@ -143,6 +143,7 @@ export class SubwordTokenizer {
   readonly #unkScore: number;
   readonly #specials: SpecialMatcher | null;
   readonly #cache = new SegmentCache(CACHE_LIMIT);
+  #enc: EncoderModel | undefined;
 
   /**
    * Build from pieces in id order.
@@ -424,13 +425,12 @@ export class SubwordTokenizer {
   }
 
   #segment(text: string, start: number, end: number): number[] {
-    const enc = {
+    const enc = this.#enc ??= {
       trie: this.#trie,
       scores: this.#scores,
       unkScore: this.#unkScore,
       unkId: this.#unkId,
       byteIds: this.#byteIds,
-      pieceToId: this.#pieceToId,
       types: this.#types,
     };
     return this.model === "unigram"

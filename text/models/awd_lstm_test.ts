@@ -15,13 +15,18 @@ import {
   type Callback,
   crossEntropyFlat,
   fromArray,
+  keep,
   Learner,
   ModelResetter,
+  noGrad,
   RNNRegularizer,
+  setBackend,
   sum,
   type Tensor,
   tidy,
 } from "../../nn/mod.ts";
+import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Step {
   loss: number;
@@ -46,7 +51,7 @@ function close(actual: ArrayLike<number>, expected: readonly number[], what: str
   }
 }
 
-Deno.test("AwdLstmLM: two training steps match PyTorch (loss with AR/TAR, every gradient, weights after AdamW)", async () => {
+async function twoStepsMatchTorch(): Promise<void> {
   const { V, E, H, L, B, T } = fx.dims as Record<string, number>;
   const lm = new AwdLstmLM(V!, { embSize: E!, nHid: H!, nLayers: L!, dropMult: 0, outBias: true });
   const named = lm.checkpointTensors();
@@ -54,12 +59,11 @@ Deno.test("AwdLstmLM: two training steps match PyTorch (loss with AR/TAR, every 
     const t = named.get(k)!;
     t.backend.write(t.view.storage, Float32Array.from(v));
   }
-  const grads: Record<string, Float32Array>[] = [];
+  // copies of every gradient taken right after each backward pass, read back after the fit
+  const grads: Map<string, Tensor>[] = [];
   const spy: Callback = {
     afterBackward: () =>
-      void grads.push(
-        Object.fromEntries([...named].map(([k, t]) => [k, t.grad!.dataSync() as Float32Array])),
-      ),
+      void grads.push(new Map([...named].map(([k, t]) => [k, keep(noGrad(() => t.grad!.mul(1)))]))),
   };
   const batches = (): Batch[] =>
     fx.ids.map((ids, s) => ({
@@ -77,15 +81,34 @@ Deno.test("AwdLstmLM: two training steps match PyTorch (loss with AR/TAR, every 
     readEvery: 1,
   });
   await learn.fit(1, 1e-2);
-  fx.steps.forEach((step, s) => {
+  for (const [s, step] of fx.steps.entries()) {
     close([learn.recorder.losses[s]!], [step.loss], `loss of step ${s}`);
-    for (const [k, g] of Object.entries(step.grads)) close(grads[s]![k]!, g, `step ${s} grad ${k}`);
-  });
-  for (const [k, w] of Object.entries(fx.steps[1]!.after)) {
-    close(named.get(k)!.dataSync(), w, `weights ${k} after 2 steps`);
+    for (const [k, g] of Object.entries(step.grads)) {
+      close(await grads[s]!.get(k)!.data(), g, `step ${s} grad ${k}`);
+    }
   }
+  for (const [k, w] of Object.entries(fx.steps[1]!.after)) {
+    close(await named.get(k)!.data(), w, `weights ${k} after 2 steps`);
+  }
+  for (const m of grads) for (const t of m.values()) t.dispose();
   learn.opt!.dispose();
   lm.dispose();
+}
+
+Deno.test(
+  "AwdLstmLM: two training steps match PyTorch (loss with AR/TAR, every gradient, weights after AdamW)",
+  twoStepsMatchTorch,
+);
+
+gpuTest("AwdLstmLM: two training steps match PyTorch, on WebGPU", async () => {
+  const { backend } = await createBackend({ prefer: "webgpu", quiet: true });
+  const prev = setBackend(backend);
+  try {
+    await twoStepsMatchTorch();
+  } finally {
+    if (prev) setBackend(prev);
+    backend.dispose();
+  }
 });
 
 Deno.test("AwdLstmLM: decoder tied to the embedding (same storage), 4 layer groups", () => {

@@ -387,3 +387,31 @@ Deno.test("SubwordTokenizer.fromSentencePiece() encodes like SentencePiece", asy
     assertThrows(() => SubwordTokenizer.fromSentencePiece(new Uint8Array(0)), Error, "no pieces found");
   });
 });
+
+Deno.test("unigram training is deterministic and yields a proper distribution", async (t) => {
+  await t.step("same corpus, same pieces and scores", () => {
+    const again = SubwordTokenizer.train(CORPUS, { vocabSize: 400, characterCoverage: 1 });
+    assertEquals(again.toJSON(), uni().toJSON());
+  });
+  await t.step("piece probabilities (exp of scores) sum to at most 1, and most of it", () => {
+    let mass = 0;
+    for (let i = 0; i < uni().size; i++) {
+      if (uni().pieceType(i) === "normal") mass += Math.exp(uni().score(i));
+    }
+    assert(mass > 0.5 && mass <= 1.0001, `mass ${mass}`);
+  });
+  await t.step("pieces never mix scripts (letters with digits or punctuation)", () => {
+    const tok = SubwordTokenizer.train(
+      [...CORPUS, ...CORPUS.map((s) => s.replace(/e/g, "3") + " 2024,2025")],
+      {
+        vocabSize: 500,
+        characterCoverage: 1,
+      },
+    );
+    for (let i = 0; i < tok.size; i++) {
+      if (tok.pieceType(i) !== "normal") continue;
+      const p = tok.idToPiece(i).replace(/^▁/, "");
+      assert(!/[a-zA-Z]/.test(p) || /^[a-zA-Z]+$/.test(p), `mixed piece ${p}`);
+    }
+  });
+});

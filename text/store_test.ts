@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { CorpusStore } from "./store.ts";
 import { syntheticCorpus, syntheticDoc } from "./_store_crash_child.ts";
 import { decodeIds, encodeIds, widthFor } from "./_store_schema.ts";
-import { whitespaceTokenize } from "./parallel.ts";
+import { TokenizerPool, whitespaceTokenize } from "./parallel.ts";
 import { Vocab } from "./vocab.ts";
 import { tokenizeDocument } from "./word_tokenizer.ts";
 
@@ -112,7 +112,8 @@ Deno.test("CorpusStore keeps settings apart, reuses them, builds vocabularies", 
   await t.step("two tokenizers, two tokenizations; a re-run reuses", async () => {
     const a = await store.ingest("mini", docs, { tokenizer: WS, workers: 0 });
     assert.deepStrictEqual([a.added, a.tokens, a.reused], [3, 17, false]);
-    const b = await store.ingest("mini", docs, { workers: 1 });
+    using pool = new TokenizerPool({ name: "word", lang: "en" }, { workers: 1 });
+    const b = await store.ingest("mini", docs, { pool });
     assert.equal(b.added, 0);
     assert.equal(b.tokens, docs.map((d) => tokenizeDocument(d.text).length).reduce((x, y) => x + y));
     assert.notEqual(a.settingsHash, b.settingsHash);

@@ -248,6 +248,14 @@ gpuTest("WebGpuBackend row kernels (reduce, softmax, cross-entropy) match the CP
         }
       }
     });
+    await t.step("reduce over i32 inputs (counts of correct predictions)", async () => {
+      const x = p.tensor([5, 33], "i32", () => p.rng.int(7) - 3);
+      for (const op of ["sum", "max", "argmin"] as const) {
+        const y = p.tensor([5], op === "sum" ? "f32" : "i32");
+        p.run("reduce", [x], [y], { op });
+        await p.expectClose(`reduce ${op} of i32`, y, { atol: 0, rtol: 0 });
+      }
+    });
     await t.step("argmax takes the first of equal maxima", async () => {
       const x = p.tensor([2, 70], "f32", (i) => (i % 70 === 5 || i % 70 === 66 ? 9 : 0));
       const y = p.tensor([2], "i32");

@@ -48,7 +48,11 @@ const LSE = /* wgsl */ `
 `;
 
 /** `reduce` over the last axis. Uniforms: R, C, xOff, xRs, xCs, yOff, yS. */
-export function reduceCode(op: ReduceOp): { key: string; code: () => string } {
+export function reduceCode(
+  op: ReduceOp,
+  inT: "f32" | "i32" = "f32",
+  outT: "f32" | "i32" = "f32",
+): { key: string; code: () => string } {
   if (!["sum", "mean", "max", "min", "argmax", "argmin", "sumSquares"].includes(op)) {
     throw new Error(`webgpu reduce: unknown op "${op}"`);
   }
@@ -56,6 +60,8 @@ export function reduceCode(op: ReduceOp): { key: string; code: () => string } {
     const arg = op === "argmax" || op === "argmin";
     const L = [
       MATH_WGSL,
+      `fn ldx(i: i32) -> f32 { return ${inT === "i32" ? "f32($0[i])" : "$0[i]"}; }`,
+      arg ? "" : `fn sto(i: i32, v: f32) { $1[i] = ${outT === "i32" ? "f2i(v)" : "v"}; }`,
       `var<workgroup> sv: array<f32, ${ROW_WG}>;`,
       `var<workgroup> si: array<u32, ${ROW_WG}>;`,
     ];
@@ -63,29 +69,29 @@ export function reduceCode(op: ReduceOp): { key: string; code: () => string } {
     if (op === "sum" || op === "mean" || op === "sumSquares") {
       L.push("  var acc = 0.0;");
       L.push(
-        `  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = $0[xb + i32(c) * xcs]; acc = acc + ${
+        `  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = ldx(xb + i32(c) * xcs); acc = acc + ${
           op === "sumSquares" ? "v * v" : "v"
         }; }`,
       );
       L.push("  sv[lid] = acc;", SUM_TREE);
       L.push(
-        `  if (lid == 0u) { $1[ui(5u) + i32(row) * ui(6u)] = ${
+        `  if (lid == 0u) { sto(ui(5u) + i32(row) * ui(6u), ${
           op === "mean" ? "sv[0] / f32(C)" : "sv[0]"
-        }; }`,
+        }); }`,
       );
     } else if (!arg) {
       const better = op === "max" ? "v > acc" : "v < acc";
       L.push(`  var acc = ${op === "max" ? "neg_inf()" : "-neg_inf()"};`);
       L.push(
-        `  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = $0[xb + i32(c) * xcs]; if (${better} || is_nan(v)) { acc = v; } if (is_nan(v)) { break; } }`,
+        `  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = ldx(xb + i32(c) * xcs); if (${better} || is_nan(v)) { acc = v; } if (is_nan(v)) { break; } }`,
       );
       L.push("  sv[lid] = acc;", op === "max" ? MAX_TREE : tree("sv[ia] = fmin(sv[ia], sv[ib]);"));
-      L.push("  if (lid == 0u) { $1[ui(5u) + i32(row) * ui(6u)] = sv[0]; }");
+      L.push("  if (lid == 0u) { sto(ui(5u) + i32(row) * ui(6u), sv[0]); }");
     } else {
       const sign = op === "argmax" ? "1.0" : "-1.0";
       L.push("  var best = neg_inf(); var bi = 0xffffffffu; var nan = false;");
       L.push(`  for (var c = lid; c < C; c = c + ${ROW_WG}u) {
-    let v = $0[xb + i32(c) * xcs] * ${sign};
+    let v = ldx(xb + i32(c) * xcs) * ${sign};
     if (is_nan(v)) { best = v; bi = c; nan = true; break; }
     if (v > best) { best = v; bi = c; }
   }`);
@@ -104,7 +110,7 @@ export function reduceCode(op: ReduceOp): { key: string; code: () => string } {
     L.push("}");
     return L.join("\n");
   };
-  return { key: `reduce|${op}`, code };
+  return { key: `reduce|${op}|${inT}|${outT}`, code };
 }
 
 /** `softmax` / log-softmax. Uniforms: R, C, xOff, xRs, xCs, yOff. Output contiguous `(R, C)`. */

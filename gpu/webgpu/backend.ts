@@ -589,16 +589,17 @@ export class WebGpuBackend implements Backend {
     const x = ins[0]!, y = outs[0]!;
     const [R, C] = this.#rows(k, x);
     this.#shape(k, "output", y, [R]);
-    this.#dtype(k, "input", x, "f32");
+    // i32 inputs are reduced in f32 (exact up to 2^24); argmax/argmin write i32, the others the output's dtype
     const arg = attrs.op === "argmax" || attrs.op === "argmin";
-    this.#dtype(k, "output", y, arg ? "i32" : "f32");
+    if (arg) this.#dtype(k, "output", y, "i32");
     if (C === 0 && R > 0 && !["sum", "mean", "sumSquares"].includes(attrs.op)) {
       fail(k, `cannot take ${attrs.op} of empty rows: input shape ${shapeStr(x.shape)}`);
     }
     if (R === 0) return;
     const u = new UniformWriter();
     u.u32(R), u.u32(C), this.#m2(u, x), this.#v1(u, y);
-    const { key, code } = reduceCode(attrs.op);
+    const inT = x.storage.dtype === "i32" ? "i32" : "f32", outT = y.storage.dtype === "i32" ? "i32" : "f32";
+    const { key, code } = reduceCode(attrs.op, inT, outT);
     this.#launch({
       key,
       code,

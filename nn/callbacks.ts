@@ -262,3 +262,45 @@ export class SaveBest implements Callback {
     }
   }
 }
+
+/** A model with a teacher-forcing probability (seq2seq decoders). */
+export interface TeacherForced {
+  /** Probability of feeding the target token instead of the prediction. */
+  prForce: number;
+}
+
+/**
+ * The lesson-11 teacher-forcing schedule: before each training epoch set
+ * `model.prForce = max(0, (decayEpochs - epoch) / decayEpochs)` — fastai v0.7 `Seq2SeqStepper`'s
+ * `(10 - epoch) * 0.1` with the default 10.
+ */
+export class TeacherForcing implements Callback {
+  /** Name. */
+  name = "TeacherForcing";
+  /** Epochs over which the probability falls from 1 to 0. */
+  readonly decayEpochs: number;
+  /** @param options `decayEpochs` (default 10) */
+  constructor({ decayEpochs = 10 }: { decayEpochs?: number } = {}) {
+    if (!(decayEpochs > 0)) {
+      throw new RangeError(`TeacherForcing: decayEpochs must be > 0, got ${decayEpochs}`);
+    }
+    this.decayEpochs = decayEpochs;
+  }
+  /** The probability for `epoch`. */
+  prForce(epoch: number): number {
+    return Math.max(0, (this.decayEpochs - epoch) / this.decayEpochs);
+  }
+  /** Set the model's probability (training only: validation always uses the model's own predictions). */
+  beforeTrain(learn: Learner): void {
+    const m = learn.model as unknown as Partial<TeacherForced>;
+    if (typeof m.prForce !== "number") {
+      throw new Error("TeacherForcing: the model has no numeric prForce property");
+    }
+    m.prForce = this.prForce(learn.epoch);
+  }
+  /** Validation runs without teacher forcing. */
+  beforeValidate(learn: Learner): void {
+    const m = learn.model as unknown as Partial<TeacherForced>;
+    if (typeof m.prForce === "number") m.prForce = 0;
+  }
+}

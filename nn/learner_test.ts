@@ -17,6 +17,7 @@ import {
   ModelResetter,
   RNNRegularizer,
   SaveBest,
+  TeacherForcing,
 } from "./callbacks.ts";
 import { Linear, Module } from "./layers/mod.ts";
 import { crossEntropyFlat, mseLoss } from "./losses.ts";
@@ -261,4 +262,27 @@ Deno.test("lmDataLoader()/classifierDataLoader() turn host batches into tensors"
   const [c] = [...clas];
   assert.deepEqual([c!.x.shape, c!.y.shape], [[2, 2], [2]]);
   for (const t of [b!.x, b!.y, c!.x, c!.y]) t.dispose();
+});
+
+Deno.test("TeacherForcing sets prForce = (10 - epoch) * 0.1 for training and 0 for validation", async () => {
+  class Forced extends TwoLayer {
+    prForce = -1;
+    seen: number[] = [];
+    override forward(x: Tensor): ModelOutput {
+      if (this.training) this.seen.push(this.prForce);
+      return super.forward(x);
+    }
+  }
+  const model = new Forced();
+  const learn = new Learner(model, { train: loader(1, xy), valid: loader(1, xy) }, {
+    loss: mseLoss,
+    quiet: true,
+    callbacks: [new TeacherForcing()],
+  });
+  await learn.fit(3, 1e-3);
+  assert.deepEqual(model.seen.map((v) => Number(v.toFixed(10))), [1, 0.9, 0.8]);
+  assert.equal(model.prForce, 0, "validation runs free");
+  assert.equal(new TeacherForcing().prForce(12), 0);
+  learn.opt!.dispose();
+  model.dispose();
 });

@@ -89,7 +89,7 @@ export function flagsOf(cp: number): number {
   let f = astral.get(cp);
   if (f === undefined) {
     f = classify(cp);
-    astral.set(cp, f);
+    if (astral.size < 65536) astral.set(cp, f); // bounded, whatever the input
   }
   return f;
 }

@@ -233,6 +233,7 @@ class Scanner {
   /** Split prefixes off `[s, e)`; returns the new start, or -1 when nothing is left. */
   prefixes(s: number, e: number): number {
     const { text } = this;
+    let at = -2; // first "@" at or after s (-1: none, -2: not looked for yet); s only grows
     while (s < e) {
       const c = text.charCodeAt(s);
       if (isAsciiLetter(c)) {
@@ -244,7 +245,8 @@ class Scanner {
         }
       }
       if (c < 128 && (isAsciiLetter(c) || isDigit(c))) {
-        if (indexIn(text, Ch.AT, s, e) > s) {
+        if (at === -2 || (at >= 0 && at < s)) at = indexIn(text, Ch.AT, s, e);
+        if (at > s) {
           const m = matchEmail(text, s, e);
           if (m > 0) {
             this.emit(text.slice(s, m));
@@ -275,7 +277,7 @@ class Scanner {
       }
       const f = this.flagsAt(s);
       if (f & (WORD | MARK | CJK)) break;
-      if (c === Ch.RSQUO && EN_CLITICS.has("'" + text.slice(s + 1, e).toLowerCase())) break;
+      if (c === Ch.RSQUO && e - s <= 3 && EN_CLITICS.has("'" + text.slice(s + 1, e).toLowerCase())) break;
       const w = this.cluster(s, e);
       this.emit(text.slice(s, s + w));
       s += w;
@@ -294,7 +296,7 @@ class Scanner {
           (c !== Ch.DOT && next === Ch.DOT && s + 2 < e && isDigit(text.charCodeAt(s + 2))));
       case Ch.APOS:
         if (isDigit(next)) return false; // '90s
-        return this.fr || !EN_CLITICS.has(text.slice(s, e).toLowerCase());
+        return this.fr || e - s > 3 || !EN_CLITICS.has(text.slice(s, e).toLowerCase());
       case Ch.SLASH:
       case Ch.BACKSLASH:
         return this.special;
@@ -385,11 +387,12 @@ class Scanner {
   /** French: start of a hyphenated clitic (`-vous`, `-t-il`, `-ce`) ending `[s, e)`, or -1. */
   frClitic(s: number, e: number): number {
     const { text } = this;
+    // Clitics have at most 5 letters: look for the hyphen no further back.
     let h = e - 1;
-    while (h > s && text.charCodeAt(h) !== Ch.MINUS) h--;
-    if (h <= s || h >= e - 1) return -1;
+    while (h > s && h >= e - 6 && text.charCodeAt(h) !== Ch.MINUS) h--;
+    if (h <= s || h >= e - 1 || text.charCodeAt(h) !== Ch.MINUS) return -1;
     const word = text.slice(h + 1, e).toLowerCase();
-    if (!FR_CLITICS.has(word) || FR_KEEP.has(text.slice(s, e))) return -1;
+    if (!FR_CLITICS.has(word) || (e - s <= 16 && FR_KEEP.has(text.slice(s, e)))) return -1;
     if (
       FR_T_CLITICS.has(word) && h - 2 > s && text.charCodeAt(h - 2) === Ch.MINUS &&
       (text.charCodeAt(h - 1) | 32) === 116
@@ -464,6 +467,7 @@ class Scanner {
     const prevWord = (this.flagsAt(k - 1) & WORD) !== 0 || (isLow(prev) && k - 2 >= ps);
     switch (c) {
       case Ch.MINUS: {
+        if (prev === Ch.MINUS) return 0; // inside a run already examined at its start
         let j = k + 1;
         while (j < e && text.charCodeAt(j) === Ch.MINUS) j++;
         const after = j < e ? text.charCodeAt(j) : -1;
@@ -477,6 +481,7 @@ class Scanner {
           ? 1
           : 0;
       case Ch.DOT: {
+        if (prev === Ch.DOT) return 0;
         let j = k + 1;
         while (j < e && text.charCodeAt(j) === Ch.DOT) j++;
         if (j - k >= 2 && j < e) return j - k; // hello...world

@@ -187,6 +187,17 @@ Deno.test("tokenize() stays bounded on bad input", async (t) => {
     assert.equal(toks[0]!.length, 999_999);
     assert.deepEqual(toks.slice(1, 5), [".", ")", ".", ")"]);
   });
+  await t.step("adversarial chunks stay linear (each once quadratic)", () => {
+    const fr = tokenize("a" + "-vous".repeat(40_000), { lang: "fr" });
+    assert.equal(fr.length, 40_001);
+    assert.equal(fr[1], "-vous");
+    assert.equal(tokenize("'(".repeat(100_000)).length, 200_000);
+    assert.equal(tokenize("’(".repeat(100_000)).length, 200_000);
+    const el = tokenize("l'".repeat(100_000) + "@x", { lang: "fr" });
+    assert.equal(el.length, 100_000);
+    assert.equal(el[99_999], "l'@x");
+    assert.deepEqual(tokenize("a" + "-".repeat(200_000) + "!").map((x) => x.length), [200_001, 1]);
+  });
   await t.step("a 1,000,000-character run", () => {
     assert.deepEqual(tokenize("!".repeat(1_000_000)).map((x) => x.length), [1_000_000]);
   });

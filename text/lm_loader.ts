@@ -5,7 +5,8 @@
  *
  * - `"v0.7"` (fastai 0.7 `LanguageModelLoader`, Merity et al. AWD-LSTM): stream `j` is the `j`-th of `bs`
  *   equal segments (the remainder dropped); each batch's length is random — `bptt` with probability 0.95,
- *   else `bptt/2`, then `seqLen = max(5, round(normal(that, 5)))` — except the first, `bptt + 25`; targets are
+ *   else `bptt/2`, then `seqLen = max(5, round(normal(that, 5)))` (fastai truncates: `rounding: "trunc"`) —
+ *   except the first batch, `bptt + 25`, and at most `floor(streamLength / bptt) - 1` batches; targets are
  *   the next token inside the same stream. `backwards` reverses each stream.
  * - `"v2"` (fastai 2 `LMDataLoader`): documents reshuffled every epoch (unless `shuffle: false`), concatenated,
  *   `bl = floor((n - 1) / bs)` tokens per stream, fixed `seqLen = bptt`, a shorter last batch; the target of a
@@ -39,6 +40,12 @@ export interface LanguageModelLoaderOptions {
   mode?: "v0.7" | "v2";
   /** v0.7 only: draw random sequence lengths; `false` serves exactly `bptt` every batch. @default {true} */
   randomBptt?: boolean;
+  /**
+   * v0.7 only: how a drawn length becomes an integer — `"round"` (the spec) or `"trunc"` (fastai 0.7's
+   * `int(np.random.normal(bptt, 5))`, exactly).
+   * @default {"round"}
+   */
+  rounding?: "round" | "trunc";
   /** v2 only: reshuffle the documents every epoch. @default {true} */
   shuffle?: boolean;
   /** Reverse the stream (for a backwards language model). @default {false} */
@@ -88,6 +95,7 @@ export class LanguageModelLoader {
   readonly rng: Rng;
   #docs: readonly Int32Array[];
   #randomBptt: boolean;
+  #trunc: boolean;
   #shuffle: boolean;
   #total: number;
 
@@ -118,6 +126,7 @@ export class LanguageModelLoader {
     this.backwards = backwards;
     this.rng = new Rng(seed);
     this.#randomBptt = randomBptt;
+    this.#trunc = options.rounding === "trunc";
     this.#shuffle = shuffle;
     this.#total = this.#docs.reduce((s, d) => s + d.length, 0);
     const perRow = mode === "v2" ? Math.floor((this.#total - 1) / bs) : Math.floor(this.#total / bs);
@@ -174,7 +183,8 @@ export class LanguageModelLoader {
         if (i === 0) seqLen = bptt + 25;
         else {
           const b = this.rng.random() < 0.95 ? bptt : bptt / 2;
-          seqLen = Math.max(5, Math.round(b + 5 * this.rng.normal()));
+          const draw = b + 5 * this.rng.normal();
+          seqLen = Math.max(5, this.#trunc ? Math.trunc(draw) : Math.round(draw));
         }
       }
       const sl = Math.min(seqLen, n - 1 - i);

@@ -81,6 +81,15 @@ Deno.test("LanguageModelLoader v0.7 random bptt keeps every stream continuous an
     assert.ok(Math.abs(mean - bptt) < 0.6, `mean ${mean}`);
     assert.ok(Math.abs(sd - 5) < 0.5, `sd ${sd}`);
   });
+  await t.step("rounding: trunc gives fastai 0.7's int() of the same draws", () => {
+    const a = [...new LanguageModelLoader(tokens, { bs, bptt, seed: 9 }).batches()].map((b) => b.seqLen);
+    const b = [...new LanguageModelLoader(tokens, { bs, bptt, seed: 9, rounding: "trunc" }).batches()].map((
+      b,
+    ) => b.seqLen);
+    const pairs = a.slice(1, -1).map((x, i) => x - b[i + 1]!);
+    assert.ok(pairs.every((d) => d === 0 || d === 1), "round(x) - trunc(x) is 0 or 1");
+    assert.ok(pairs.includes(1) && pairs.includes(0));
+  });
   await t.step("same seed same lengths; new epoch and other seeds differ", () => {
     assert.deepStrictEqual(lens(7), lens(7));
     assert.notDeepStrictEqual(lens(7), lens(8));

@@ -379,3 +379,98 @@ Deno.test("tokenizeDocument() equals the rules composed one by one", async (t) =
     }
   }
 });
+
+Deno.test("tokenize() only splits: random text keeps every non-space character, in order", () => {
+  const pieces = [
+    "a",
+    "B",
+    "é",
+    "don't",
+    "l'",
+    "qu'",
+    "-vous",
+    "-t-il",
+    "U.S.",
+    "e.g.",
+    "Mr.",
+    "3,000",
+    "1.5",
+    "-5",
+    "$",
+    "%",
+    "http://x.org/a(b)",
+    "www.y.fr",
+    "a@b.co",
+    ":)",
+    ";-)",
+    "<3",
+    "(",
+    ")",
+    "[",
+    '"',
+    "'",
+    "’",
+    "«",
+    "»",
+    "...",
+    "--",
+    "/",
+    "#",
+    "\\",
+    ",",
+    ".",
+    "!",
+    "?",
+    ":",
+    "😂",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "🇫🇷",
+    "\u0301",
+    "中文",
+    "かな",
+    "\ud800",
+    "\udc00",
+    "\ufffd",
+    "\u0000",
+    " ",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "\r\n",
+    "xxrep",
+    "AAA",
+  ];
+  let seed = 99;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  // deno-lint-ignore no-control-regex -- control characters are what is stripped
+  const strip = (s: string) => s.replace(/[\s\u0000-\u001f\u007f-\u009f]/gu, "");
+  for (let k = 0; k < 400; k++) {
+    let s = "";
+    for (let j = rand(40); j >= 0; j--) s += pieces[rand(pieces.length)];
+    for (const lang of ["en", "fr"] as const) {
+      for (const splitSpecial of [false, true]) {
+        const toks = tokenize(s, { lang, splitSpecial });
+        assert.equal(
+          strip(toks.join("")),
+          strip(s),
+          `tokenize(${JSON.stringify(s)}, ${lang}, ${splitSpecial})`,
+        );
+        for (const t of toks) {
+          assert.ok(
+            // deno-lint-ignore no-control-regex -- a NUL must not be inside a token
+            t.length > 0 && (/^\n+$/.test(t) || !/[\s\u0000]/u.test(t)),
+            `token ${JSON.stringify(t)}`,
+          );
+        }
+      }
+      const doc = tokenizeDocument(s, { lang });
+      assert.equal(doc[0], "xxbos");
+      assert.equal(typeof decodeDocument(doc, { lang }), "string");
+    }
+  }
+});

@@ -12,3 +12,10 @@
  */
 export * from "./program.ts";
 export * from "./version.ts";
+export * from "./ulmfit.ts";
+export * from "./corpus.ts";
+export * from "./vocab.ts";
+export * from "./lm.ts";
+export * from "./clas.ts";
+export * from "./lr_find.ts";
+export * from "./info.ts";

@@ -1,8 +1,14 @@
 import { Command } from "commander";
 import { VERSION } from "./version.ts";
+import { corpusCommand } from "./corpus.ts";
+import { vocabCommand } from "./vocab.ts";
+import { lmCommand } from "./lm.ts";
+import { clasCommand } from "./clas.ts";
+import { lrFindCommand } from "./lr_find.ts";
+import { infoCommand } from "./info.ts";
 
 /**
- * Build the `denofit` command. Subcommands are registered by the pipeline steps (corpus, vocab, lm, clas).
+ * Build the `denofit` command with its subcommands: corpus, vocab, lm, clas, lr-find, info.
  *
  * @returns a commander program; call `parseAsync(argv, { from: "user" })` to run it.
  *
@@ -18,5 +24,15 @@ export function buildCli(): Command {
     .version(VERSION, "-V, --version", "print the denofit version")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ outputError: (s, write) => write(s) });
+  for (
+    const sub of [corpusCommand(), vocabCommand(), lmCommand(), clasCommand(), lrFindCommand(), infoCommand()]
+  ) {
+    program.addCommand(sub);
+    const inherit = (c: Command) => {
+      c.copyInheritedSettings(program);
+      c.commands.forEach(inherit);
+    };
+    inherit(sub);
+  }
   return program;
 }

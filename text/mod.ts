@@ -20,3 +20,4 @@ export * from "./vocab.ts";
 export * from "./store.ts";
 export * from "./clas_loader.ts";
 export * from "./models/mod.ts";
+export * from "./generate.ts";

@@ -1,0 +1,101 @@
+/**
+ * Helpers shared by the `denofit` subcommands: option parsing with clear errors, the corpus store, the backend,
+ * file guards.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "commander";
+import { useBackend } from "../nn/engine.ts";
+import { CorpusStore } from "../text/store.ts";
+import { uniformAt } from "../gpu/rng.ts";
+
+/** An error the CLI prints as `denofit: <message>` and exits 1. */
+export class CliError extends Error {
+  /** @param message what went wrong and what to do */
+  constructor(message: string) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** Commander argument parser for an integer >= `min`. */
+export function intArg(min = 0): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
+    }
+    return n;
+  };
+}
+
+/** Commander argument parser for a number > 0 (or in (0, 1) when `fraction`). */
+export function numArg({ fraction = false, allowZero = false } = {}): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    const ok = Number.isFinite(n) && (allowZero ? n >= 0 : n > 0) && (!fraction || n < 1);
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `expected a number ${fraction ? "in (0, 1)" : allowZero ? ">= 0" : "> 0"}, got "${v}"`,
+      );
+    }
+    return n;
+  };
+}
+
+/** Commander argument parser for a comma-separated list of integers (e.g. `1,1,2`). */
+export function intListArg(v: string): number[] {
+  const parts = v.split(",").map((s) => Number(s.trim()));
+  if (parts.length === 0 || parts.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new InvalidArgumentError(`expected comma-separated integers >= 0, got "${v}"`);
+  }
+  return parts;
+}
+
+/** Open an existing corpus store (never creates one by accident). */
+export async function openStore(path: string, { create = false } = {}): Promise<CorpusStore> {
+  if (!create) {
+    try {
+      await Deno.stat(path);
+    } catch {
+      throw new CliError(
+        `${path}: no corpus store here; run \`denofit corpus ingest\` first (or pass --store)`,
+      );
+    }
+  }
+  return CorpusStore.open(path);
+}
+
+/** Select the compute backend by name; prints nothing. */
+export async function selectBackend(kind: string): Promise<string> {
+  if (kind !== "cpu" && kind !== "webgpu" && kind !== "auto") {
+    throw new CliError(`--backend: expected cpu, webgpu or auto, got "${kind}"`);
+  }
+  return (await useBackend(kind)).name;
+}
+
+/** Whether document `idx` falls in the validation part of a seeded split (streaming, no shuffle needed). */
+export function inValid(idx: number, validPct: number, seed: number): boolean {
+  return uniformAt(seed >>> 0, idx) < validPct;
+}
+
+/** Fail when `path` exists and `force` is not set (nothing saved is overwritten by mistake). */
+export async function guardOutput(path: string, force: boolean): Promise<void> {
+  if (force) return;
+  try {
+    await Deno.stat(path);
+  } catch {
+    return;
+  }
+  throw new CliError(`${path} exists; pass --force to overwrite it`);
+}
+
+/** Read all of standard input as text. */
+export async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/** A log line on stderr (so stdout stays machine-readable with --json). */
+export function note(msg: string): void {
+  console.error(msg);
+}

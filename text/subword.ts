@@ -340,6 +340,44 @@ export class SubwordTokenizer {
     });
   }
 
+  /**
+   * Load a model file: our JSON (first non-blank byte `{`) or a SentencePiece `.model` protobuf.
+   *
+   * @param path file path or URL.
+   */
+  static async load(path: string | URL): Promise<SubwordTokenizer> {
+    const bytes = await Deno.readFile(path);
+    let k = 0;
+    while (
+      k < bytes.length && (bytes[k] === 0x20 || bytes[k] === 0x0a || bytes[k] === 0x0d || bytes[k] === 0x09)
+    ) k++;
+    if (bytes[k] === 0x7b) {
+      try {
+        return SubwordTokenizer.fromJSON(new TextDecoder().decode(bytes));
+      } catch (e) {
+        throw new Error(`subword: cannot load ${path}: ${(e as Error).message}`);
+      }
+    }
+    try {
+      return SubwordTokenizer.fromSentencePiece(bytes);
+    } catch (e) {
+      throw new Error(
+        `subword: cannot load ${path} (neither model JSON nor SentencePiece .model): ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /**
+   * Save the model as JSON (written to a temporary file first, then renamed, so a crash leaves no half file).
+   *
+   * @param path file path.
+   */
+  async save(path: string): Promise<void> {
+    const tmp = `${path}.tmp-${Date.now()}`;
+    await Deno.writeTextFile(tmp, JSON.stringify(this.toJSON()));
+    await Deno.rename(tmp, path);
+  }
+
   /** The JSON form (pieces, scores, types, settings). */
   toJSON(): SubwordJSON {
     return {

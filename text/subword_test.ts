@@ -415,3 +415,21 @@ Deno.test("unigram training is deterministic and yields a proper distribution", 
     }
   });
 });
+
+Deno.test("save()/load() write JSON and read JSON or SentencePiece files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/m.json`;
+    await uni().save(path);
+    const back = await SubwordTokenizer.load(path);
+    assertEquals(back.encode(VARIED[6]!), uni().encode(VARIED[6]!));
+    const spmModel = await SubwordTokenizer.load(new URL("./testdata/spm_bpe.model", import.meta.url));
+    assertEquals(spmModel.model, "bpe");
+    await Deno.writeTextFile(`${dir}/bad.json`, "{ not json");
+    let msg = "";
+    await SubwordTokenizer.load(`${dir}/bad.json`).catch((e) => msg = (e as Error).message);
+    assert(msg.includes("bad.json"), msg);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,6 +7,7 @@
  * ```sh
  * deno run -A examples/human_numbers.ts            # every model
  * deno run -A examples/human_numbers.ts lstm reg   # only some (mlp, loop, stateful, every, rnn2, lstm, reg)
+ * deno run -A examples/human_numbers.ts --backend=webgpu lstm   # on WebGPU (default: the CPU backend)
  * ```
  *
  * @module
@@ -32,11 +33,13 @@ import {
   relu,
   RNN,
   RNNRegularizer,
+  setBackend,
   slice,
   stack,
   type Tensor,
 } from "../nn/mod.ts";
 import { seed } from "../gpu/rng.ts";
+import { createBackend } from "../gpu/webgpu/auto.ts";
 import {
   groupChunks,
   humanNumbers,
@@ -325,7 +328,15 @@ export async function runExperiment(
 }
 
 if (import.meta.main) {
-  const keys = Deno.args.length ? Deno.args : EXPERIMENTS.map((e) => e.key);
+  const backendArg = Deno.args.find((a) => a.startsWith("--backend="))?.slice("--backend=".length) ?? "cpu";
+  if (backendArg !== "cpu" && backendArg !== "webgpu" && backendArg !== "auto") {
+    throw new Error(`--backend must be cpu, webgpu or auto, got ${backendArg}`);
+  }
+  const { backend, reason } = await createBackend({ prefer: backendArg });
+  setBackend(backend);
+  console.log(`backend: ${backend.name} (${reason})`);
+  const args = Deno.args.filter((a) => !a.startsWith("--"));
+  const keys = args.length ? args : EXPERIMENTS.map((e) => e.key);
   const results: string[] = [];
   for (const exp of EXPERIMENTS.filter((e) => keys.includes(e.key))) {
     console.log(`\n== ${exp.title}: fit_one_cycle(${exp.epochs}, ${exp.lr})`);

@@ -92,36 +92,65 @@ class SegmentCounter {
   }
 }
 
+/** Settings of {@linkcode CorpusCollector}. */
+export interface CollectOptions {
+  /** Fraction of characters the alphabet must cover. */
+  characterCoverage: number;
+  /** Prefix a space to each text. */
+  addDummyPrefix: boolean;
+  /** Special tokens to leave out of training. */
+  specials: SpecialMatcher | null;
+  /** Longest segment trained on (UTF-16 units). */
+  maxSegmentLength: number;
+}
+
+/** Feed texts one at a time (memory grows with distinct segments only), then {@linkcode finish}. */
+export class CorpusCollector {
+  #counter = new SegmentCounter();
+  #texts = 0;
+  #skippedLong = 0;
+  constructor(readonly options: CollectOptions) {}
+
+  /** Count one text. */
+  add(raw: string): void {
+    if (typeof raw !== "string") {
+      throw new TypeError(`subword: corpus item ${this.#texts} is ${typeof raw}, expected a string`);
+    }
+    this.#texts++;
+    if (raw.length === 0) return;
+    const text = this.options.addDummyPrefix ? " " + raw : raw;
+    const max = this.options.maxSegmentLength, counter = this.#counter;
+    segmentText(text, this.options.specials, (s, e, special) => {
+      if (special >= 0) return;
+      if (e - s > max) this.#skippedLong++;
+      else counter.add(text, s, e);
+    });
+  }
+
+  /** Distinct segments, required characters and counts. */
+  finish(): CorpusStats {
+    return finishCorpus(this.#counter, this.options, this.#texts, this.#skippedLong);
+  }
+}
+
 /**
  * Count segments and characters of `corpus`.
  *
  * @param corpus texts (documents or lines).
  * @param options coverage, the dummy prefix, the special matcher and the longest segment trained on.
  */
-export function collectCorpus(
-  corpus: Iterable<string>,
-  options: {
-    characterCoverage: number;
-    addDummyPrefix: boolean;
-    specials: SpecialMatcher | null;
-    maxSegmentLength: number;
-  },
+export function collectCorpus(corpus: Iterable<string>, options: CollectOptions): CorpusStats {
+  const c = new CorpusCollector(options);
+  for (const raw of corpus) c.add(raw);
+  return c.finish();
+}
+
+function finishCorpus(
+  counter: SegmentCounter,
+  options: CollectOptions,
+  texts: number,
+  skippedLong: number,
 ): CorpusStats {
-  const counter = new SegmentCounter();
-  let texts = 0, skippedLong = 0;
-  for (const raw of corpus) {
-    if (typeof raw !== "string") {
-      throw new TypeError(`subword: corpus item ${texts} is ${typeof raw}, expected a string`);
-    }
-    texts++;
-    if (raw.length === 0) continue;
-    const text = options.addDummyPrefix ? " " + raw : raw;
-    segmentText(text, options.specials, (s, e, special) => {
-      if (special >= 0) return;
-      if (e - s > options.maxSegmentLength) skippedLong++;
-      else counter.add(text, s, e);
-    });
-  }
   // code points of each distinct segment (space -> ▁, literal ▁ -> -1) and character counts
   const charCounts = new Map<number, number>();
   let totalChars = 0;

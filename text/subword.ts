@@ -39,7 +39,7 @@ import {
 import { codePoints, PieceTrie } from "./_subword_trie.ts";
 import { trainUnigram } from "./_subword_unigram.ts";
 import { trainBpe } from "./_subword_bpe.ts";
-import { collectCorpus } from "./_subword_corpus.ts";
+import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_subword_corpus.ts";
 import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
 import { readSentencePieceModel } from "./_subword_spm.ts";
 import { SegmentCache } from "./_subword_cache.ts";
@@ -210,6 +210,28 @@ export class SubwordTokenizer {
    * @returns the trained tokenizer, with exactly `vocabSize` pieces: specials, byte pieces, then the rest.
    */
   static train(corpus: Iterable<string>, options: SubwordTrainOptions = {}): SubwordTokenizer {
+    const collector = new CorpusCollector(collectOptions(options));
+    for (const text of corpus) collector.add(text);
+    return SubwordTokenizer.#fromCorpus(collector.finish(), options);
+  }
+
+  /**
+   * Train on a stream of texts (for example a corpus reader mapped to its texts): texts are counted as they
+   * arrive, so memory grows with the number of distinct words, not with the corpus.
+   *
+   * @param corpus texts, sync or async iterable.
+   * @param options as {@linkcode SubwordTokenizer.train}.
+   */
+  static async trainAsync(
+    corpus: AsyncIterable<string> | Iterable<string>,
+    options: SubwordTrainOptions = {},
+  ): Promise<SubwordTokenizer> {
+    const collector = new CorpusCollector(collectOptions(options));
+    for await (const text of corpus) collector.add(text);
+    return SubwordTokenizer.#fromCorpus(collector.finish(), options);
+  }
+
+  static #fromCorpus(stats: CorpusStats, options: SubwordTrainOptions): SubwordTokenizer {
     const {
       vocabSize = 30000,
       model = "unigram",
@@ -222,27 +244,6 @@ export class SubwordTokenizer {
       numSubIterations = 2,
       maxSegmentLength = 4192,
     } = options;
-    checkInt("vocabSize", vocabSize, 1);
-    checkInt("maxPieceLength", maxPieceLength, 1);
-    checkInt("seedSize", seedSize, 1);
-    checkInt("numSubIterations", numSubIterations, 1);
-    if (!(characterCoverage > 0 && characterCoverage <= 1)) {
-      throw new RangeError(`subword: characterCoverage must be in (0, 1], got ${characterCoverage}`);
-    }
-    if (!(shrinkingFactor > 0 && shrinkingFactor < 1)) {
-      throw new RangeError(`subword: shrinkingFactor must be in (0, 1), got ${shrinkingFactor}`);
-    }
-    if (model !== "unigram" && model !== "bpe") {
-      throw new Error(`subword: unknown model ${JSON.stringify(model)}; use "unigram" or "bpe"`);
-    }
-    if (specials.length === 0) throw new Error("subword: specials must hold at least the unknown token");
-    const matcher = specialMatcher(specials.map((s, i) => [s, i] as const));
-    const stats = collectCorpus(corpus, {
-      characterCoverage,
-      addDummyPrefix: true,
-      specials: matcher,
-      maxSegmentLength,
-    });
     if (stats.chars.length === 0) {
       throw new Error(`subword: the corpus has no text to train on (${stats.texts} texts, all empty)`);
     }
@@ -507,6 +508,42 @@ export class SubwordTokenizer {
     flush();
     return stripFirst && this.settings.addDummyPrefix ? out.slice(1) : out;
   }
+}
+
+/** Validate the training options and build the corpus collector's settings. */
+function collectOptions(options: SubwordTrainOptions): CollectOptions {
+  const {
+    vocabSize = 30000,
+    model = "unigram",
+    characterCoverage = 0.9995,
+    specials = SUBWORD_SPECIALS,
+    maxPieceLength = 16,
+    seedSize = 1_000_000,
+    shrinkingFactor = 0.75,
+    numSubIterations = 2,
+    maxSegmentLength = 4192,
+  } = options;
+  checkInt("vocabSize", vocabSize, 1);
+  checkInt("maxPieceLength", maxPieceLength, 1);
+  checkInt("seedSize", seedSize, 1);
+  checkInt("numSubIterations", numSubIterations, 1);
+  checkInt("maxSegmentLength", maxSegmentLength, 1);
+  if (!(characterCoverage > 0 && characterCoverage <= 1)) {
+    throw new RangeError(`subword: characterCoverage must be in (0, 1], got ${characterCoverage}`);
+  }
+  if (!(shrinkingFactor > 0 && shrinkingFactor < 1)) {
+    throw new RangeError(`subword: shrinkingFactor must be in (0, 1), got ${shrinkingFactor}`);
+  }
+  if (model !== "unigram" && model !== "bpe") {
+    throw new Error(`subword: unknown model ${JSON.stringify(model)}; use "unigram" or "bpe"`);
+  }
+  if (specials.length === 0) throw new Error("subword: specials must hold at least the unknown token");
+  return {
+    characterCoverage,
+    addDummyPrefix: true,
+    specials: specialMatcher(specials.map((s, i) => [s, i] as const)),
+    maxSegmentLength,
+  };
 }
 
 function checkInt(name: string, v: number, min: number): void {

@@ -433,3 +433,11 @@ Deno.test("save()/load() write JSON and read JSON or SentencePiece files", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SubwordTokenizer.trainAsync() trains from a stream like train() from an array", async () => {
+  async function* stream() {
+    for (const s of CORPUS) yield s;
+  }
+  const tok = await SubwordTokenizer.trainAsync(stream(), { vocabSize: 400, characterCoverage: 1 });
+  assertEquals(tok.toJSON(), uni().toJSON());
+});

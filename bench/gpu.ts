@@ -246,8 +246,39 @@ async function overheads(be: Backend, adapter: string): Promise<void> {
   be.free(x), be.free(y);
 }
 
+/** Elementwise throughput: `binary add` over 4M contiguous f32 (memory-bound on every backend). */
+async function elementwiseCase(be: Backend, adapter: string): Promise<void> {
+  if (!want("binary_add_4m")) return;
+  const n = 1 << 22;
+  const a = be.alloc(n, "f32"), b = be.alloc(n, "f32"), y = be.alloc(n, "f32"), probe = be.alloc(1, "f32");
+  be.write(a, randn(n, 1, 8));
+  be.write(b, randn(n, 1, 9));
+  const reps = 5;
+  const c0 = cpuSeconds();
+  const ms = await timeMs(async () => {
+    for (let r = 0; r < reps; r++) {
+      be.run("binary", [view(a, [n]), view(b, [n])], [view(y, [n])], { op: "add" });
+    }
+    be.run("copy", [view(y, [1])], [view(probe, [1])], {});
+    await finish(be, probe);
+  }, { iters: 3, warmup: 1 });
+  const cpu = (cpuSeconds() - c0) / 4;
+  emit({
+    suite: "gpu",
+    case: "binary_add_4m",
+    backend: be.name,
+    adapter,
+    value: (n * reps) / (ms / 1000) / 1e6,
+    unit: "Melem/s",
+    melem_per_cpu_s: (n * reps) / cpu / 1e6,
+    load1: load(),
+  });
+  for (const s of [a, b, y, probe]) be.free(s);
+}
+
 async function suite(be: Backend, adapter: string): Promise<void> {
   await overheads(be, adapter);
+  await elementwiseCase(be, adapter);
   for (const n of QUICK ? [256, 512, 1024] : [256, 512, 1024, 2048]) {
     if (be.name === "cpu" && n === 2048 && QUICK) continue;
     await matmulCase(be, { adapter, name: `matmul_${n}`, M: n, K: n, N: n });

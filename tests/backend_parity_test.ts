@@ -13,7 +13,7 @@ import { CpuBackend } from "../gpu/cpu/mod.ts";
 import type { KernelName } from "../gpu/kernel_names.ts";
 import { Rng } from "../gpu/rng.ts";
 import { gpuTest } from "../gpu/_testing.ts";
-import { createWebGpuBackend, type WebGpuBackend } from "../gpu/webgpu/mod.ts";
+import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from "../gpu/webgpu/mod.ts";
 
 interface PV {
   g: View;
@@ -95,11 +95,8 @@ class Pair {
   }
 }
 
-async function withPair(
-  fn: (p: Pair) => Promise<void>,
-  variant?: "naive" | "texture" | "tiled",
-): Promise<void> {
-  const made = await createWebGpuBackend(variant ? { matmulVariant: variant } : {});
+async function withPair(fn: (p: Pair) => Promise<void>, options: WebGpuBackendOptions = {}): Promise<void> {
+  const made = await createWebGpuBackend(options);
   if (!made.backend) throw new Error(`no WebGPU backend: ${made.reason}`);
   const p = new Pair(made.backend, new CpuBackend());
   try {
@@ -336,7 +333,7 @@ for (const variant of ["naive", "texture", "tiled"] as const) {
         );
         await p.expectClose("matmul broadcast batch + accumulate", y, { atol: 2e-4, rtol: 1e-4 });
       });
-    }, variant);
+    }, { matmulVariant: variant });
   });
 }
 
@@ -618,5 +615,37 @@ gpuTest("WebGpuBackend runs a whole LSTM layer forward+backward like the CPU bac
     await p.expectClose("lstm layer dW_hh", dWhh, { atol: 1e-4, rtol: 1e-3 });
     await p.expectClose("lstm layer dW_ih", dWih, { atol: 1e-4, rtol: 1e-3 });
     await p.expectClose("lstm layer db", db, { atol: 1e-4, rtol: 1e-3 });
-  }, "texture");
+  }, { matmulVariant: "texture" });
+});
+
+gpuTest("WebGpuBackend texture path of contiguous elementwise kernels matches the CPU backend", async (t) => {
+  // The texture path normally starts at 65,536 elements on CPU-like adapters; force it for small sizes here.
+  await withPair(async (p) => {
+    const n = 4 * 2048 + 12; // more than one texture row, a partial last row
+    await t.step("unary ops, in place and at an offset", async () => {
+      const x = p.storage(n + 8, "f32", () => p.rng.random() * 4 - 2);
+      for (const attrs of UNARY.filter((a) => a.op !== "cast")) {
+        const y = p.tensor([n]);
+        p.run("unary", [p.view(x, [n], [1], 8)], [y], attrs);
+        await p.expectClose(`texture unary ${attrs.op}`, y, { rtol: 2e-5 });
+      }
+      const z = p.tensor([n]);
+      p.run("unary", [z], [z], { op: "sigmoid" });
+      await p.expectClose("texture unary in place", z);
+    });
+    await t.step("binary ops, where, dropout; output at an offset inside a larger storage", async () => {
+      const a = p.tensor([n]), b = p.tensor([n], "f32", (i) => (i % 5 === 0 ? 0 : p.rng.normal()));
+      for (const op of BINARY) {
+        const y = p.storage(n + 16);
+        p.run("binary", [a, b], [p.view(y, [n], [1], 4)], { op });
+        await p.expectClose(`texture binary ${op}`, y, { atol: 1e-5, rtol: 2e-5 });
+      }
+      const c = p.tensor([n], "f32", (i) => i % 3), y = p.tensor([n]);
+      p.run("where", [c, a, b], [y], {});
+      await p.expectClose("texture where", y, { atol: 0, rtol: 0 });
+      const d = p.tensor([n]);
+      p.run("dropout", [a], [d], { p: 0.4, seed: 3, counter: 77 });
+      await p.expectClose("texture dropout", d, { atol: 1e-6, rtol: 1e-6 });
+    });
+  }, { elementwiseTextureMin: 4 });
 });

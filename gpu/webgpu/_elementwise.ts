@@ -297,3 +297,47 @@ export function elementwiseUniforms(plan: Plan, op: EwOp): Uint32Array {
   op.params(u);
   return u.words().slice();
 }
+
+/**
+ * Texture form of an elementwise launch for CPU-like adapters (llvmpipe), where a texel fetch costs a fraction of
+ * a storage-buffer load: contiguous f32 operands with 4-aligned offsets and a size divisible by 4 are read as
+ * `rgba32f` texels (flat layout, texel `t` at `(t % texW, t / texW)`) and the result is written to a storage
+ * texture that is then copied into the output buffer. Operand `$0` is the output storage texture, `$1..` the
+ * inputs. Uniforms: texel count, then the op's parameters (so `P` = 1).
+ */
+export function elementwiseTextureCode(
+  op: EwOp,
+  nIn: number,
+  texW: number,
+): { key: string; code: () => string } {
+  const key = `ewtex|${op.name}|${nIn}|${op.expr}|${op.post ?? ""}|${texW}`;
+  const shift = Math.log2(texW);
+  const code = () => {
+    const L: string[] = ["const P = 1u;", MATH_WGSL, op.extra ?? ""];
+    L.push("@compute @workgroup_size(64)");
+    L.push(
+      "fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    );
+    L.push("  let t = flat_wg(wid, nwg) * 64u + lid;");
+    L.push("  if (t >= uu(0u)) { return; }");
+    L.push(`  let p = vec2<u32>(t & ${texW - 1}u, t >> ${shift}u);`);
+    L.push("  let A = uf(P); let B = uf(P + 1u);");
+    for (let k = 1; k <= nIn; k++) L.push(`  let v${k} = textureLoad($${k}, p, 0);`);
+    L.push("  var o = vec4<f32>(0.0);");
+    for (let c = 0; c < 4; c++) {
+      L.push(`  { let i = t * 4u + ${c}u;`);
+      let xi = 0;
+      for (let k = 1; k <= nIn; k++) {
+        if (op.cond && k === 1) L.push(`    let c0 = v1[${c}] != 0.0;`);
+        else L.push(`    let x${xi++} = v${k}[${c}];`);
+      }
+      L.push(`    var r = ${op.expr};`);
+      if (op.post) L.push(`    ${op.post}`);
+      L.push(`    o[${c}] = r; _ = i; }`);
+    }
+    L.push("  textureStore($0, p, o);");
+    L.push("}");
+    return L.join("\n");
+  };
+  return { key, code };
+}

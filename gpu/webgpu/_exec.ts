@@ -27,10 +27,12 @@ export interface BufferOperand {
   write: boolean;
 }
 
-/** A sampled-texture operand (`texture_2d<f32>`). */
+/** A sampled-texture operand (`texture_2d<f32>`), or with `store` a write-only `rgba32float` storage texture. */
 export interface TextureOperand {
   /** The texture. */
   texture: GPUTexture;
+  /** Bind as `texture_storage_2d<rgba32float, write>`. */
+  store?: boolean;
 }
 
 /** One kernel launch. */
@@ -168,6 +170,7 @@ export class Executor {
     sig.split(",").forEach((s, i) => {
       const e: GPUBindGroupLayoutEntry = { binding: i + 1, visibility: GPUShaderStage.COMPUTE };
       if (s === "t") e.texture = { sampleType: "unfilterable-float" };
+      else if (s === "s") e.storageTexture = { access: "write-only", format: "rgba32float" };
       else e.buffer = { type: s === "w" ? "storage" : "read-only-storage" };
       entries.push(e);
     });
@@ -187,7 +190,11 @@ export class Executor {
       let s = slots.findIndex((x) => x.res === res);
       if (s < 0) {
         s = slots.length;
-        slots.push({ res, sig: "buffer" in op ? "r" : "t", type: "buffer" in op ? op.type : "" });
+        slots.push({
+          res,
+          sig: "buffer" in op ? "r" : op.store ? "s" : "t",
+          type: "buffer" in op ? op.type : "",
+        });
       }
       if ("buffer" in op && op.write) slots[s]!.sig = "w";
       slotOf.push(s);
@@ -199,6 +206,8 @@ export class Executor {
       const decls = slots.map((s, i) =>
         s.sig === "t"
           ? `@group(0) @binding(${i + 1}) var bnd${i}: texture_2d<f32>;`
+          : s.sig === "s"
+          ? `@group(0) @binding(${i + 1}) var bnd${i}: texture_storage_2d<rgba32float, write>;`
           : `@group(0) @binding(${i + 1}) var<storage, ${
             s.sig === "w" ? "read_write" : "read"
           }> bnd${i}: array<${s.type}>;`
@@ -228,7 +237,9 @@ export class Executor {
           { binding: 0, resource: { buffer: this.#ring, offset: 0, size: UNIFORM_SLOT } },
           ...slots.map((s, i) => ({
             binding: i + 1,
-            resource: s.sig === "t" ? (s.res as GPUTexture).createView() : { buffer: s.res as GPUBuffer },
+            resource: s.sig === "t" || s.sig === "s"
+              ? (s.res as GPUTexture).createView()
+              : { buffer: s.res as GPUBuffer },
           })),
         ],
       });

@@ -35,6 +35,7 @@ import {
   copyOp,
   dropoutOp,
   elementwiseCode,
+  elementwiseTextureCode,
   elementwiseUniforms,
   type EwOp,
   makePlan,
@@ -77,6 +78,11 @@ export interface WebGpuBackendOptions {
   powerPreference?: GPUPowerPreference;
   /** Force one matmul variant instead of the per-adapter rule table (tests, benchmarks). */
   matmulVariant?: MatmulVariant;
+  /**
+   * Smallest contiguous f32 elementwise launch (elements) that goes through textures instead of storage
+   * buffers. @default 65536 on CPU-like adapters, never on GPUs
+   */
+  elementwiseTextureMin?: number;
 }
 
 /** Result of {@linkcode createWebGpuBackend}: the backend, or null and the reason. */
@@ -179,6 +185,8 @@ export class WebGpuBackend implements Backend {
   #error: string | null = null;
   #disposed = false;
   #matmulVariant: MatmulVariant | undefined;
+  #ewTexMin: number;
+  #outTextures: GPUTexture[] = [];
   #textures = new Map<string, TexEntry>();
   #freeTextures: GPUTexture[] = [];
   #textureBytes = 0;
@@ -190,6 +198,7 @@ export class WebGpuBackend implements Backend {
     this.isFallbackAdapter = info.isFallback;
     this.features = info.features;
     this.#matmulVariant = options.matmulVariant;
+    this.#ewTexMin = options.elementwiseTextureMin ?? (info.isFallback ? 1 << 16 : Infinity);
     this.#exec = new Executor(info.device);
     this.#exec.check = () => this.#check();
     this.#pool = new BufferPool(info.device, USAGE);
@@ -369,6 +378,7 @@ export class WebGpuBackend implements Backend {
     this.#storages.clear();
     for (const e of this.#textures.values()) e.texture.destroy();
     for (const t of this.#freeTextures) t.destroy();
+    for (const t of this.#outTextures) t.destroy();
     this.#pool.dispose();
     this.#staging.dispose();
     this.device.destroy();
@@ -545,6 +555,13 @@ export class WebGpuBackend implements Backend {
       );
     }
     const types = [out, ...ins].map((v) => v.storage.dtype);
+    if (
+      !srcOverride && plan.size >= this.#ewTexMin && plan.size % 4 === 0 && plan.shape.length === 1 &&
+      types.every((t) => t === "f32") && plan.strides.every((st) => st[0] === 1) &&
+      plan.offsets.every((o) => o % 4 === 0) && op.ct === "f32" && this.#texRows(plan.size / 4) > 0
+    ) {
+      return this.#elementwiseTexture(op, ins, out, plan.offsets, plan.size);
+    }
     const { key, code } = elementwiseCode(op, plan.shape.length, types);
     const operands = [this.#buf(out, true), ...ins.map((x) => this.#buf(x))];
     if (srcOverride) operands[1] = { ...operands[1]!, buffer: srcOverride };
@@ -555,6 +572,63 @@ export class WebGpuBackend implements Backend {
       uniforms: elementwiseUniforms(plan, op),
       workgroups: Math.ceil(plan.size / 64),
     });
+    this.#touch(out);
+  }
+
+  /** Rows of a flat texture holding `texels`, or 0 when it exceeds the adapter's texture size. */
+  #texRows(texels: number): number {
+    const rows = Math.max(1, Math.ceil(texels / TEX_W));
+    return rows <= this.device.limits.maxTextureDimension2D ? rows : 0;
+  }
+
+  #elementwiseTexture(op: EwOp, ins: readonly View[], out: View, offsets: number[], n: number): void {
+    const texels = n / 4, rows = this.#texRows(texels);
+    const inputs = ins.map((x, k) => ({
+      texture: this.#rawTexture(x.storage as GpuStorage, offsets[k + 1]! / 4, texels),
+    }));
+    const idx = this.#outTextures.findIndex((t) => t.height === rows);
+    const target = idx >= 0 ? this.#outTextures.splice(idx, 1)[0]! : this.device.createTexture({
+      size: [TEX_W, rows],
+      format: "rgba32float",
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    const u = new UniformWriter();
+    u.u32(texels);
+    op.params(u);
+    const { key, code } = elementwiseTextureCode(op, ins.length, TEX_W);
+    this.#launch({
+      key,
+      code,
+      operands: [{ texture: target, store: true }, ...inputs],
+      uniforms: u.words().slice(),
+      workgroups: Math.ceil(texels / 64),
+    });
+    const st = out.storage as GpuStorage, base = offsets[0]! * 4;
+    const enc = this.#exec.encoderForCopy();
+    const full = Math.floor(texels / TEX_W), rest = texels - full * TEX_W;
+    if (full > 0) {
+      enc.copyTextureToBuffer({ texture: target }, {
+        buffer: st.buffer,
+        offset: base,
+        bytesPerRow: TEX_W * 16,
+      }, [
+        TEX_W,
+        full,
+      ]);
+    }
+    if (rest > 0) {
+      enc.copyTextureToBuffer(
+        { texture: target, origin: [0, full] },
+        { buffer: st.buffer, offset: base + full * TEX_W * 16, bytesPerRow: TEX_W * 16 },
+        [rest, 1],
+      );
+    }
+    this.#exec.markBusy(st.buffer);
+    this.#outTextures.push(target);
+    if (this.#outTextures.length > 8) {
+      this.#exec.flush();
+      this.#outTextures.shift()!.destroy();
+    }
     this.#touch(out);
   }
 

@@ -441,3 +441,21 @@ Deno.test("SubwordTokenizer.trainAsync() trains from a stream like train() from 
   const tok = await SubwordTokenizer.trainAsync(stream(), { vocabSize: 400, characterCoverage: 1 });
   assertEquals(tok.toJSON(), uni().toJSON());
 });
+
+Deno.test("characterCoverage drops rare characters to byte fallback", async (t) => {
+  const text = [...CORPUS.slice(0, 600), "Ω once"];
+  const piecesOf = (tok: SubwordTokenizer) => Array.from({ length: tok.size }, (_, i) => tok.idToPiece(i));
+  await t.step("0.9995 (default) leaves Ω out; it encodes as its two UTF-8 bytes and decodes back", () => {
+    const tok = SubwordTokenizer.train(text, { vocabSize: 350 });
+    assert(!piecesOf(tok).includes("Ω"));
+    assertEquals(tok.encodePieces("Ω").slice(-2), ["<0xCE>", "<0xA9>"]);
+    assertEquals(tok.decode(tok.encode("a Ω b")), "a Ω b");
+  });
+  await t.step("1.0 keeps it", () => {
+    const tok = SubwordTokenizer.train(text, { vocabSize: 350, characterCoverage: 1 });
+    assert(piecesOf(tok).includes("Ω"));
+  });
+  await t.step("lone surrogates cannot be UTF-8: they decode as U+FFFD", () => {
+    assertEquals(uni().decode(uni().encode("a\ud800b")), "a\ufffdb");
+  });
+});

@@ -209,6 +209,9 @@ gpuTest("WebGpuBackend elementwise kernels match the CPU backend", async (t) => 
         const perm = p.storage(3 * 17);
         p.run("copy", [p.view(x.s, [3, 17], [1, 3])], [p.view(perm, [3, 17])], {});
         await p.expectClose("copy of a transposed view", perm, { atol: 0, rtol: 0 });
+        const src = p.storage(1003), dst2 = p.storage(1010);
+        p.run("copy", [p.view(src, [10, 99], [99, 1], 3)], [p.view(dst2, [10, 99], [99, 1], 5)], {});
+        await p.expectClose("contiguous copy at odd offsets (buffer copy)", dst2, { atol: 0, rtol: 0 });
         const s = p.storage(40);
         p.run("copy", [p.view(s, [30], [1], 0)], [p.view(s, [30], [1], 10)], {});
         await p.expectClose("overlapping copy reads before writing", s, { atol: 0, rtol: 0 });

@@ -636,6 +636,21 @@ export class WebGpuBackend implements Backend {
     this.#arity("copy", ins, outs, 1, 1);
     const x = ins[0]!, y = outs[0]!;
     const op = copyOp(x.storage.dtype, y.storage.dtype);
+    this.#shape("copy", "input 0", x, y.shape);
+    const plan = makePlan(y.shape, [y, x]);
+    if (
+      x.storage !== y.storage && x.storage.dtype === y.storage.dtype && plan.size > 0 &&
+      plan.shape.length === 1 &&
+      plan.strides[0]![0] === 1 && plan.strides[1]![0] === 1
+    ) {
+      // Contiguous run to contiguous run: a plain buffer copy, ordered with the kernels around it.
+      const enc = this.#exec.encoderForCopy();
+      const src = (x.storage as GpuStorage).buffer, dst = (y.storage as GpuStorage).buffer;
+      enc.copyBufferToBuffer(src, plan.offsets[1]! * 4, dst, plan.offsets[0]! * 4, plan.size * 4);
+      this.#exec.markBusy(src, dst);
+      this.#touch(y);
+      return;
+    }
     if (x.storage === y.storage) {
       // Overlapping source and destination: read from a snapshot, as the CPU backend does.
       const s = x.storage as GpuStorage;

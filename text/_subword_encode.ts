@@ -41,16 +41,23 @@ function pushUnknown(cp: number, m: EncoderModel, out: number[]): void {
   }
 }
 
-/** Code point at `i` of the segment as pieces see it, and its length in UTF-16 units (packed: cp * 4 + len). */
-function readCp(text: string, i: number, end: number): [number, number] {
+/** Length in UTF-16 units of the code point last read by {@linkcode readCp} (avoids returning a pair). */
+let cpLen = 1;
+
+/** Code point at `i` of the segment as pieces see it (space as `▁`, literal `▁` as -1); sets `cpLen`. */
+function readCp(text: string, i: number, end: number): number {
   const c = text.charCodeAt(i);
-  if (c === 32) return [SPACE_MARK_CP, 1];
-  if (c === SPACE_MARK_CP) return [-1, 1];
+  cpLen = 1;
+  if (c === 32) return SPACE_MARK_CP;
+  if (c === SPACE_MARK_CP) return -1;
   if (c >= 0xd800 && c < 0xdc00 && i + 1 < end) {
     const lo = text.charCodeAt(i + 1);
-    if (lo >= 0xdc00 && lo < 0xe000) return [((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000, 2];
+    if (lo >= 0xdc00 && lo < 0xe000) {
+      cpLen = 2;
+      return ((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+    }
   }
-  return [c, 1];
+  return c;
 }
 
 let best = new Float64Array(256);
@@ -70,7 +77,7 @@ export function unigramSegment(text: string, start: number, end: number, m: Enco
   const { trie, scores } = m;
   const value = trie.value;
   for (let i = 0; i < L;) {
-    const [cp0, len0] = readCp(text, start + i, end);
+    const cp0 = readCp(text, start + i, end), len0 = cpLen;
     const bi = best[i]!;
     if (bi !== -Infinity) {
       let node = trie.child(0, cp0);
@@ -86,9 +93,8 @@ export function unigramSegment(text: string, start: number, end: number, m: Enco
           if (j === i + len0) single = true;
         }
         if (j >= L) break;
-        const [cp, len] = readCp(text, start + j, end);
-        node = trie.child(node, cp);
-        j += len;
+        node = trie.child(node, readCp(text, start + j, end));
+        j += cpLen;
       }
       if (!single) {
         const cand = bi + m.unkScore;
@@ -202,7 +208,7 @@ export function bpeSegment(text: string, start: number, end: number, m: EncoderM
   if (bCps.length <= end - start) growBpe(end - start);
   let n = 0;
   for (let i = start; i < end; n++) {
-    const [cp, len] = readCp(text, i, end);
+    const cp = readCp(text, i, end), len = cpLen;
     bCps[n] = cp;
     bFrom[n] = n, bTo[n] = n + 1;
     const node = cp >= 0 ? m.trie.child(0, cp) : -1;

@@ -17,6 +17,7 @@ import {
   fromArray,
   keep,
   Learner,
+  liveTensors,
   ModelResetter,
   noGrad,
   RNNRegularizer,
@@ -205,4 +206,34 @@ Deno.test("AwdLstmClassifier: BPT3C chunks, [emb*3, 50, n] head, 5 groups, train
   learn.opt!.dispose();
   for (const t of [ids, y]) t.dispose();
   clf.dispose();
+});
+
+Deno.test("AwdLstmLM training with dropouts keeps the live-tensor count flat across epochs", async () => {
+  const lm = new AwdLstmLM(25, { embSize: 6, nHid: 10, nLayers: 3 });
+  const ids = Int32Array.from({ length: 4 * 7 }, (_, i) => (i * 5) % 25);
+  const loader = {
+    length: 3,
+    *[Symbol.iterator]() {
+      for (let b = 0; b < 3; b++) {
+        yield {
+          x: fromArray(ids, [4, 7], { dtype: "i32" }),
+          y: fromArray(ids.map((v) => (v + 1) % 25), [4, 7], { dtype: "i32" }),
+        };
+      }
+    },
+  };
+  const counts: number[] = [];
+  const learn = new Learner(lm, { train: loader, valid: loader }, {
+    loss: (p, y) => crossEntropyFlat(p, y),
+    quiet: true,
+    callbacks: [new ModelResetter(), new RNNRegularizer(), {
+      afterEpoch: () => void counts.push(liveTensors()),
+    }],
+    readEvery: 2,
+  });
+  await learn.fitOneCycle(4, 1e-2);
+  assert.equal(counts.length, 4);
+  assert.equal(new Set(counts.slice(1)).size, 1, `live tensors per epoch: ${counts.join(", ")}`);
+  learn.opt!.dispose();
+  lm.dispose();
 });

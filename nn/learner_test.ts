@@ -286,3 +286,22 @@ Deno.test("TeacherForcing sets prForce = (10 - epoch) * 0.1 for training and 0 f
   learn.opt!.dispose();
   model.dispose();
 });
+
+Deno.test("Learner.fitSlantedTriangular()/fitClr() apply ULMFiT's STLR and v0.7 use_clr per step", async () => {
+  const model = new TwoLayer();
+  const learn = new Learner(model, { train: loader(10, xy) }, { loss: mseLoss, quiet: true });
+  await learn.fitSlantedTriangular(2, 0.01); // T = 20 steps, cut = 2
+  const lrs = learn.recorder.lrs;
+  assert.equal(lrs.length, 20);
+  assert.ok(Math.abs(lrs[0]! - 0.01 / 32) < 1e-12);
+  assert.ok(Math.abs(lrs[2]! - 0.01) < 1e-12, "peak at the cut");
+  // t = 11: p = 1 - 9 / (2 * 9) = 0.5
+  assert.ok(Math.abs(lrs[11]! - 0.01 * (1 + 0.5 * 31) / 32) < 1e-12);
+  await learn.fitClr(1, [0.001, 0.01], { div: 10, cutDiv: 5, moms: [0.95, 0.85] }); // nb = 10, cut = 2
+  const r = learn.recorder;
+  assert.ok(Math.abs(r.lrs[0]! - 0.001) < 1e-12 && Math.abs(r.lrs[2]! - 0.01) < 1e-12);
+  assert.ok(Math.abs(r.moms[0]! - 0.95) < 1e-12 && Math.abs(r.moms[2]! - 0.85) < 1e-12);
+  assert.ok(Math.abs(learn.opt!.groups[0]!.lr / learn.opt!.groups[1]!.lr - 0.1) < 1e-9, "per-group peaks");
+  learn.opt!.dispose();
+  model.dispose();
+});

@@ -7,7 +7,8 @@
  * - `store_ingest_spamassassin`: SQLite corpus-store ingest (docs/s, tokens/s) with 1 and 2 workers, then the
  *   vocabulary + numericalization time and the database size;
  * - `store_peak_rss_x1` / `_x4`: peak RSS while ingesting the corpus once and repeated 4 times (with the peak
- *   of each repetition), to show memory stays flat as the corpus grows.
+ *   of each repetition), to show memory stays flat as the corpus grows; again with
+ *   `--v8-flags=--max-semi-space-size=4` (`_semispace4`), which shrinks the workers' young generation.
  *
  * Each case runs in a fresh process (RSS includes the worker threads) on a fresh database file. The machine is
  * shared, so every line also carries `cpu_s` (CPU time of the whole process, workers included),
@@ -130,9 +131,10 @@ async function poolCase(workers: number, corpus: string): Promise<CaseResult> {
   };
 }
 
-async function runChild(args: string[]): Promise<CaseResult> {
+async function runChild(args: string[], v8Flags: string[] = []): Promise<CaseResult> {
+  const flags = v8Flags.length ? [`--v8-flags=${v8Flags.join(",")}`] : [];
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", ...args],
+    args: ["run", "-A", ...flags, new URL(import.meta.url).pathname, "--child", ...args],
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -189,11 +191,11 @@ export async function run(): Promise<void> {
     emit({ suite: "text", case: "store_vocab_numericalize", value: r.vocabSeconds!, unit: "s", ...c });
     emit({ suite: "text", case: "store_db_size", value: r.dbMb!, unit: "MB", ...c });
   }
-  for (const repeat of [1, 4]) {
-    const r = await runChild(["ingest", "2", String(repeat)]);
+  for (const [repeat, semi] of [[1, 0], [4, 0], [1, 4], [4, 4]] as const) {
+    const r = await runChild(["ingest", "2", String(repeat)], semi ? [`--max-semi-space-size=${semi}`] : []);
     emit({
       suite: "text",
-      case: `store_peak_rss_x${repeat}`,
+      case: `store_peak_rss_x${repeat}${semi ? `_semispace${semi}` : ""}`,
       value: Math.round(r.peakRssMb),
       unit: "MB",
       backend: "sqlite",

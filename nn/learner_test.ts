@@ -305,3 +305,26 @@ Deno.test("Learner.fitSlantedTriangular()/fitClr() apply ULMFiT's STLR and v0.7 
   learn.opt!.dispose();
   model.dispose();
 });
+
+Deno.test("Recorder writes the loss and schedule plots as SVG", async () => {
+  const model = new TwoLayer();
+  const learn = new Learner(model, { train: loader(6, xy), valid: loader(1, xy) }, {
+    loss: mseLoss,
+    quiet: true,
+  });
+  await learn.fitOneCycle(2, 0.01);
+  const dir = await Deno.makeTempDir();
+  try {
+    await learn.recorder.plotLoss(`${dir}/loss.svg`);
+    await learn.recorder.plotSched(`${dir}/sched.svg`);
+    const loss = await Deno.readTextFile(`${dir}/loss.svg`),
+      sched = await Deno.readTextFile(`${dir}/sched.svg`);
+    assert.equal((loss.match(/<polyline/g) ?? []).length, 2, "train and valid curves");
+    assert.equal((sched.match(/<polyline/g) ?? []).length, 2, "lr and momentum");
+    assert.equal(learn.recorder.smoothLosses.length, 12);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    learn.opt!.dispose();
+    model.dispose();
+  }
+});

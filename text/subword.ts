@@ -42,7 +42,7 @@ import { trainBpe } from "./_subword_bpe.ts";
 import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_subword_corpus.ts";
 import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
 import { readSentencePieceModel } from "./_subword_spm.ts";
-import { SegmentCache } from "./_subword_cache.ts";
+import { CACHE_MAX_SEGMENT, SegmentCache } from "./_subword_cache.ts";
 
 /** fastai's special tokens in id order (SPEC.md): xxunk 0, xxpad 1, xxbos 2, ... xxmaj 8. */
 export const SUBWORD_SPECIALS: readonly string[] = [
@@ -124,7 +124,6 @@ export interface SubwordJSON {
 const PIECE_TYPES = new Set<PieceType>(["normal", "unknown", "control", "user", "byte", "unused"]);
 const BYTE_RE = /^<0x([0-9A-F]{2})>$/;
 const CACHE_LIMIT = 1 << 18;
-const CACHE_MAX_SEGMENT = 64;
 
 /** A trained (or loaded) subword model: encode text to ids and decode ids back. */
 export class SubwordTokenizer {

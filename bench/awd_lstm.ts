@@ -4,7 +4,8 @@
  * exists. Cases: a CPU-sized model and the ULMFiT 400/1152/3 model. The PyTorch peer is
  * `bench/awd_lstm_torch.py` (same shapes, printed as the same JSON lines).
  *
- * `deno task bench awd_lstm` (set `AWD_BENCH_CASES=small` to skip the large model).
+ * `deno task bench awd_lstm` (set `AWD_BENCH_CASES=small` to skip the large model, `AWD_BENCH_BACKENDS=webgpu`
+ * or `cpu` to run one backend).
  *
  * @module
  */
@@ -19,7 +20,7 @@ import { emit } from "./_report.ts";
 /** Benchmark shapes. */
 export const CASES = [
   { name: "awd_lstm_lm_small", vocab: 8000, emb: 128, hid: 384, layers: 3, bs: 32, bptt: 35, steps: 3 },
-  { name: "awd_lstm_lm_400_1152_3", vocab: 8000, emb: 400, hid: 1152, layers: 3, bs: 32, bptt: 70, steps: 2 },
+  { name: "awd_lstm_lm_400_1152_3", vocab: 8000, emb: 400, hid: 1152, layers: 3, bs: 32, bptt: 70, steps: 1 },
 ];
 
 async function measure(
@@ -58,9 +59,12 @@ async function measure(
 export async function run(): Promise<void> {
   const only = Deno.env.get("AWD_BENCH_CASES");
   const cases = CASES.filter((c) => !only || only.split(",").some((o) => c.name.includes(o)));
-  const backends: Backend[] = [new CpuBackend()];
-  const gpu = await createBackend({ prefer: "auto", quiet: true });
-  if (gpu.backend.name === "webgpu") backends.push(gpu.backend);
+  const which = Deno.env.get("AWD_BENCH_BACKENDS") ?? "cpu,webgpu";
+  const backends: Backend[] = which.includes("cpu") ? [new CpuBackend()] : [];
+  if (which.includes("webgpu")) {
+    const gpu = await createBackend({ prefer: "auto", quiet: true });
+    if (gpu.backend.name === "webgpu") backends.push(gpu.backend);
+  }
   for (const b of backends) {
     for (const c of cases) {
       const r = await measure(b, c);

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 CASES = [
     dict(name="awd_lstm_lm_small", vocab=8000, emb=128, hid=384, layers=3, bs=32, bptt=35, steps=3),
-    dict(name="awd_lstm_lm_400_1152_3", vocab=8000, emb=400, hid=1152, layers=3, bs=32, bptt=70, steps=2),
+    dict(name="awd_lstm_lm_400_1152_3", vocab=8000, emb=400, hid=1152, layers=3, bs=32, bptt=70, steps=1),
 ]
 
 

@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { type PieceType, SUBWORD_SPECIALS, SubwordTokenizer, trainSubword } from "./subword.ts";
 import { digamma } from "./_subword_unigram.ts";
+import { SegmentCache } from "./_subword_cache.ts";
 import { uniformAt } from "../gpu/rng.ts";
 
 const assert = (cond: unknown, msg?: string): void => ok(cond, msg);
@@ -458,4 +459,22 @@ Deno.test("characterCoverage drops rare characters to byte fallback", async (t) 
   await t.step("lone surrogates cannot be UTF-8: they decode as U+FFFD", () => {
     assertEquals(uni().decode(uni().encode("a\ud800b")), "a\ufffdb");
   });
+});
+
+Deno.test("SegmentCache returns what was stored and empties itself when full", () => {
+  const cache = new SegmentCache(4);
+  const text = "alpha beta gamma delta epsilon zeta";
+  const words = text.split(" ").map((w) => [text.indexOf(w), text.indexOf(w) + w.length] as const);
+  words.forEach(([s, e], i) => cache.set(text, s, e, SegmentCache.hash(text, s, e), [i, i + 100]));
+  // 6 entries into a cache of 4: emptied after the 4th, so only the last two remain
+  const got = words.map(([s, e]) => {
+    const out: number[] = [];
+    return cache.appendTo(text, s, e, SegmentCache.hash(text, s, e), out) ? out : null;
+  });
+  assertEquals(got, [null, null, null, null, [4, 104], [5, 105]]);
+  // same hash and length but different text is a miss
+  assertEquals(cache.appendTo("zetb", 0, 4, SegmentCache.hash(text, 31, 35), []), false);
+  // cached and uncached encodings agree
+  const fresh = SubwordTokenizer.fromJSON(uni().toJSON());
+  for (const s of CORPUS.slice(0, 50)) assertEquals(fresh.encode(s), uni().encode(s));
 });

@@ -418,8 +418,16 @@ function startsWithWord(t: string): boolean {
 
 // Short words that stand alone after a run of letters ("sooo so") rather than end the word ("cooool").
 const SHORT_WORDS = new Set(
-  "a i an to of in is it on at or so no my me we be do go he up by as if us oh ok am".split(" "),
+  ("a i an to of in is it on at or so no my me we be do go he up by as if us oh ok am the and for not but you " +
+    "was are his her she its our has had who all any can one two our out new now see saw get got say said " +
+    "this that with from they them then than what when were will have just like very")
+    .split(" "),
 );
+
+/** Whether a run of letters after `t` most likely continued it (`s` + `ooo`) rather than stood alone. */
+function isWordStart(t: string): boolean {
+  return t.length <= 5 && endsWithWord(t) && !SHORT_WORDS.has(t.toLowerCase());
+}
 
 /** Whether `t` looks like the rest of a word cut by a run (`l` of `c xxrep 4 o l`): 1-2 letters. */
 function isWordFragment(t: string): boolean {
@@ -441,8 +449,10 @@ function repeatCount(t: string | undefined): number {
  * Invert the rules on tokens: drop `xxbos`/`xxeos`/`xxpad`, turn `xxfld N` into a newline between fields,
  * restore capitals from `xxup`/`xxmaj`, expand `xxrep N c` and `xxwrep N word`. A repeated letter or digit is
  * glued to the word tokens around it (`c xxrep 4 o l` -> `coooool`, `1 xxrep 6 0` -> `1000000`,
- * `3 , xxrep 3 0 .00` -> `3,000.00`), which is how such runs mostly occur; fastai's tokens do not say. A word
- * after a run is glued only when it is a 1-2 letter fragment (`l`, `ve`) that is not a word of its own. Malformed markers are kept as they are.
+ * `3 , xxrep 3 0 .00` -> `3,000.00`), which is how such runs mostly occur; fastai's tokens do not say. A
+ * heuristic decides for letters: the run is glued to a word of at most 5 letters that is not a common word of
+ * its own (`s` + `ooo`, but not `outside` + `aaa` or `the` + `zzz`), and a 1-2 letter fragment after it
+ * (`l`, `ve`) is glued to the run. Malformed markers are kept as they are.
  *
  * @param tokens tokens produced by {@linkcode postRules} after {@linkcode preRules}
  * @returns tokens of the original text (spacing is {@linkcode detokenize}'s job)
@@ -468,7 +478,7 @@ export function decodeRules(tokens: readonly string[]): string[] {
       glueNext === 2 && prev !== undefined && (isDigitAt(t, 0) || (/^[.,]/.test(t) && isDigitAt(t, 1)))
     ) {
       out[last] += t;
-    } else if (glue === 1 && prev !== undefined && endsWithWord(prev)) out[last] += t;
+    } else if (glue === 1 && prev !== undefined && isWordStart(prev)) out[last] += t;
     else if (glue === 2 && prev !== undefined && isDigitAt(prev, prev.length - 1)) out[last] += t;
     else if (glue === 2 && (prev === "," || prev === ".") && last > 0 && isDigitAt(out[last - 1]!, -1)) {
       out.pop();

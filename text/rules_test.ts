@@ -139,7 +139,9 @@ Deno.test("decodeRules() inverts the rules", async (t) => {
   });
   await t.step("character repeats glue to word fragments and numbers", () => {
     assert.deepEqual(decodeRules(["c", "xxrep", "5", "o", "l"]), ["coooool"]);
-    assert.deepEqual(decodeRules(["so", "xxrep", "3", "o", "good"]), ["soooo", "good"]);
+    assert.deepEqual(decodeRules(["s", "xxrep", "4", "o", "good"]), ["soooo", "good"]);
+    assert.deepEqual(decodeRules(["so", "xxrep", "3", "o", "good"]), ["so", "ooo", "good"]);
+    assert.deepEqual(decodeRules(["outside", "xxrep", "3", "a", "-rated"]), ["outside", "aaa", "-rated"]);
     assert.deepEqual(decodeRules(["1", "xxrep", "6", "0", "years"]), ["1000000", "years"]);
     assert.deepEqual(decodeRules(["$", "3", ",", "xxrep", "3", "0", ".00"]), ["$", "3,000.00"]);
     assert.deepEqual(decodeRules(["wow", "xxrep", "3", "!"]), ["wow", "!!!"]);

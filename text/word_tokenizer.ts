@@ -602,6 +602,7 @@ export interface DetokenizeOptions {
   lang?: Lang;
 }
 
+const SENTENCE_END = /^[.!?]+$/;
 const CLOSING = new Set([..."'.,;:!?)]}%…”’»›"]);
 const OPENING = new Set(["(", "[", "{", "$", "£", "€", "¥", "#", "“", "‘", "«", "‹", "¿", "¡", "``"]);
 const GLUE_BOTH = new Set(["/", "\\", "-", "‐"]);
@@ -647,9 +648,14 @@ export function detokenize(tokens: readonly string[], options: DetokenizeOptions
     let after = false;
     const lower = t.toLowerCase().replaceAll("’", "'");
     if (t === '"') {
-      if (dquote) before = false;
-      else after = true;
-      dquote = !dquote;
+      // Closing when one is open, or right after sentence punctuation (`Sea."` with no opening quote).
+      if (dquote || SENTENCE_END.test(parts[parts.length - 1] ?? "")) {
+        before = false;
+        dquote = false;
+      } else {
+        after = true;
+        dquote = true;
+      }
     } else if (t === "'") {
       if (squote) before = false;
       else if (/[sS]$/.test(parts[parts.length - 1] ?? "")) before = false; // dogs' (possessive)
@@ -678,7 +684,7 @@ export function detokenize(tokens: readonly string[], options: DetokenizeOptions
 
 /**
  * Turn tokens from {@linkcode tokenizeDocument} back into readable text: {@linkcode decodeRules} (capitals,
- * repeats, markers), English `i` -> `I`, then {@linkcode detokenize}.
+ * repeats, markers), English `i` -> `I` and `a` -> `A` at the start of a sentence, then {@linkcode detokenize}.
  *
  * @param tokens tokens with fastai's special tokens
  * @param options see {@linkcode DetokenizeOptions}
@@ -696,7 +702,12 @@ export function decodeDocument(tokens: readonly string[], options: DetokenizeOpt
   const { lang = "en" } = options;
   const words = decodeRules(tokens);
   if (lang === "en") {
-    for (let i = 0; i < words.length; i++) if (words[i] === "i") words[i] = "I";
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      if (w === "i") words[i] = "I";
+      // A one-letter capital is lost by the rules; "A" starting a sentence is the usual one.
+      else if (w === "a" && (i === 0 || /^(?:[.!?]+|\n+)$/.test(words[i - 1]!))) words[i] = "A";
+    }
   }
   return detokenize(words, { lang });
 }

@@ -330,6 +330,7 @@ class Scanner {
       }
       if (c < 128 ? SUFFIX[c] || (this.special && (c === Ch.SLASH || c === Ch.BACKSLASH)) : CLOSERS.has(c)) {
         if (e - s <= 4 && EMOTICONS.has(text.slice(s, e))) break;
+        if (c === Ch.APOS && !this.fr && this.droppedG(s, e)) break;
         let r = e - 1;
         while (r > s && text.charCodeAt(r - 1) === c) r--;
         if (r === s) break; // the whole rest is this character: one token
@@ -346,6 +347,13 @@ class Scanner {
       break;
     }
     return e;
+  }
+
+  /** English: `[s, e)` is a word with a dropped g (`goin'`, `nothin'`), kept whole as spaCy does. */
+  droppedG(s: number, e: number): boolean {
+    const { text } = this;
+    return e - s >= 5 && (text.charCodeAt(e - 2) | 32) === 110 && (text.charCodeAt(e - 3) | 32) === 105 &&
+      isAsciiLetter(text.charCodeAt(e - 4)) && isAsciiLetter(text.charCodeAt(e - 5));
   }
 
   /** Whether `[s, e)`, ending with one period, keeps it: a listed abbreviation or initials (`U.S.`, `e.g.`). */

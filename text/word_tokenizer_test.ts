@@ -42,6 +42,7 @@ Deno.test("tokenize() splits English contractions like spaCy", async (t) => {
     ["don’t it’s", ["do", "n’t", "it", "’s"]],
     ["the dogs' bones", ["the", "dogs", "'", "bones"]],
     ["o'clock rock'n'roll", ["o'clock", "rock'n'roll"]],
+    ["goin' nothin' 'Berlin' in'", ["goin'", "nothin'", "'", "Berlin'", "in", "'"]],
     ["the '90s", ["the", "'90s"]],
     ["'s", ["'s"]],
   ]);

@@ -650,5 +650,27 @@ gpuTest("WebGpuBackend texture path of contiguous elementwise kernels matches th
       p.run("dropout", [a], [d], { p: 0.4, seed: 3, counter: 77 });
       await p.expectClose("texture dropout", d, { atol: 1e-6, rtol: 1e-6 });
     });
+    await t.step("row kernels reading a texture of the viewed region (offset, transposed)", async () => {
+      for (
+        const [R, C, tr] of [[3, 17, false], [17, 1003, false], [37, 19, true]] as [number, number, boolean][]
+      ) {
+        const xs = p.storage(R * C + 5, "f32", () => p.rng.normal() * 2);
+        const x = tr ? p.view(xs, [R, C], [1, R], 5) : p.view(xs, [R, C], [C, 1], 5);
+        for (const op of ["sum", "max", "argmax", "mean"] as const) {
+          const y = p.tensor([R], op === "argmax" ? "i32" : "f32");
+          p.run("reduce", [x], [y], { op });
+          await p.expectClose(`texture reduce ${op} (${R}, ${C})`, y, { atol: 1e-4, rtol: 1e-5 });
+        }
+        const sm = p.tensor([R, C]);
+        p.run("softmax", [x], [sm], { log: true });
+        await p.expectClose(`texture log-softmax (${R}, ${C})`, sm, { atol: 1e-5, rtol: 1e-5 });
+        const tg = p.tensor([R], "i32", (i) => (i % 4 === 3 ? -1 : p.rng.int(C)));
+        const loss = p.tensor([R]), lse = p.tensor([R]), g = p.tensor([R]), dx = p.tensor([R, C]);
+        p.run("crossEntropy", [x, tg], [loss, lse], { ignoreIndex: -1 });
+        p.run("crossEntropyBackward", [x, tg, lse, g], [dx], { ignoreIndex: -1 });
+        await p.expectClose(`texture crossEntropy (${R}, ${C})`, loss, { atol: 1e-5, rtol: 1e-5 });
+        await p.expectClose(`texture crossEntropyBackward (${R}, ${C})`, dx, { atol: 1e-6, rtol: 1e-5 });
+      }
+    });
   }, { elementwiseTextureMin: 4 });
 });

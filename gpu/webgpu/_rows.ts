@@ -8,6 +8,7 @@
 
 import type { ReduceOp } from "../backend.ts";
 import { MATH_WGSL } from "./_elementwise.ts";
+import { TEX_W } from "./_matmul.ts";
 
 /** Invocations per row workgroup. */
 export const ROW_WG = 64;
@@ -18,6 +19,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (row >= uu(0u)) { return; }
   let C = uu(1u);
   let xb = ui(2u) + i32(row) * ui(3u); let xcs = ui(4u);`;
+
+/**
+ * `ldx(i)`: element `i` of the input, from the storage buffer, or (`tex`) from an `rgba32f` texture in the flat
+ * layout (element `i` is component `i % 4` of texel `i / 4`), which llvmpipe fetches several times faster.
+ */
+function loader(tex: boolean, inT: "f32" | "i32"): string {
+  if (!tex) return `fn ldx(i: i32) -> f32 { return ${inT === "i32" ? "f32($0[i])" : "$0[i]"}; }`;
+  return `fn ldx(i: i32) -> f32 {
+  let t = u32(i) >> 2u;
+  return textureLoad($0, vec2<u32>(t & ${TEX_W - 1}u, t >> ${Math.log2(TEX_W)}u), 0)[u32(i) & 3u];
+}`;
+}
 
 /** Tree reduction of `sv` (and `si`) in workgroup memory with combine statements over `a`/`b` slots. */
 function tree(combine: string): string {
@@ -34,13 +47,13 @@ const MAX_TREE = tree("sv[ia] = fmax(sv[ia], sv[ib]);");
 const LSE = /* wgsl */ `
   // max ignoring NaN (as the CPU reference: NaN never compares greater), then the sum of exp
   var m = neg_inf();
-  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = $0[xb + i32(c) * xcs]; if (v > m) { m = v; } }
+  for (var c = lid; c < C; c = c + ${ROW_WG}u) { let v = ldx(xb + i32(c) * xcs); if (v > m) { m = v; } }
   sv[lid] = m;
   ${tree("sv[ia] = max(sv[ia], sv[ib]);")}
   let mx = sv[0];
   workgroupBarrier();
   var acc = 0.0;
-  for (var c = lid; c < C; c = c + ${ROW_WG}u) { acc = acc + exp($0[xb + i32(c) * xcs] - mx); }
+  for (var c = lid; c < C; c = c + ${ROW_WG}u) { acc = acc + exp(ldx(xb + i32(c) * xcs) - mx); }
   sv[lid] = acc;
   ${SUM_TREE}
   var lse = mx + log(sv[0]);
@@ -52,6 +65,7 @@ export function reduceCode(
   op: ReduceOp,
   inT: "f32" | "i32" = "f32",
   outT: "f32" | "i32" = "f32",
+  tex = false,
 ): { key: string; code: () => string } {
   if (!["sum", "mean", "max", "min", "argmax", "argmin", "sumSquares"].includes(op)) {
     throw new Error(`webgpu reduce: unknown op "${op}"`);
@@ -60,7 +74,7 @@ export function reduceCode(
     const arg = op === "argmax" || op === "argmin";
     const L = [
       MATH_WGSL,
-      `fn ldx(i: i32) -> f32 { return ${inT === "i32" ? "f32($0[i])" : "$0[i]"}; }`,
+      loader(tex, inT),
       arg ? "" : `fn sto(i: i32, v: f32) { $1[i] = ${outT === "i32" ? "f2i(v)" : "v"}; }`,
       `var<workgroup> sv: array<f32, ${ROW_WG}>;`,
       `var<workgroup> si: array<u32, ${ROW_WG}>;`,
@@ -110,48 +124,49 @@ export function reduceCode(
     L.push("}");
     return L.join("\n");
   };
-  return { key: `reduce|${op}|${inT}|${outT}`, code };
+  return { key: `reduce|${op}|${inT}|${outT}|${tex}`, code };
 }
 
 /** `softmax` / log-softmax. Uniforms: R, C, xOff, xRs, xCs, yOff. Output contiguous `(R, C)`. */
-export function softmaxCode(log: boolean): { key: string; code: () => string } {
+export function softmaxCode(log: boolean, tex = false): { key: string; code: () => string } {
   const code = () =>
-    [MATH_WGSL, `var<workgroup> sv: array<f32, ${ROW_WG}>;`, HEAD, LSE].join("\n") + `
+    [MATH_WGSL, loader(tex, "f32"), `var<workgroup> sv: array<f32, ${ROW_WG}>;`, HEAD, LSE].join("\n") + `
   let yb = ui(5u) + i32(row * C);
   for (var c = lid; c < C; c = c + ${ROW_WG}u) {
-    let v = $0[xb + i32(c) * xcs] - lse;
+    let v = ldx(xb + i32(c) * xcs) - lse;
     $1[yb + i32(c)] = ${log ? "v" : "exp(v)"};
   }
 }`;
-  return { key: `softmax|${log}`, code };
+  return { key: `softmax|${log}|${tex}`, code };
 }
 
 /**
  * `crossEntropy`. Uniforms: R, C, xOff, xRs, xCs, tOff, tS, lossOff, lossS, lseOff, lseS, ignoreIndex.
  * A target outside `[0, C)` that is not `ignoreIndex` gives a NaN loss (the CPU backend throws).
  */
-export function crossEntropyCode(): { key: string; code: () => string } {
+export function crossEntropyCode(tex = false): { key: string; code: () => string } {
   const code = () =>
-    [MATH_WGSL, `var<workgroup> sv: array<f32, ${ROW_WG}>;`, HEAD, LSE].join("\n") + `
+    [MATH_WGSL, loader(tex, "f32"), `var<workgroup> sv: array<f32, ${ROW_WG}>;`, HEAD, LSE].join("\n") + `
   if (lid == 0u) {
     let t = $1[ui(5u) + i32(row) * ui(6u)];
     var loss = 0.0;
     if (t != ui(11u)) {
-      if (t >= 0 && u32(t) < C) { loss = lse - $0[xb + t * xcs]; } else { loss = qnan(); }
+      if (t >= 0 && u32(t) < C) { loss = lse - ldx(xb + t * xcs); } else { loss = qnan(); }
     }
     $2[ui(7u) + i32(row) * ui(8u)] = loss;
     $3[ui(9u) + i32(row) * ui(10u)] = lse;
   }
 }`;
-  return { key: "crossEntropy", code };
+  return { key: `crossEntropy|${tex}`, code };
 }
 
 /**
  * `crossEntropyBackward`, one invocation per element. Uniforms: R, C, xOff, xRs, xCs, tOff, tS, lseOff, lseS,
  * gOff, gS, yOff, ignoreIndex.
  */
-export function crossEntropyBackwardCode(): { key: string; code: () => string } {
-  const code = () => `
+export function crossEntropyBackwardCode(tex = false): { key: string; code: () => string } {
+  const code = () =>
+    `${loader(tex, "f32")}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let i = flat_wg(wid, nwg) * 64u + lid;
@@ -161,12 +176,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let t = $1[ui(5u) + i32(r) * ui(6u)];
   var g = 0.0;
   if (t != ui(12u)) {
-    let x = $0[ui(2u) + i32(r) * ui(3u) + i32(c) * ui(4u)];
+    let x = ldx(ui(2u) + i32(r) * ui(3u) + i32(c) * ui(4u));
     let lse = $2[ui(7u) + i32(r) * ui(8u)];
     let gl = $3[ui(9u) + i32(r) * ui(10u)];
     g = gl * (exp(x - lse) - select(0.0, 1.0, i32(c) == t));
   }
   $4[ui(11u) + i32(i)] = g;
 }`;
-  return { key: "crossEntropyBackward", code };
+  return { key: `crossEntropyBackward|${tex}`, code };
 }

@@ -43,7 +43,14 @@ import {
   unaryOp,
   whereOp,
 } from "./_elementwise.ts";
-import { type BufferOperand, type Dispatch, type ExecStats, Executor, UniformWriter } from "./_exec.ts";
+import {
+  type BufferOperand,
+  type Dispatch,
+  type ExecStats,
+  Executor,
+  type TextureOperand,
+  UniformWriter,
+} from "./_exec.ts";
 import {
   adamCode,
   gatherCode,
@@ -672,6 +679,32 @@ export class WebGpuBackend implements Backend {
     return [x.shape[0]!, x.shape[1]!];
   }
 
+  /**
+   * The 2-D input of a row kernel: on CPU-like adapters a large f32 input is read through a texture of the viewed
+   * region (texel fetches are several times cheaper than storage loads on llvmpipe), else from its buffer.
+   */
+  #rowSource(
+    x: View,
+    R: number,
+    C: number,
+  ): { op: BufferOperand | TextureOperand; tex: boolean; m2: (u: UniformWriter) => void } {
+    const st = x.storage as GpuStorage;
+    const rs = x.strides[0]!, cs = x.strides[1]!;
+    if (st.dtype === "f32" && R * C >= this.#ewTexMin && rs >= 0 && cs >= 0) {
+      const last = x.offset + (R - 1) * rs + (C - 1) * cs;
+      const start = Math.floor(x.offset / 4), count = Math.floor(last / 4) - start + 1;
+      if (this.#texRows(count) > 0) {
+        const off = x.offset - start * 4;
+        return {
+          op: { texture: this.#rawTexture(st, start, count) },
+          tex: true,
+          m2: (u) => (u.i32(off), u.i32(rs), u.i32(cs)),
+        };
+      }
+    }
+    return { op: this.#buf(x), tex: false, m2: (u) => this.#m2(u, x) };
+  }
+
   #reduce(ins: readonly View[], outs: readonly View[], attrs: KernelAttrs["reduce"]): void {
     const k = `reduce ${attrs.op}`;
     this.#arity(k, ins, outs, 1, 1);
@@ -685,14 +718,15 @@ export class WebGpuBackend implements Backend {
       fail(k, `cannot take ${attrs.op} of empty rows: input shape ${shapeStr(x.shape)}`);
     }
     if (R === 0) return;
+    const src = this.#rowSource(x, R, C);
     const u = new UniformWriter();
-    u.u32(R), u.u32(C), this.#m2(u, x), this.#v1(u, y);
+    u.u32(R), u.u32(C), src.m2(u), this.#v1(u, y);
     const inT = x.storage.dtype === "i32" ? "i32" : "f32", outT = y.storage.dtype === "i32" ? "i32" : "f32";
-    const { key, code } = reduceCode(attrs.op, inT, outT);
+    const { key, code } = reduceCode(attrs.op, inT, outT, src.tex);
     this.#launch({
       key,
       code,
-      operands: [this.#buf(x), this.#buf(y, true)],
+      operands: [src.op, this.#buf(y, true)],
       uniforms: u.words().slice(),
       workgroups: R,
     });
@@ -707,13 +741,14 @@ export class WebGpuBackend implements Backend {
     this.#contiguous("softmax", "output", y);
     this.#dtype("softmax", "input", x, "f32");
     if (R * C === 0) return;
+    const src = this.#rowSource(x, R, C);
     const u = new UniformWriter();
-    u.u32(R), u.u32(C), this.#m2(u, x), u.i32(y.offset);
-    const { key, code } = softmaxCode(attrs.log);
+    u.u32(R), u.u32(C), src.m2(u), u.i32(y.offset);
+    const { key, code } = softmaxCode(attrs.log, src.tex);
     this.#launch({
       key,
       code,
-      operands: [this.#buf(x), this.#buf(y, true)],
+      operands: [src.op, this.#buf(y, true)],
       uniforms: u.words().slice(),
       workgroups: R,
     });
@@ -730,14 +765,15 @@ export class WebGpuBackend implements Backend {
     this.#shape(k, "output loss", outs[0]!, [R]);
     this.#shape(k, "output logSumExp", outs[1]!, [R]);
     if (R === 0) return;
+    const src = this.#rowSource(x, R, C);
     const u = new UniformWriter();
-    u.u32(R), u.u32(C), this.#m2(u, x), this.#v1(u, t), this.#v1(u, outs[0]!), this.#v1(u, outs[1]!);
+    u.u32(R), u.u32(C), src.m2(u), this.#v1(u, t), this.#v1(u, outs[0]!), this.#v1(u, outs[1]!);
     u.i32(attrs.ignoreIndex);
-    const { key, code } = crossEntropyCode();
+    const { key, code } = crossEntropyCode(src.tex);
     this.#launch({
       key,
       code,
-      operands: [this.#buf(x), this.#buf(t), this.#buf(outs[0]!, true), this.#buf(outs[1]!, true)],
+      operands: [src.op, this.#buf(t), this.#buf(outs[0]!, true), this.#buf(outs[1]!, true)],
       uniforms: u.words().slice(),
       workgroups: R,
     });
@@ -761,14 +797,15 @@ export class WebGpuBackend implements Backend {
     this.#shape(k, "output", y, [R, C]);
     this.#contiguous(k, "output", y);
     if (R * C === 0) return;
+    const src = this.#rowSource(x, R, C);
     const u = new UniformWriter();
-    u.u32(R), u.u32(C), this.#m2(u, x), this.#v1(u, t), this.#v1(u, l), this.#v1(u, g), u.i32(y.offset);
+    u.u32(R), u.u32(C), src.m2(u), this.#v1(u, t), this.#v1(u, l), this.#v1(u, g), u.i32(y.offset);
     u.i32(attrs.ignoreIndex);
-    const { key, code } = crossEntropyBackwardCode();
+    const { key, code } = crossEntropyBackwardCode(src.tex);
     this.#launch({
       key,
       code,
-      operands: [this.#buf(x), this.#buf(t), this.#buf(l), this.#buf(g), this.#buf(y, true)],
+      operands: [src.op, this.#buf(t), this.#buf(l), this.#buf(g), this.#buf(y, true)],
       uniforms: u.words().slice(),
       workgroups: Math.ceil((R * C) / 64),
     });

@@ -213,7 +213,7 @@ export function copyOp(inT: DType, outT: DType): EwOp {
 }
 
 /** `dropout`: keep element i when the 24-bit uniform at `(seed, counter + i)` is below `threshold`. */
-export function dropoutOp(p: number, seed: number, counter: number, streamKey: number): EwOp {
+export function dropoutOp(p: number, counter: number, streamKey: number): EwOp {
   const keep = 1 - p;
   const threshold = Math.min(16777216, Math.max(0, Math.ceil(keep * 16777216)));
   const scale = p === 1 ? 0 : 1 / keep;
@@ -223,7 +223,6 @@ export function dropoutOp(p: number, seed: number, counter: number, streamKey: n
     ct: "f32",
     params: (u) => {
       u.f32(scale), u.u32(threshold), u.u32(streamKey), u.u32(counter >>> 0);
-      void seed;
     },
     post: "r = select(0.0, r * uf(P), (pcg_hash(i + uu(P + 3u) + uu(P + 2u)) >> 8u) < uu(P + 1u));",
     extra: RNG_WGSL,

@@ -428,7 +428,7 @@ export class WebGpuBackend implements Backend {
         this.#contiguous("dropout", "output", outputs[0]!);
         return this.#elementwise(
           "dropout",
-          dropoutOp(p, seed, counter, streamKey(seed >>> 0, 0)),
+          dropoutOp(p, counter, streamKey(seed >>> 0, 0)),
           inputs,
           outputs[0]!,
         );

@@ -57,7 +57,10 @@ export type Callback =
 
 /** Stop the whole fit (after `afterFit` handlers run). */
 export class CancelFitError extends Error {
-  /** @param reason why */
+  /**
+   * Create a CancelFitError.
+   * @param reason why
+   */
   constructor(reason = "fit cancelled") {
     super(reason);
     this.name = "CancelFitError";
@@ -66,7 +69,10 @@ export class CancelFitError extends Error {
 
 /** Skip the rest of the current epoch's training (validation still runs). */
 export class CancelEpochError extends Error {
-  /** @param reason why */
+  /**
+   * Create a CancelEpochError.
+   * @param reason why
+   */
   constructor(reason = "epoch cancelled") {
     super(reason);
     this.name = "CancelEpochError";
@@ -75,7 +81,10 @@ export class CancelEpochError extends Error {
 
 /** Skip the rest of the current batch. */
 export class CancelBatchError extends Error {
-  /** @param reason why */
+  /**
+   * Create a CancelBatchError.
+   * @param reason why
+   */
   constructor(reason = "batch cancelled") {
     super(reason);
     this.name = "CancelBatchError";
@@ -120,7 +129,10 @@ export class RNNRegularizer implements Callback {
   alpha: number;
   /** TAR weight. */
   beta: number;
-  /** @param options AR and TAR weights */
+  /**
+   * Create a RNNRegularizer.
+   * @param options AR and TAR weights
+   */
   constructor({ alpha = 2, beta = 1 }: RNNRegularizerOptions = {}) {
     this.alpha = alpha;
     this.beta = beta;
@@ -145,7 +157,10 @@ export class GradientClipping implements Callback {
   name = "GradientClipping";
   /** Largest global norm. */
   maxNorm: number;
-  /** @param maxNorm largest global norm (fastai's default 0.1 for GradientClip; the seeds use 0.3 / 0.25) */
+  /**
+   * Create a GradientClipping.
+   * @param maxNorm largest global norm (fastai's default 0.1 for GradientClip; the seeds use 0.3 / 0.25)
+   */
   constructor(maxNorm: number) {
     this.maxNorm = maxNorm;
   }
@@ -205,7 +220,10 @@ export class EarlyStopping implements Callback {
   readonly patience: number;
   #monitor: Monitor;
   #wait = 0;
-  /** @param options what to watch and how long to wait (`patience`, default 1) */
+  /**
+   * Create an EarlyStopping.
+   * @param options what to watch and how long to wait (`patience`, default 1)
+   */
   constructor(options: MonitorOptions & { patience?: number } = {}) {
     this.patience = options.patience ?? 1;
     this.#monitor = new Monitor(options);
@@ -241,9 +259,10 @@ export class SaveBest implements Callback {
   #monitor: Monitor;
   #save: (learn: Learner) => Promise<void>;
   /** Epoch of the last save (-1 before any). */
-  bestEpoch = -1;
+  bestEpoch: number = -1;
   /**
-   * @param save writes the checkpoint (e.g. `(l) => l.save("best.safetensors")`)
+   * Create a SaveBest.
+   * @param save writes the checkpoint (for example with `saveCheckpoint` of `nn/checkpoint`)
    * @param options what to watch
    */
   constructor(save: (learn: Learner) => Promise<void>, options: MonitorOptions = {}) {
@@ -279,7 +298,10 @@ export class TeacherForcing implements Callback {
   name = "TeacherForcing";
   /** Epochs over which the probability falls from 1 to 0. */
   readonly decayEpochs: number;
-  /** @param options `decayEpochs` (default 10) */
+  /**
+   * Create a TeacherForcing.
+   * @param options `decayEpochs` (default 10)
+   */
   constructor({ decayEpochs = 10 }: { decayEpochs?: number } = {}) {
     if (!(decayEpochs > 0)) {
       throw new RangeError(`TeacherForcing: decayEpochs must be > 0, got ${decayEpochs}`);

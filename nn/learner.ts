@@ -278,6 +278,7 @@ export class Learner {
   #frozenBelow = 0;
 
   /**
+   * Create a Learner.
    * @param model the model
    * @param data training and validation batches
    */

@@ -161,7 +161,10 @@ export class SmoothedLoss {
   readonly beta: number;
   #avg = 0;
   #count = 0;
-  /** @param beta smoothing factor @default 0.98 */
+  /**
+   * Create a SmoothedLoss.
+   * @param beta smoothing factor @default 0.98
+   */
   constructor(beta = 0.98) {
     if (!(beta >= 0 && beta < 1)) throw new Error(`SmoothedLoss: beta must be in [0, 1), got ${beta}`);
     this.beta = beta;

@@ -70,6 +70,7 @@ export abstract class Optimizer {
   protected readonly state = new Map<Tensor, Tensor[]>();
 
   /**
+   * Create an Optimizer.
    * @param groups parameter groups (or one array of parameters)
    * @param defaults hyper-parameters for groups that do not set them
    */
@@ -181,12 +182,16 @@ export interface SGDOptions extends OptimizerOptions {
 export class SGD extends Optimizer {
   #dampening: number;
   #nesterov: boolean;
-  /** @param groups parameter groups or a list of parameters */
+  /**
+   * Create a SGD.
+   * @param groups parameter groups or a list of parameters
+   */
   constructor(groups: ParamGroup[] | Tensor[], options: SGDOptions = {}) {
     super(groups, { lr: options.lr ?? 1e-3, mom: options.momentum ?? 0.9, wd: options.wd ?? 0 });
     this.#dampening = options.dampening ?? 0;
     this.#nesterov = options.nesterov ?? false;
   }
+  /** One fused `sgd` kernel launch on `p` (in place). */
   protected update(p: Tensor, grad: Tensor, g: ResolvedGroup): void {
     const [buf] = this.stateOf(p, 1) as [Tensor];
     p.backend.run("sgd", [p.view, grad.view, buf.view], [p.view, buf.view], {
@@ -221,13 +226,17 @@ export class Adam extends Optimizer {
   readonly decoupled: boolean;
   /** Steps taken per parameter (bias correction starts per parameter, like PyTorch). */
   #steps = new Map<Tensor, number>();
-  /** @param groups parameter groups or a list of parameters */
+  /**
+   * Create an Adam.
+   * @param groups parameter groups or a list of parameters
+   */
   constructor(groups: ParamGroup[] | Tensor[], options: AdamOptions = {}) {
     super(groups, { lr: options.lr ?? 1e-3, mom: options.beta1 ?? 0.9, wd: options.wd ?? 0 });
     this.beta2 = options.beta2 ?? 0.99;
     this.eps = options.eps ?? 1e-5;
     this.decoupled = options.decoupled ?? true;
   }
+  /** One fused `adam` kernel launch on `p` (in place; bias correction per parameter). */
   protected update(p: Tensor, grad: Tensor, g: ResolvedGroup): void {
     const [m, v] = this.stateOf(p, 2) as [Tensor, Tensor];
     const step = (this.#steps.get(p) ?? 0) + 1;

@@ -68,7 +68,10 @@ export class ProgressBar {
   #nextLog: number;
   #done = 0;
 
-  /** @param total number of steps (> 0) */
+  /**
+   * Create a ProgressBar.
+   * @param total number of steps (> 0)
+   */
   constructor(total: number, options: ProgressBarOptions = {}) {
     if (!(Number.isInteger(total) && total > 0)) {
       throw new Error(`ProgressBar: total must be a positive integer, got ${total}`);
@@ -139,7 +142,10 @@ export class MetricsTable {
   #sink: ProgressSink;
   #printedHeader = false;
 
-  /** @param names column names, e.g. `["epoch", "train_loss", "valid_loss", "accuracy", "time"]` */
+  /**
+   * Create a MetricsTable.
+   * @param names column names, e.g. `["epoch", "train_loss", "valid_loss", "accuracy", "time"]`
+   */
   constructor(names: readonly string[], sink: ProgressSink = stdoutSink()) {
     this.names = names;
     this.#sink = sink;

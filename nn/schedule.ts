@@ -27,17 +27,24 @@ export type SchedFn = (start: number, end: number, pos: number) => number;
 export type Schedule = (pos: number) => number;
 
 /** Linear: `start + pos * (end - start)` (fastai `sched_lin`). */
-export const schedLin: SchedFn = (start, end, pos) => start + pos * (end - start);
+export function schedLin(start: number, end: number, pos: number): number {
+  return start + pos * (end - start);
+}
 
 /** Cosine from `start` to `end`: `start + (1 + cos(pi * (1 - pos))) * (end - start) / 2` (fastai `sched_cos`). */
-export const schedCos: SchedFn = (start, end, pos) =>
-  start + (1 + Math.cos(Math.PI * (1 - pos))) * (end - start) / 2;
+export function schedCos(start: number, end: number, pos: number): number {
+  return start + (1 + Math.cos(Math.PI * (1 - pos))) * (end - start) / 2;
+}
 
 /** Constant `start` (fastai `sched_no`). */
-export const schedNo: SchedFn = (start) => start;
+export function schedNo(start: number, _end?: number, _pos?: number): number {
+  return start;
+}
 
 /** Exponential: `start * (end / start) ** pos` (fastai `sched_exp`). */
-export const schedExp: SchedFn = (start, end, pos) => start * (end / start) ** pos;
+export function schedExp(start: number, end: number, pos: number): number {
+  return start * (end / start) ** pos;
+}
 
 /** Polynomial: `start + (end - start) * pos ** power` (fastai `sched_poly`). */
 export function schedPoly(power: number): SchedFn {

@@ -44,7 +44,10 @@ export class BatchNorm1d extends Module {
   /** Momentum of the running statistics. */
   readonly momentum: number;
 
-  /** @param numFeatures channels C */
+  /**
+   * Create a BatchNorm1d.
+   * @param numFeatures channels C
+   */
   constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1 }: BatchNormOptions = {}) {
     super();
     this.eps = eps;

@@ -52,7 +52,10 @@ export class Sigmoid extends Module {
 export class Sequential extends Module {
   /** The layers. */
   readonly layers: TensorLayer[];
-  /** @param layers layers in order */
+  /**
+   * Create a Sequential.
+   * @param layers layers in order
+   */
   constructor(layers: TensorLayer[]) {
     super();
     this.layers = layers;

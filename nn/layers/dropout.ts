@@ -44,7 +44,10 @@ export function dropoutMask(shape: readonly number[], p: number, like: Tensor): 
 export class Dropout extends Module {
   /** Drop probability. */
   p: number;
-  /** @param p drop probability */
+  /**
+   * Create a Dropout.
+   * @param p drop probability
+   */
   constructor(p: number) {
     super();
     this.p = checkP("Dropout", p);
@@ -59,7 +62,10 @@ export class Dropout extends Module {
 export class RNNDropout extends Module {
   /** Drop probability. */
   p: number;
-  /** @param p drop probability */
+  /**
+   * Create a RNNDropout.
+   * @param p drop probability
+   */
   constructor(p: number) {
     super();
     this.p = checkP("RNNDropout", p);
@@ -81,7 +87,10 @@ export class RNNDropout extends Module {
 export class EmbeddingDropout extends Module {
   /** Drop probability of a word. */
   p: number;
-  /** @param p drop probability */
+  /**
+   * Create an EmbeddingDropout.
+   * @param p drop probability
+   */
   constructor(p: number) {
     super();
     this.p = checkP("EmbeddingDropout", p);
@@ -97,7 +106,10 @@ export class EmbeddingDropout extends Module {
 export class WeightDropout extends Module {
   /** Drop probability. */
   p: number;
-  /** @param p drop probability */
+  /**
+   * Create a WeightDropout.
+   * @param p drop probability
+   */
   constructor(p: number) {
     super();
     this.p = checkP("WeightDropout", p);

@@ -40,6 +40,7 @@ export class Linear extends Module {
   readonly outFeatures: number;
 
   /**
+   * Create a Linear.
    * @param inFeatures input size
    * @param outFeatures output size
    */
@@ -102,6 +103,7 @@ export class Embedding extends Module {
   readonly dim: number;
 
   /**
+   * Create an Embedding.
    * @param numEmbeddings vocabulary size
    * @param dim vector size
    */

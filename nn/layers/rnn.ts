@@ -61,11 +61,12 @@ export interface RnnOutput extends RnnState {
   output: Tensor;
 }
 
-type Kind = "lstm" | "gru" | "rnn";
-const GATES: Record<Kind, number> = { lstm: 4, gru: 3, rnn: 1 };
+/** The recurrent cell kinds. */
+export type RnnKind = "lstm" | "gru" | "rnn";
+const GATES: Record<RnnKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 
-/** Shared machinery of LSTM, GRU and RNN. */
-abstract class RecurrentBase extends Module {
+/** Shared machinery of {@linkcode LSTM}, {@linkcode GRU} and {@linkcode RNN}: parameters, state, the layer loop. */
+export abstract class RecurrentBase extends Module {
   /** Input size. */
   readonly inputSize: number;
   /** Hidden size. */
@@ -84,10 +85,17 @@ abstract class RecurrentBase extends Module {
   stateful: boolean;
   /** The carried hidden state (stateful mode), detached and kept outside `tidy`. */
   hidden: RnnState | null = null;
-  readonly #kind: Kind;
+  readonly #kind: RnnKind;
   readonly #bias: boolean;
 
-  constructor(kind: Kind, inputSize: number, hiddenSize: number, options: RnnOptions) {
+  /**
+   * Create the parameters of every layer and direction, uniform in `±1/sqrt(hiddenSize)` like PyTorch.
+   * @param kind `"lstm"`, `"gru"` or `"rnn"`
+   * @param inputSize features per step
+   * @param hiddenSize hidden units
+   * @param options layers, directions, dropouts, statefulness
+   */
+  constructor(kind: RnnKind, inputSize: number, hiddenSize: number, options: RnnOptions) {
     super();
     this.#kind = kind;
     this.inputSize = inputSize;
@@ -237,6 +245,7 @@ function tanhSequence(xp: Tensor, h0: Tensor, whh: Tensor, reverse: boolean): { 
 /** Long short-term memory (Hochreiter & Schmidhuber 1997), PyTorch gate order (i, f, g, o). */
 export class LSTM extends RecurrentBase {
   /**
+   * Create a LSTM.
    * @param inputSize features per step
    * @param hiddenSize hidden units
    */
@@ -248,6 +257,7 @@ export class LSTM extends RecurrentBase {
 /** Gated recurrent unit (Cho et al. 2014, https://arxiv.org/abs/1406.1078), PyTorch gate order (r, z, n). */
 export class GRU extends RecurrentBase {
   /**
+   * Create a GRU.
    * @param inputSize features per step
    * @param hiddenSize hidden units
    */
@@ -259,6 +269,7 @@ export class GRU extends RecurrentBase {
 /** Elman RNN with tanh (PyTorch `nn.RNN`). */
 export class RNN extends RecurrentBase {
   /**
+   * Create a RNN.
    * @param inputSize features per step
    * @param hiddenSize hidden units
    */

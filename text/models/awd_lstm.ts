@@ -169,6 +169,7 @@ export class AwdLstm extends Module {
   readonly hiddenDps: RNNDropout[];
 
   /**
+   * Create an AwdLstm.
    * @param vocabSize number of tokens
    * @param config the full config (see {@linkcode resolveConfig})
    */
@@ -225,6 +226,7 @@ export class LinearDecoder extends Module {
   /** Dropout before it. */
   readonly outputDp: RNNDropout;
   /**
+   * Create a LinearDecoder.
    * @param vocabSize outputs
    * @param embSize inputs
    */
@@ -265,6 +267,7 @@ export class AwdLstmLM extends Module implements Model {
   /** The decoder (tied to `encoder.encoder` when `tieWeights`). */
   readonly decoder: LinearDecoder;
   /**
+   * Create an AwdLstmLM.
    * @param vocabSize number of tokens
    * @param options config overrides on {@linkcode AWD_LSTM_LM_CONFIG} and `dropMult`
    */
@@ -343,6 +346,7 @@ export class AwdLstmClassifier extends Module implements Model {
   readonly maxLen: number;
 
   /**
+   * Create an AwdLstmClassifier.
    * @param vocabSize number of tokens
    * @param nClass number of classes
    */

@@ -628,12 +628,15 @@ export class Learner {
 
   /**
    * The learning-rate finder: up to `numIt` training steps with an exponentially growing learning rate, then
-   * the weights and optimizer state are restored.
+   * the weights, batch-norm statistics and the learner's optimizer are restored.
    * @returns the sweep and the suggestion
    */
   async lrFind(options: LrFindOptions = {}): Promise<LrFindResult> {
+    // a fresh optimizer for the sweep; the learner's own (and its state) comes back afterwards
+    const previousOpt = this.opt;
+    this.opt = null;
     const opt = this.#ensureOpt();
-    const params = this.model.parameters();
+    const params = [...this.model.stateDict().values()]; // parameters and buffers (batch-norm statistics)
     const saved = noGrad(() => params.map((p) => keep(p.mul(1))));
     let batches = this.data.train[Symbol.iterator]();
     this.model.train();
@@ -664,7 +667,7 @@ export class Learner {
       params.forEach((p, i) => p.backend.run("copy", [saved[i]!.view], [p.view], {}));
       for (const s of saved) s.dispose();
       opt.dispose();
-      this.opt = null;
+      this.opt = previousOpt;
       this.model.reset();
       this.training = false;
     }

@@ -233,12 +233,15 @@ Deno.test("Learner.validate() averages loss and metrics; perplexity from the los
 Deno.test("Learner.lrFind() sweeps, suggests, and restores the weights", async () => {
   const model = new TwoLayer();
   const learn = new Learner(model, { train: loader(7, xy) }, { loss: mseLoss, quiet: true });
+  await learn.fit(1, 1e-3);
+  const opt = learn.opt;
   const w0 = snapshot(model.parameters());
   const r = await learn.lrFind({ numIt: 30 });
   assert.ok(r.lrs.length > 6 && r.lrs.length <= 30);
   assert.ok(r.lrs[1]! > r.lrs[0]!);
   assert.deepEqual(snapshot(model.parameters()), w0);
-  assert.equal(learn.opt, null);
+  assert.equal(learn.opt, opt, "the learner's optimizer (and its state) is kept");
+  learn.opt!.dispose();
   model.dispose();
 });
 

@@ -163,6 +163,34 @@ ${MAIN2}
   return { key: "mm-pack", code };
 }
 
+/**
+ * Pack (texture form, for CPU-like adapters): read the 3-D view through a texture of its region (element `i` is
+ * component `i % 4` of texel `i / 4`) and store the packed `(D0, D1, P2)` result straight into the operand
+ * texture. Operands $0 packed storage texture, $1 source texture. Uniforms: total texels, D1, P2, D2, off
+ * (relative to the region), s0, s1, s2.
+ */
+export function packTextureCode(): { key: string; code: () => string } {
+  const code = () => `
+fn ldx(i: i32) -> f32 {
+  let t = u32(i) >> 2u;
+  return textureLoad($1, vec2<u32>(t & ${TEX_W - 1}u, t >> ${TEX_SHIFT}u), 0)[u32(i) & 3u];
+}
+@compute @workgroup_size(64)
+${MAIN2}
+  let t = flat_wg(wid, nwg) * 64u + lid;
+  if (t >= uu(0u)) { return; }
+  let D1 = uu(1u); let P2 = uu(2u); let D2 = uu(3u);
+  var v = vec4<f32>(0.0);
+  for (var k = 0u; k < 4u; k = k + 1u) {
+    let e = t * 4u + k;
+    let c = e % P2; let rb = e / P2; let r = rb % D1; let b = rb / D1;
+    if (c < D2) { v[k] = ldx(ui(4u) + i32(b) * ui(5u) + i32(r) * ui(6u) + i32(c) * ui(7u)); }
+  }
+  textureStore($0, vec2<u32>(t & ${TEX_W - 1}u, t >> ${TEX_SHIFT}u), v);
+}`;
+  return { key: "mm-pack-tex", code };
+}
+
 /** Rows per invocation and invocation rows per workgroup of the texture kernel for `M` rows. */
 export function textureBlocking(M: number): { TM: number; WGY: number } {
   const TM = M >= 8 ? 8 : M >= 4 ? 4 : 1;

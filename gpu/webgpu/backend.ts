@@ -67,6 +67,7 @@ import {
   type MatmulVariant,
   naiveCode,
   packCode,
+  packTextureCode,
   TEX_W,
   textureBlocking,
   textureCode,
@@ -1132,7 +1133,7 @@ export class WebGpuBackend implements Backend {
       const texture = idx >= 0 ? this.#freeTextures.splice(idx, 1)[0]! : this.device.createTexture({
         size: [TEX_W, rows],
         format: "rgba32float",
-        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.STORAGE_BINDING,
       });
       if (idx < 0) this.#textureBytes += TEX_W * rows * 16;
       e = { texture, rows, version: st.version, storageId: st.id };
@@ -1198,6 +1199,25 @@ export class WebGpuBackend implements Backend {
     const [D0, D1, D2] = dims;
     const P2 = Math.ceil(D2 / 4) * 4, total = D0 * D1 * P2;
     const key = `${st.id}|pack|${off}|${dims.join(",")}|${s.join(",")}`;
+    const last = off + (D0 - 1) * s[0] + (D1 - 1) * s[1] + (D2 - 1) * s[2];
+    const start = Math.floor(off / 4), count = Math.floor(last / 4) - start + 1;
+    if (s.every((x) => x >= 0) && this.#texRows(count) > 0) {
+      // Read the view through a texture of its region and store texels straight into the operand texture.
+      return this.#texture(key, st, total / 4, (tex) => {
+        const src = this.#rawTexture(st, start, count);
+        const u = new UniformWriter();
+        u.u32(total / 4), u.u32(D1), u.u32(P2), u.u32(D2), u.i32(off - start * 4), u.i32(s[0]), u.i32(s[1]);
+        u.i32(s[2]);
+        const { key: pk, code } = packTextureCode();
+        this.#launch({
+          key: pk,
+          code,
+          operands: [{ texture: tex, store: true }, { texture: src }],
+          uniforms: u.words().slice(),
+          workgroups: Math.ceil(total / 4 / 64),
+        });
+      });
+    }
     return this.#texture(key, st, total / 4, (tex) => {
       const tmp = this.#pool.acquire(total * 4);
       const u = new UniformWriter();

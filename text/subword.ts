@@ -41,7 +41,7 @@ import { trainUnigram } from "./_subword_unigram.ts";
 import { trainBpe } from "./_subword_bpe.ts";
 import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_subword_corpus.ts";
 import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
-import { readSentencePieceModel } from "./_subword_spm.ts";
+import { readSentencePieceModel, writeSentencePieceModel } from "./_subword_spm.ts";
 import { CACHE_MAX_SEGMENT, SegmentCache } from "./_subword_cache.ts";
 
 /** fastai's special tokens in id order (SPEC.md): xxunk 0, xxpad 1, xxbos 2, ... xxmaj 8. */
@@ -376,6 +376,21 @@ export class SubwordTokenizer {
     const tmp = `${path}.tmp-${Date.now()}`;
     await Deno.writeTextFile(tmp, JSON.stringify(this.toJSON()));
     await Deno.rename(tmp, path);
+  }
+
+  /**
+   * The model as a SentencePiece `.model` file (`ModelProto`), loadable by SentencePiece (and so by fastai's
+   * `SentencePieceTokenizer`). SentencePiece then encodes like this tokenizer except that it does not cut at
+   * newlines and tabs, and it writes an unknown id as `" ⁇ "`.
+   */
+  toSentencePiece(): Uint8Array {
+    return writeSentencePieceModel({
+      model: this.model,
+      pieces: this.#pieces.map((p, i) => [p, this.#scores[i]!, this.#types[i]!]),
+      normalization: "identity",
+      addDummyPrefix: this.settings.addDummyPrefix,
+      removeExtraWhitespaces: this.settings.removeExtraWhitespaces,
+    });
   }
 
   /** The JSON form (pieces, scores, types, settings). */

@@ -478,3 +478,18 @@ Deno.test("SegmentCache returns what was stored and empties itself when full", (
   const fresh = SubwordTokenizer.fromJSON(uni().toJSON());
   for (const s of CORPUS.slice(0, 50)) assertEquals(fresh.encode(s), uni().encode(s));
 });
+
+Deno.test("toSentencePiece() writes a .model that reads back to the same model", () => {
+  for (const tok of [uni(), bpe()]) {
+    const back = SubwordTokenizer.fromSentencePiece(tok.toSentencePiece());
+    assertEquals(back.model, tok.model);
+    assertEquals(back.size, tok.size);
+    for (let i = 0; i < tok.size; i++) {
+      assertEquals([back.idToPiece(i), back.pieceType(i)], [tok.idToPiece(i), tok.pieceType(i)]);
+      assertEquals(back.score(i), Math.fround(tok.score(i)));
+    }
+    assertEquals(back.settings.normalization, "identity");
+    assertEquals(back.settings.removeExtraWhitespaces, false);
+    for (const s of CORPUS.slice(0, 100)) assertEquals(back.encode(s), tok.encode(s), s);
+  }
+});

@@ -8,6 +8,8 @@
  * - a space is prefixed to the text (SentencePiece's `add_dummy_prefix`; `decode` removes it again) and every
  *   space (U+0020) becomes `▁` (U+2581) inside pieces; each space starts a new segment, so runs of spaces encode
  *   as one `▁` piece per extra space; other whitespace (`\n`, `\t`, ...) are one-character segments;
+ * - a piece never mixes Unicode scripts (Latin letters with digits or punctuation, say), as SentencePiece's
+ *   `split_by_unicode_script`; Han, Hiragana and Katakana count as one script;
  * - a literal `▁` in the input is never matched by a piece: it takes the unknown path below, so it decodes back
  *   to `▁`, not to a space;
  * - special tokens (`xxbos`, `xxmaj`, ...) found in the text become their ids (fastai passes them to
@@ -15,7 +17,12 @@
  *
  * Unknown characters (outside the trained character coverage): with `byteFallback` (the default) they encode
  * as their UTF-8 bytes `<0x..>`, which decode back exactly; without it they become `xxunk` (id 0) and the round
- * trip holds only for in-coverage text. Lone surrogates cannot be written as UTF-8 and decode as U+FFFD.
+ * trip holds only for in-coverage text (a run of unknown characters gives one `xxunk`). Lone surrogates cannot
+ * be written as UTF-8 and decode as U+FFFD.
+ *
+ * Models save to JSON ({@linkcode SubwordTokenizer.save}, `toJSON`) and to SentencePiece's `.model` format
+ * (`toSentencePiece`); SentencePiece `.model` files load with {@linkcode SubwordTokenizer.load} /
+ * `fromSentencePiece`. Encoding caches the ids of up to 2^18 distinct short segments (words) per tokenizer.
  *
  * @example Train, encode, decode
  * ```ts

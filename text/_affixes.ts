@@ -41,10 +41,11 @@ export const FR_CLITICS: ReadonlySet<string> = new Set(
 /** French pronouns that take the euphonic `-t-` (`a-t-il`). */
 export const FR_T_CLITICS: ReadonlySet<string> = new Set("il elle on ils elles".split(" "));
 
-/** French hyphenated words that end like a clitic but are kept whole. */
-export const FR_KEEP: ReadonlySet<string> = new Set([
-  "rendez-vous",
-  "Rendez-vous",
-  "pot-au-feu",
-  "va-et-vient",
-]);
+/** French hyphenated words kept whole (lowercase); other hyphenated words are split as in English. */
+export const FR_KEEP: ReadonlySet<string> = new Set(
+  ("rendez-vous peut-être vis-à-vis au-dessus au-dessous au-delà au-devant là-bas là-haut là-dedans " +
+    "grand-mère grand-père grands-parents arc-en-ciel week-end après-midi sous-marin porte-monnaie " +
+    "pot-au-feu va-et-vient est-à-dire c'est-à-dire quelques-uns quelques-unes dix-sept dix-huit " +
+    "dix-neuf vingt-et-un")
+    .split(" "),
+);

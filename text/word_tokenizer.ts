@@ -9,7 +9,8 @@
  * fast path); otherwise prefixes come off the front (brackets, quotes, currency, `#`, runs of one punctuation
  * character; French elisions `l'` `qu'` `jusqu'`), suffixes off the back (closing punctuation, `.` unless an
  * abbreviation or initials, English clitics `n't 's 'm 're 've 'll 'd`, French `-vous -t-il -ce`...), and the
- * rest is split inside at hyphens between letters (English only), `/` `#` `\` (with the rules), commas and
+ * rest is split inside at hyphens between letters (in French, except common compounds like `peut-être`), `/`
+ * `#` `\` (with the rules), commas and
  * colons between letters, brackets, Han/kana characters and symbol or emoji clusters. URLs and e-mail
  * addresses are recognised first and kept whole.
  *
@@ -400,7 +401,7 @@ class Scanner {
     while (h > s && h >= e - 6 && text.charCodeAt(h) !== Ch.MINUS) h--;
     if (h <= s || h >= e - 1 || text.charCodeAt(h) !== Ch.MINUS) return -1;
     const word = text.slice(h + 1, e).toLowerCase();
-    if (!FR_CLITICS.has(word) || (e - s <= 16 && FR_KEEP.has(text.slice(s, e)))) return -1;
+    if (!FR_CLITICS.has(word) || (e - s <= 24 && FR_KEEP.has(text.slice(s, e).toLowerCase()))) return -1;
     if (
       FR_T_CLITICS.has(word) && h - 2 > s && text.charCodeAt(h - 2) === Ch.MINUS &&
       (text.charCodeAt(h - 1) | 32) === 116
@@ -457,6 +458,17 @@ class Scanner {
     flush(e);
   }
 
+  /** French: whether the hyphenated word starting at `ps` (hyphen at `k`) is a compound kept whole. */
+  frKept(ps: number, k: number): boolean {
+    const { text } = this;
+    // Kept compounds are short: look no further than 24 characters (this keeps long chunks linear).
+    let q = k + 1;
+    while (q < text.length && q - ps <= 24 && (this.flagsAt(q) & WORD || text.charCodeAt(q) === Ch.MINUS)) {
+      q++;
+    }
+    return q - ps <= 24 && FR_KEEP.has(text.slice(ps, q).toLowerCase());
+  }
+
   /** Length of the ASCII infix at `k` to split out of the piece starting at `ps`, or 0 to keep it. */
   infixSplit(c: number, k: number, e: number, ps: number): number {
     const { text } = this;
@@ -481,7 +493,7 @@ class Scanner {
         const after = j < e ? text.charCodeAt(j) : -1;
         if (isDigit(prev) && (isDigit(after) || after === Ch.MINUS)) return j - k;
         if (!prevWord || j >= e || !(this.flagsAt(j) & WORD) || isDigit(after)) return 0; // COVID-19 stays
-        if (this.fr && j - k === 1) return 0; // French keeps compounds (peut-être); clitics went earlier
+        if (this.fr && j - k === 1 && this.frKept(ps, k)) return 0; // peut-être, rendez-vous
         return j - k;
       }
       case Ch.COMMA:
@@ -611,6 +623,7 @@ export interface DetokenizeOptions {
 }
 
 const SENTENCE_END = /^[.!?]+$/;
+const FR_SPACED = /^[:;!?»]+$/;
 const CLOSING = new Set([..."'.,;:!?)]}%…”’»›"]);
 const OPENING = new Set(["(", "[", "{", "$", "£", "€", "¥", "#", "“", "‘", "«", "‹", "¿", "¡", "``"]);
 const GLUE_BOTH = new Set(["/", "\\", "-", "‐"]);
@@ -633,7 +646,8 @@ function cjkJoin(prev: string | undefined, t: string): boolean {
  * Join word tokens into text: spaces between words, none before closing punctuation and clitics (`do n't` ->
  * `don't`, `it 's` -> `it's`), none after opening brackets and currency signs, `"` alternating between opening
  * and closing, `-` `/` `\` joined to both sides, newline tokens as they are; French elisions (`l'`) and
- * hyphenated clitics (`-vous`) joined; Han and kana written without spaces.
+ * hyphenated clitics (`-vous`) joined, and French spacing before `: ; ! ? »`; Han and kana written without
+ * spaces.
  *
  * @param tokens word tokens (no special tokens: run {@linkcode decodeRules} first)
  * @param options see {@linkcode DetokenizeOptions}
@@ -669,8 +683,8 @@ export function detokenize(tokens: readonly string[], options: DetokenizeOptions
       else if (/[sS]$/.test(parts[parts.length - 1] ?? "")) before = false; // dogs' (possessive)
       else after = true;
       if (before || squote) squote = !squote;
-    } else if (isClosing(t)) before = false;
-    else if (OPENING.has(t)) after = true;
+    } else if (isClosing(t)) before = fr && FR_SPACED.test(t) && !glue; // French: "vrai ?", "sont :"
+    else if (OPENING.has(t)) after = !(fr && t === "«"); // French: "« Bonjour »"
     else if (GLUE_BOTH.has(t)) {
       before = false;
       after = true;

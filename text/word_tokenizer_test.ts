@@ -138,12 +138,13 @@ Deno.test("tokenize() with French rules", async (t) => {
     ["Pensez-vous qu'est-ce ?", ["Pensez", "-vous", "qu'", "est", "-ce", "?"]],
     ["A-t-il dit-elle a-t-on", ["A", "-t-il", "dit", "-elle", "a", "-t-on"]],
     ["Dis-le-moi, vas-y.", ["Dis", "-le", "-moi", ",", "vas", "-y", "."]],
-    ["aujourd'hui peut-être rendez-vous grand-mère", [
+    ["aujourd'hui peut-être rendez-vous Grand-Mère", [
       "aujourd'hui",
       "peut-être",
       "rendez-vous",
-      "grand-mère",
+      "Grand-Mère",
     ]],
+    ["Alpes-de-Haute-Provence", ["Alpes", "-", "de", "-", "Haute", "-", "Provence"]],
     ["3,5 €", ["3,5", "€"]],
   ], "fr");
   await t.step("English rules do not split French elisions", () => {
@@ -325,7 +326,7 @@ Deno.test("detokenize() restores spacing", async (t) => {
   await t.step("French", () => {
     assert.equal(
       detokenize(["l'", "homme", "a", "-t-il", "dit", ":", "pensez", "-vous", "?"], { lang: "fr" }),
-      "l'homme a-t-il dit: pensez-vous?",
+      "l'homme a-t-il dit : pensez-vous ?",
     );
   });
   await t.step("Han and kana without spaces", () => {
@@ -350,8 +351,9 @@ Deno.test("decodeDocument(tokenizeDocument(x)) round-trips", async (t) => {
     await t.step(JSON.stringify(text), () => assert.equal(decodeDocument(tokenizeDocument(text)), text));
   }
   const french = [
-    "L'homme qu'il a vu, est-ce vrai?",
-    "Jusqu'à demain, a-t-il dit; pensez-vous que c'est peut-être le rendez-vous?",
+    "L'homme qu'il a vu, est-ce vrai ?",
+    "Jusqu'à demain, a-t-il dit ; pensez-vous que c'est peut-être le rendez-vous ?",
+    "« Bonjour », dit-elle : « Les Alpes-de-Haute-Provence ! »",
   ];
   for (const text of french) {
     await t.step(JSON.stringify(text), () => {

@@ -6,7 +6,8 @@
  * `cpu_tokens_per_s` divides by the process CPU time instead (the development machine is shared). Also: Vocab
  * building time (defaults: maxVocab 60000, minFreq 3) and numericalisation throughput on the same tokens; and,
  * as a peer, NLTK's word tokenizer on the same Brown documents (`bench/text_tokenize_peer.py`, Debian
- * `python3-nltk`; skipped when missing); and the exact round-trip rate of decoding on natural sentences.
+ * `python3-nltk`; skipped when missing); the exact round-trip rate of decoding on natural sentences; and the
+ * same for French on the system's gettext catalogs (`/usr/share/locale/fr/LC_MESSAGES/*.mo`).
  *
  * @module
  */
@@ -17,6 +18,7 @@ import { emit } from "./_report.ts";
 import * as nlpCorpus from "nlp-corpus";
 import { decodeDocument, tokenize, tokenizeDocument } from "../text/word_tokenizer.ts";
 import { Vocab } from "../text/vocab.ts";
+import { readMo } from "../text/readers/gettext.ts";
 
 const MACHINE = "dev-2c";
 
@@ -160,6 +162,65 @@ function roundTrip(): void {
   });
 }
 
+/** The French sides of the gettext catalogs installed with the system (`/usr/share/locale/fr`). */
+export async function frenchMessages(): Promise<string[]> {
+  const dir = "/usr/share/locale/fr/LC_MESSAGES";
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isFile && e.name.endsWith(".mo")) names.push(e.name);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const name of names.sort()) {
+    try {
+      for await (const p of readMo(`${dir}/${name}`)) {
+        if (p.source !== "" && p.target !== "") out.push(p.target);
+      }
+    } catch (e) {
+      console.error(`text_tokenize: skipped ${name}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** French: throughput of the French pipeline and the round-trip rate on one-line prose messages. */
+async function french(): Promise<void> {
+  const msgs = await frenchMessages();
+  if (msgs.length === 0) return;
+  const r = measure(msgs, (d) => tokenizeDocument(d, { lang: "fr" }), 5);
+  emit({
+    suite: "text",
+    case: "word_tokenize_document_fr_mo_1thread",
+    value: Math.round(r.tokens / (r.ms / 1000)),
+    unit: "tokens/s",
+    backend: "cpu",
+    adapter: MACHINE,
+    workers: 1,
+    docs: msgs.length,
+    tokens: r.tokens,
+    ms: Math.round(r.ms),
+    cpu_tokens_per_s: Math.round(r.tokens / (r.cpuMs / 1000)),
+    load_avg_1m: Deno.loadavg()[0],
+  });
+  // Prose: one line, starting with a capital, without format directives or markup.
+  const prose = [...new Set(msgs)].filter((m) => /^\p{Lu}[^%<>{}\\/_=\n]*$/u.test(m) && m.length > 20);
+  let exact = 0;
+  for (const m of prose) {
+    if (decodeDocument(tokenizeDocument(m, { lang: "fr" }), { lang: "fr" }) === m.trim()) exact++;
+  }
+  emit({
+    suite: "text",
+    case: "word_decode_roundtrip_fr_mo",
+    value: Number((100 * exact / prose.length).toFixed(1)),
+    unit: "% exact",
+    backend: "cpu",
+    adapter: MACHINE,
+    sentences: prose.length,
+    exact,
+  });
+}
+
 /** Run the benchmark and print JSON lines. */
 export async function run(): Promise<void> {
   const corpora: [string, string[]][] = [["brown", await brownDocuments()], [
@@ -196,6 +257,7 @@ export async function run(): Promise<void> {
     vocabBench(corpus, docs.map((d) => tokenizeDocument(d)));
   }
   roundTrip();
+  await french();
   await nltkPeer();
 }
 

@@ -9,10 +9,17 @@ const DOCS = [
 ];
 // counts: the 4, sat 3, cat 3, xxbos 3, on 2, dog 2, a 2, mat 1, and 1 (first seen: xxbos the cat sat on mat dog a and)
 
-Deno.test("countTokens() counts in first-seen order", () => {
-  const c = countTokens(DOCS);
-  assert.deepEqual([...c.keys()], ["xxbos", "the", "cat", "sat", "on", "mat", "dog", "a", "and"]);
-  assert.deepEqual([...c.values()], [3, 4, 3, 3, 2, 1, 2, 2, 1]);
+Deno.test("countTokens() counts in first-seen order", async (t) => {
+  await t.step("counts", () => {
+    const c = countTokens(DOCS);
+    assert.deepEqual([...c.keys()], ["xxbos", "the", "cat", "sat", "on", "mat", "dog", "a", "and"]);
+    assert.deepEqual([...c.values()], [3, 4, 3, 3, 2, 1, 2, 2, 1]);
+  });
+  await t.step("adds to existing counts (streaming in chunks), and fromCounts builds the same vocab", () => {
+    const c = countTokens(DOCS.slice(2), countTokens(DOCS.slice(0, 2)));
+    assert.deepEqual(c, countTokens(DOCS));
+    assert.deepEqual(Vocab.fromCounts(c, { minFreq: 2 }).itos, Vocab.fromTokens(DOCS, { minFreq: 2 }).itos);
+  });
 });
 
 Deno.test("Vocab.fromTokens() follows fastai's make_vocab", async (t) => {

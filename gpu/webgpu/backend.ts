@@ -349,7 +349,12 @@ export class WebGpuBackend implements Backend {
   /** Wait until the GPU has finished everything submitted so far. */
   async sync(): Promise<void> {
     this.#exec.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await Promise.race([
+      this.device.queue.onSubmittedWorkDone(),
+      this.device.lost.then((l) => {
+        throw new Error(`webgpu sync: the device was lost (${l.reason}): ${l.message}`);
+      }),
+    ]);
   }
 
   /**

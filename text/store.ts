@@ -42,6 +42,7 @@ import type { TextRecord } from "./readers/types.ts";
 import { TokenizerPool } from "./parallel.ts";
 import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "./_tokenizers.ts";
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_store_schema.ts";
+import { WORD_TOKENIZER_VERSION } from "./word_tokenizer.ts";
 
 /** A tokenizer for the store: a named one (run on Workers) or a function with a name for the settings hash. */
 export type StoreTokenizer = TokenizerSpec | { custom: string; fn: TokenizeFn };
@@ -150,7 +151,10 @@ function sha256(s: string): string {
 
 /** The settings hash of a tokenizer (what `settings.hash` holds). */
 export function tokenizerSettings(tok: StoreTokenizer): { hash: string; json: string } {
-  const plain = "custom" in tok ? { custom: tok.custom } : { ...tok, lang: tok.lang ?? "en" };
+  // The word tokenizer's version is part of the hash, so a tokenizer change is never served from old tokens.
+  const plain = "custom" in tok
+    ? { custom: tok.custom }
+    : { ...tok, lang: tok.lang ?? "en", ...(tok.name === "word" ? { version: WORD_TOKENIZER_VERSION } : {}) };
   const json = canonicalJson({ tokenizer: plain, store: 1 });
   return { hash: sha256(json), json };
 }

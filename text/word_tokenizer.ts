@@ -54,7 +54,7 @@ import { BOS, EOS, FLD } from "./special_tokens.ts";
  * Version of the word tokenizer's output: bumped whenever the tokens of some text change, so that stores of
  * tokens can include it in the settings they hash and not reuse tokens of an older version.
  */
-export const WORD_TOKENIZER_VERSION = 1;
+export const WORD_TOKENIZER_VERSION = 2;
 
 /** Languages with their own tokenizer rules. */
 export type Lang = "en" | "fr";

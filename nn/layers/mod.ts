@@ -19,3 +19,4 @@ export * from "./dropout.ts";
 export * from "./rnn.ts";
 export * from "./batchnorm.ts";
 export * from "./containers.ts";
+export * from "./attention.ts";

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { Attention } from "./attention.ts";
 import { sum } from "../ops_reduce.ts";
-import { fromArray, tidy } from "../tensor.ts";
+import { fromArray, type Tensor, tidy } from "../tensor.ts";
 
 function close(a: number, e: number, tol = 1e-5): void {
   assert.ok(Math.abs(a - e) <= tol * Math.max(1, Math.abs(e)), `expected ${e}, got ${a}`);
@@ -9,14 +9,11 @@ function close(a: number, e: number, tol = 1e-5): void {
 
 Deno.test("Attention() computes the lesson-11 formula and masks padding", async (t) => {
   const attn = new Attention(2, 1, 2);
-  const set = (
-    p: { backend: { write: (s: never, d: Float32Array) => void }; view: { storage: unknown } },
-    v: number[],
-  ) => p.backend.write(p.view.storage as never, Float32Array.from(v));
-  set(attn.w1 as never, [1, 0, 0, 1]); // identity
-  set(attn.l2.weight as never, [0, 0]);
-  set(attn.l2.bias! as never, [0, 0]);
-  set(attn.v as never, [1, 1]);
+  const set = (p: Tensor, v: number[]) => p.backend.write(p.view.storage, Float32Array.from(v));
+  set(attn.w1, [1, 0, 0, 1]); // identity
+  set(attn.l2.weight, [0, 0]);
+  set(attn.l2.bias!, [0, 0]);
+  set(attn.v, [1, 1]);
   const enc = [0.5, 0, 0, 0.25, 1, 1]; // (1, 3, 2)
   await t.step("weights = softmax(tanh(enc) . V), context = sum a * enc", () =>
     tidy(() => {

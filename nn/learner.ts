@@ -41,83 +41,11 @@ import { stack } from "./ops_shape.ts";
 import { Adam, type Optimizer, type ParamGroup } from "./optim.ts";
 import { MetricsTable, ProgressBar, type ProgressSink, stdoutSink } from "./progress.ts";
 import { clrSchedule, type OneCycleOptions, oneCycleSchedules, slantedTriangular } from "./schedule.ts";
-import { fromArray, keep, Tensor, tidy } from "./tensor.ts";
+import { keep, Tensor, tidy } from "./tensor.ts";
+import type { DataLoader, DataLoaders } from "./data_loader.ts";
+
+export type { Batch, DataLoader, DataLoaders } from "./data_loader.ts";
 import { plotLoss, plotLr } from "./plot.ts";
-
-/** A batch: inputs and targets (the Learner disposes both after use). */
-export interface Batch {
-  /** Model input. */
-  x: Tensor;
-  /** Targets. */
-  y: Tensor;
-}
-
-/** Batches for one epoch; iterated once per epoch. */
-export interface DataLoader {
-  /** Number of batches per epoch. */
-  readonly length: number;
-  /** The batches. */
-  [Symbol.iterator](): Iterator<Batch>;
-}
-
-/** Training and (optional) validation data. */
-export interface DataLoaders {
-  /** Training batches. */
-  train: DataLoader;
-  /** Validation batches. */
-  valid?: DataLoader;
-}
-
-/**
- * A {@linkcode DataLoader} over host-side batches (typed arrays), made into tensors one batch at a time.
- * @param source `length` batches per epoch and a `batches()` generator (called once per epoch)
- * @param toTensors turns one host batch into `{ x, y }` tensors
- */
-export function hostDataLoader<T>(
-  source: { readonly length: number; batches(): Iterable<T> },
-  toTensors: (b: T) => Batch,
-): DataLoader {
-  return {
-    get length() {
-      return source.length;
-    },
-    *[Symbol.iterator]() {
-      for (const b of source.batches()) yield toTensors(b);
-    },
-  };
-}
-
-/**
- * Adapt a language-model loader (`text/lm_loader.ts` `LanguageModelLoader`: batches `{ x, y, bs, seqLen }`)
- * into `(bs, seqLen)` i32 input and target tensors.
- */
-export function lmDataLoader(
-  loader: {
-    readonly length: number;
-    batches(): Iterable<{ x: Int32Array; y: Int32Array; bs: number; seqLen: number }>;
-  },
-): DataLoader {
-  return hostDataLoader(loader, (b) => ({
-    x: fromArray(b.x, [b.bs, b.seqLen], { dtype: "i32" }),
-    y: fromArray(b.y, [b.bs, b.seqLen], { dtype: "i32" }),
-  }));
-}
-
-/**
- * Adapt a classifier loader (`text/clas_loader.ts` `ClassifierLoader`: batches `{ data, rows, cols, labels }`)
- * into `(rows, cols)` i32 ids and `(rows)` i32 labels.
- */
-export function classifierDataLoader(
-  loader: {
-    readonly length: number;
-    batches(): Iterable<{ data: Int32Array; rows: number; cols: number; labels: Int32Array }>;
-  },
-): DataLoader {
-  return hostDataLoader(loader, (b) => ({
-    x: fromArray(b.data, [b.rows, b.cols], { dtype: "i32" }),
-    y: fromArray(b.labels, [b.rows], { dtype: "i32" }),
-  }));
-}
 
 /** What a model's forward returns: a tensor, or AWD-LSTM style outputs for AR/TAR. */
 export type ModelOutput = Tensor | {

@@ -23,4 +23,5 @@ export * from "./optim.ts";
 export * from "./layers/mod.ts";
 export * from "./losses.ts";
 export * from "./callbacks.ts";
+export * from "./data_loader.ts";
 export * from "./learner.ts";

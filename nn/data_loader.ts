@@ -1,0 +1,99 @@
+/**
+ * What the {@linkcode Learner} trains on: a {@linkcode DataLoader} is `length` plus an iterator of tensor
+ * batches per epoch. Adapters turn the host-side loaders of `text/` (typed arrays) into tensor batches one
+ * batch at a time.
+ *
+ * @example Language-model batches from typed arrays
+ * ```ts
+ * import { lmDataLoader } from "./data_loader.ts";
+ * const dl = lmDataLoader({
+ *   length: 1,
+ *   *batches() {
+ *     yield { x: Int32Array.of(1, 2, 3, 4), y: Int32Array.of(2, 3, 4, 5), bs: 2, seqLen: 2 };
+ *   },
+ * });
+ * const [b] = [...dl];
+ * if (b!.x.shape.join() !== "2,2" || b!.y.dtype !== "i32") throw new Error("bad batch");
+ * b!.x.dispose();
+ * b!.y.dispose();
+ * ```
+ *
+ * @module
+ */
+
+import { fromArray, type Tensor } from "./tensor.ts";
+
+/** A batch: inputs and targets (the {@linkcode Learner} disposes both after use). */
+export interface Batch {
+  /** Model input. */
+  x: Tensor;
+  /** Targets. */
+  y: Tensor;
+}
+
+/** Batches for one epoch; iterated once per epoch. */
+export interface DataLoader {
+  /** Number of batches per epoch. */
+  readonly length: number;
+  /** The batches. */
+  [Symbol.iterator](): Iterator<Batch>;
+}
+
+/** Training and (optional) validation data. */
+export interface DataLoaders {
+  /** Training batches. */
+  train: DataLoader;
+  /** Validation batches. */
+  valid?: DataLoader;
+}
+
+/**
+ * A {@linkcode DataLoader} over host-side batches (typed arrays), made into tensors one batch at a time.
+ * @param source `length` batches per epoch and a `batches()` generator (called once per epoch)
+ * @param toTensors turns one host batch into `{ x, y }` tensors
+ */
+export function hostDataLoader<T>(
+  source: { readonly length: number; batches(): Iterable<T> },
+  toTensors: (b: T) => Batch,
+): DataLoader {
+  return {
+    get length() {
+      return source.length;
+    },
+    *[Symbol.iterator]() {
+      for (const b of source.batches()) yield toTensors(b);
+    },
+  };
+}
+
+/**
+ * Adapt a language-model loader (`text/lm_loader.ts` `LanguageModelLoader`: batches `{ x, y, bs, seqLen }`)
+ * into `(bs, seqLen)` i32 input and target tensors.
+ */
+export function lmDataLoader(
+  loader: {
+    readonly length: number;
+    batches(): Iterable<{ x: Int32Array; y: Int32Array; bs: number; seqLen: number }>;
+  },
+): DataLoader {
+  return hostDataLoader(loader, (b) => ({
+    x: fromArray(b.x, [b.bs, b.seqLen], { dtype: "i32" }),
+    y: fromArray(b.y, [b.bs, b.seqLen], { dtype: "i32" }),
+  }));
+}
+
+/**
+ * Adapt a classifier loader (`text/clas_loader.ts` `ClassifierLoader`: batches `{ data, rows, cols, labels }`)
+ * into `(rows, cols)` i32 ids and `(rows)` i32 labels.
+ */
+export function classifierDataLoader(
+  loader: {
+    readonly length: number;
+    batches(): Iterable<{ data: Int32Array; rows: number; cols: number; labels: Int32Array }>;
+  },
+): DataLoader {
+  return hostDataLoader(loader, (b) => ({
+    x: fromArray(b.data, [b.rows, b.cols], { dtype: "i32" }),
+    y: fromArray(b.labels, [b.rows], { dtype: "i32" }),
+  }));
+}

@@ -2,6 +2,7 @@
 """SentencePiece peer for bench/text_subword.ts (Debian python3-sentencepiece 0.1.97, run with /usr/bin/python3).
 
 usage: spm_peer.py CORPUS_TXT VOCAB_SIZE OUT_DIR [unigram|bpe ...]
+       spm_peer.py --encode MODEL CORPUS_TXT OUT_IDS   (encode with any .model, e.g. one written by denofit)
 
 For each model type: trains in-process (time of SentencePieceTrainer.train), then encodes every line of the corpus
 in one batch call with 1 and with 2 threads (median of 3 runs, model already loaded). Prints one JSON object per
@@ -15,7 +16,21 @@ import time
 import sentencepiece as spm
 
 
+def encode_only(model: str, corpus: str, out_ids: str) -> None:
+    sp = spm.SentencePieceProcessor(model_file=model)
+    with open(corpus, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    with open(out_ids, "w", encoding="utf-8") as f:
+        for x in sp.encode(lines, out_type=int):
+            f.write(" ".join(map(str, x)) + "\n")
+
+
 def main() -> None:
+    if sys.argv[1] == "--encode":
+        encode_only(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     corpus, vocab, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     types = sys.argv[4:] or ["unigram", "bpe"]
     with open(corpus, encoding="utf-8") as f:

@@ -93,6 +93,7 @@ export async function run(): Promise<void> {
   const corpusPath = `${tmp}/brown.txt`;
   await Deno.writeTextFile(corpusPath, sentences.join("\n") + "\n");
 
+  const ours: Record<string, SubwordTokenizer> = {};
   for (const model of ["unigram", "bpe"] as const) {
     const r = timed(() => SubwordTokenizer.train(sentences, { vocabSize, model }));
     emit({
@@ -107,6 +108,7 @@ export async function run(): Promise<void> {
       note: "1 thread",
     });
     const tok = r.value;
+    ours[model] = tok;
     const ids = encodeBench(tok, sentences, `subword_${model}_encode_brown_${vocabSize}`, "denofit");
     let ok = 0;
     for (let i = 0; i < sentences.length; i++) if (tok.decode(ids[i]!) === sentences[i]) ok++;
@@ -153,6 +155,29 @@ export async function run(): Promise<void> {
         backend: "denofit",
         adapter: MACHINE,
         note: "sentences whose ids equal spm's",
+      });
+    }
+    for (const [type, tok] of Object.entries(ours)) {
+      // SentencePiece on OUR trained model (written as a .model file): does it segment as we do?
+      await Deno.writeFile(`${tmp}/ours_${type}.model`, tok.toSentencePiece());
+      const enc = await new Deno.Command("/usr/bin/python3", {
+        args: [peer, "--encode", `${tmp}/ours_${type}.model`, corpusPath, `${tmp}/ours_${type}.ids`],
+        stderr: "piped",
+      }).output();
+      if (enc.code !== 0) {
+        throw new Error(`spm_peer.py --encode failed: ${new TextDecoder().decode(enc.stderr)}`);
+      }
+      const ref = (await Deno.readTextFile(`${tmp}/ours_${type}.ids`)).split("\n");
+      let same = 0;
+      for (let i = 0; i < sentences.length; i++) if (tok.encode(sentences[i]!).join(" ") === ref[i]) same++;
+      emit({
+        suite: "text",
+        case: `subword_${type}_our_model_in_spm_agreement_brown`,
+        value: same / sentences.length,
+        unit: "fraction",
+        backend: "sentencepiece",
+        adapter: MACHINE,
+        note: "sentences where spm, loading our toSentencePiece() file, gives our ids",
       });
     }
   } else {

@@ -1,6 +1,6 @@
 /**
  * Layers: the {@linkcode Module} base, Linear, Embedding, the AWD-LSTM dropouts, LSTM / GRU / RNN,
- * BatchNorm1d, activations and Sequential.
+ * BatchNorm1d, activations and Sequential, additive attention, and Conv2d / pooling / BatchNorm2d.
  *
  * @example An embedding followed by an LSTM
  * ```ts
@@ -20,3 +20,4 @@ export * from "./rnn.ts";
 export * from "./batchnorm.ts";
 export * from "./containers.ts";
 export * from "./attention.ts";
+export * from "./conv.ts";

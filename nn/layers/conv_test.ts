@@ -3,6 +3,9 @@ import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv2d, M
 import { mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, type Tensor, tidy } from "../tensor.ts";
+import { setBackend } from "../engine.ts";
+import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Case {
   y: number[];
@@ -27,7 +30,7 @@ function close(actual: ArrayLike<number>, expected: readonly number[], what: str
   }
 }
 
-function check(name: string, layer: { forward(x: Tensor): Tensor }): void {
+async function check(name: string, layer: { forward(x: Tensor): Tensor }): Promise<void> {
   const c = fx[name]!;
   const x = fromArray(fx.conv.x, [B!, C!, H!, W!], { requiresGrad: true });
   const y = tidy(() => {
@@ -36,35 +39,45 @@ function check(name: string, layer: { forward(x: Tensor): Tensor }): void {
     return y;
   });
   assert.deepEqual(y.shape, c.shape);
-  close(y.dataSync(), c.y, `${name} output`);
-  close(x.grad!.dataSync(), c.grad_x, `${name} grad x`);
+  close(await y.data(), c.y, `${name} output`);
+  close(await x.grad!.data(), c.grad_x, `${name} grad x`);
   y.dispose();
   x.dispose();
 }
 
-Deno.test("Conv2d() (stride 2, padding 1) matches PyTorch: output and gradients", () => {
+async function allMatchTorch(): Promise<void> {
   const before = liveTensors();
   const conv = new Conv2d(C!, O!, K!, { stride: 2, padding: 1 });
   conv.weight.backend.write(conv.weight.view.storage, Float32Array.from(fx.conv.weight as number[]));
   conv.bias!.backend.write(conv.bias!.view.storage, Float32Array.from(fx.conv.bias as number[]));
-  check("conv", conv);
-  close(conv.weight.grad!.dataSync(), fx.conv.grad_weight as number[], "grad weight");
-  close(conv.bias!.grad!.dataSync(), fx.conv.grad_bias as number[], "grad bias");
+  await check("conv", conv);
+  close(await conv.weight.grad!.data(), fx.conv.grad_weight as number[], "grad weight");
+  close(await conv.bias!.grad!.data(), fx.conv.grad_bias as number[], "grad bias");
   conv.dispose();
   assert.equal(liveTensors(), before, "no tensor leaks");
-});
-
-Deno.test("MaxPool2d()/AvgPool2d() match PyTorch", () => {
-  check("maxpool", new MaxPool2d(2));
-  check("avgpool", new AvgPool2d(3, { stride: 2, padding: 1 }));
-});
-
-Deno.test("BatchNorm2d() matches PyTorch in training mode, running statistics included", () => {
+  await check("maxpool", new MaxPool2d(2));
+  await check("avgpool", new AvgPool2d(3, { stride: 2, padding: 1 }));
   const bn = new BatchNorm2d(C!);
-  check("bn", bn);
-  close(bn.runningMean.dataSync(), fx.bn!.running_mean as number[], "running mean");
-  close(bn.runningVar.dataSync(), fx.bn!.running_var as number[], "running var");
+  await check("bn", bn);
+  close(await bn.runningMean.data(), fx.bn!.running_mean as number[], "running mean");
+  close(await bn.runningVar.data(), fx.bn!.running_var as number[], "running var");
   bn.dispose();
+}
+
+Deno.test(
+  "Conv2d (stride 2, padding 1), MaxPool2d, AvgPool2d, BatchNorm2d match PyTorch: outputs, gradients, running stats",
+  allMatchTorch,
+);
+
+gpuTest("Conv2d, pooling and BatchNorm2d match PyTorch, on WebGPU", async () => {
+  const { backend } = await createBackend({ prefer: "webgpu", quiet: true });
+  const prev = setBackend(backend);
+  try {
+    await allMatchTorch();
+  } finally {
+    if (prev) setBackend(prev);
+    backend.dispose();
+  }
 });
 
 Deno.test("AdaptiveAvgPool2d()/AdaptiveMaxPool2d() pool to 1x1", () =>

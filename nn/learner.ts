@@ -159,6 +159,8 @@ export interface LearnerOptions {
   quiet?: boolean;
   /** Smoothing of the training loss. @default 0.98 */
   beta?: number;
+  /** Keep batch-norm parameters trainable in frozen groups (fastai `train_bn`). @default true */
+  trainBn?: boolean;
 }
 
 /** The training loop. */
@@ -203,7 +205,7 @@ export class Learner {
   readonly #sink: ProgressSink | null;
   #pending: Tensor[] = [];
   #inflight: Promise<void> | null = null;
-  #frozenBelow = 0;
+  readonly #trainBn: boolean;
 
   /**
    * Create a Learner.
@@ -221,6 +223,7 @@ export class Learner {
     this.#readEvery = options.readEvery ?? 10;
     this.#sink = options.quiet ? null : options.sink ?? stdoutSink();
     this.smoothLoss = new SmoothedLoss(options.beta ?? 0.98);
+    this.#trainBn = options.trainBn ?? true;
   }
 
   /** Parameter groups (the model's `layerGroups()`, else one group). */
@@ -230,12 +233,13 @@ export class Learner {
 
   /** Parameters that currently train (not frozen). */
   trainableParameters(): Tensor[] {
-    return this.layerGroups().slice(this.#frozenBelow).flat();
+    return this.layerGroups().flat().filter((p) => p.requiresGrad);
   }
 
   /**
    * Freeze every layer group before `n` (negative counts from the end: `freezeTo(-1)` trains only the last
-   * group). Frozen parameters get no gradient and are not updated.
+   * group). Frozen parameters get no gradient and are not updated; batch-norm parameters keep training unless
+   * the learner was made with `trainBn: false` (fastai's `train_bn`).
    */
   freezeTo(n: number): void {
     const groups = this.layerGroups();
@@ -243,11 +247,13 @@ export class Learner {
     if (!(k >= 0 && k < groups.length)) {
       throw new RangeError(`freezeTo(${n}): the model has ${groups.length} layer groups`);
     }
-    this.#frozenBelow = k;
+    const norm = new Set(
+      this.#trainBn ? this.model.modules().filter((m) => m.isNorm).flatMap((m) => m.parameters()) : [],
+    );
     groups.forEach((g, i) => {
       for (const p of g) {
-        p.requiresGrad = i >= k;
-        if (i < k) p.zeroGrad();
+        p.requiresGrad = i >= k || norm.has(p);
+        if (!p.requiresGrad) p.zeroGrad();
       }
     });
   }

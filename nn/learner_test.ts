@@ -17,7 +17,7 @@ import {
   SaveBest,
   TeacherForcing,
 } from "./callbacks.ts";
-import { Linear, Module } from "./layers/mod.ts";
+import { BatchNorm1d, Linear, Module } from "./layers/mod.ts";
 import { crossEntropyFlat, mseLoss } from "./losses.ts";
 import { SGD } from "./optim.ts";
 import { fromArray, liveTensors, type Tensor } from "./tensor.ts";
@@ -303,6 +303,32 @@ Deno.test("Recorder writes the loss and schedule plots as SVG", async () => {
     assert.equal(learn.recorder.smoothLosses.length, 12);
   } finally {
     await Deno.remove(dir, { recursive: true });
+    learn.opt!.dispose();
+    model.dispose();
+  }
+});
+
+Deno.test("Learner.freezeTo() keeps batch-norm parameters trainable (fastai train_bn) unless trainBn is false", async () => {
+  class WithBn extends Module {
+    lin = this.registerModule("lin", new Linear(2, 2));
+    bn = this.registerModule("bn", new BatchNorm1d(2));
+    head = this.registerModule("head", new Linear(2, 2));
+    forward(x: Tensor): ModelOutput {
+      return this.head.forward(this.bn.forward(this.lin.forward(x)));
+    }
+    layerGroups(): Tensor[][] {
+      return [[...this.lin.parameters(), ...this.bn.parameters()], this.head.parameters()];
+    }
+  }
+  for (const trainBn of [true, false]) {
+    const model = new WithBn();
+    const learn = new Learner(model, { train: loader(3, xy) }, { loss: mseLoss, quiet: true, trainBn });
+    learn.freezeTo(-1);
+    const lin0 = snapshot(model.lin.parameters()), bn0 = snapshot(model.bn.parameters());
+    await learn.fit(1, 0.05);
+    assert.deepEqual(snapshot(model.lin.parameters()), lin0, "frozen linear layer unchanged");
+    if (trainBn) assert.notDeepEqual(snapshot(model.bn.parameters()), bn0, "batch norm still trains");
+    else assert.deepEqual(snapshot(model.bn.parameters()), bn0, "batch norm frozen too");
     learn.opt!.dispose();
     model.dispose();
   }

@@ -43,6 +43,10 @@ export class BatchNorm1d extends Module {
   readonly eps: number;
   /** Momentum of the running statistics. */
   readonly momentum: number;
+  /** Batch norm is a normalisation layer. */
+  override get isNorm(): boolean {
+    return true;
+  }
 
   /**
    * Create a BatchNorm1d.

@@ -261,6 +261,10 @@ export class BatchNorm2d extends Module {
   readonly eps: number;
   /** Momentum of the running statistics. */
   readonly momentum: number;
+  /** Batch norm is a normalisation layer. */
+  override get isNorm(): boolean {
+    return true;
+  }
 
   /**
    * Create a BatchNorm2d.

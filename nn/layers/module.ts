@@ -71,6 +71,16 @@ export class Module {
     return m;
   }
 
+  /** Whether this is a normalisation layer (its parameters stay trainable when its group is frozen). */
+  get isNorm(): boolean {
+    return false;
+  }
+
+  /** This module and every descendant, depth first. */
+  modules(): Module[] {
+    return [this, ...[...this.#children.values()].flatMap((c) => c.modules())];
+  }
+
   /** Direct children with their names. */
   children(): [string, Module][] {
     return [...this.#children];

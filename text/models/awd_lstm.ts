@@ -36,12 +36,14 @@ import {
   type Model,
   Module,
   mul,
+  noGrad,
   relu,
   RNNDropout,
   slice,
   sub,
   sum,
   type Tensor,
+  tidy,
   where,
   zeros,
 } from "../../nn/mod.ts";
@@ -395,8 +397,11 @@ export class AwdLstmClassifier extends Module implements Model {
     let keptFrom = T;
     for (let i = 0; i < T; i += this.bptt) {
       const end = Math.min(i + this.bptt, T);
-      const r = this.encoder.forward(slice(ids, [null, [i, end]]));
-      if (T - i <= this.maxLen) {
+      const kept = T - i <= this.maxLen;
+      // chunks before the pooled window only carry the hidden state forward: no graph, no saved activations
+      const chunk = () => this.encoder.forward(slice(ids, [null, [i, end]]));
+      const r = kept ? chunk() : noGrad(() => tidy(chunk));
+      if (kept) {
         outs.push(r.output);
         raws.push(r.rawOut);
         keptFrom = Math.min(keptFrom, i);

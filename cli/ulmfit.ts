@@ -428,6 +428,8 @@ export interface ClasTrainOptions extends TrainCommon {
   stages?: readonly number[];
   /** Divisor between the learning rates of neighbouring layer groups. @default 2.6 */
   lrDiv?: number;
+  /** Top learning rate of each stage as a multiple of `lr` (fastai book: 2e-2, 1e-2, 1e-3). @default [1, 0.5, 0.1] */
+  lrMults?: readonly number[];
   /** Read the text backwards. @default false */
   backwards?: boolean;
   /** Weight decay. @default 0.01 */
@@ -436,7 +438,8 @@ export interface ClasTrainOptions extends TrainCommon {
 
 /**
  * Fine-tune the ULMFiT classifier with gradual unfreezing: `freezeTo(-1)` at `lr`, `freezeTo(-2)` at
- * `lr/2` with discriminative rates `lr / 2.6^k`, then all groups at `lr/10` (and `/2.6^k`), one-cycle each
+ * `lr/2` with discriminative rates `lr / 2.6^k`, then all groups at `lr/10` (and `/2.6^k`; `lrMults` changes the
+ * three factors), one-cycle each
  * (fastai book recipe: `2e-2`, `slice(1e-2/2.6^4, 1e-2)`, `slice(5e-3/2.6^4, 5e-3)`, `slice(1e-3/2.6^4, 1e-3)`).
  *
  * @param train training documents and labels
@@ -448,7 +451,15 @@ export async function trainClassifier(
   valid: { docs: readonly Int32Array[]; labels: Int32Array },
   options: ClasTrainOptions,
 ): Promise<{ model: AwdLstmClassifier; learn: Learner }> {
-  const { seed = 42, bs = 64, bptt = 70, lr = 2e-2, lrDiv = 2.6, backwards = false } = options;
+  const {
+    seed = 42,
+    bs = 64,
+    bptt = 70,
+    lr = 2e-2,
+    lrDiv = 2.6,
+    backwards = false,
+    lrMults = [1, 0.5, 0.1],
+  } = options;
   const stages = options.stages ?? [1, 1, 2];
   seedRng(seed);
   const model = new AwdLstmClassifier(options.vocabSize, options.nClass, { ...(options.model ?? {}), bptt });
@@ -471,9 +482,9 @@ export async function trainClassifier(
   const disc = (top: number) => Array.from({ length: nGroups }, (_, i) => top / lrDiv ** (nGroups - 1 - i));
   const dir = backwards ? "bwd" : "fwd";
   const plan: { freeze: number; lrs: number | number[]; name: string }[] = [
-    { freeze: -1, lrs: lr, name: `clas-${dir}-last-layer` },
-    { freeze: -2, lrs: disc(lr / 2), name: `clas-${dir}-last-2` },
-    { freeze: 0, lrs: disc(lr / 10), name: `clas-${dir}-unfrozen` },
+    { freeze: -1, lrs: lr * (lrMults[0] ?? 1), name: `clas-${dir}-last-layer` },
+    { freeze: -2, lrs: disc(lr * (lrMults[1] ?? 0.5)), name: `clas-${dir}-last-2` },
+    { freeze: 0, lrs: disc(lr * (lrMults[2] ?? 0.1)), name: `clas-${dir}-unfrozen` },
   ];
   for (let s = 0; s < plan.length; s++) {
     const n = stages[s] ?? 0;

@@ -45,7 +45,7 @@ const LM_MAX_TOKENS = 48;
 const MAX_VOCAB = 3000;
 const MODEL = { embSize: 48, nHid: 96, nLayers: 2 };
 const LM = { bs: 64, bptt: 40, lr: 1e-2, frozenEpochs: 0, epochs: 1, dropMult: 0.3 };
-const CLAS = { bs: 64, bptt: 40, lr: 2e-2, stages: [1, 1, 1], dropMult: 0.3 };
+const CLAS = { bs: 64, bptt: 40, lr: 2e-2, lrMults: [1, 0.5, 0.1], stages: [1, 1, 1], dropMult: 0.3 };
 
 /** One SpamAssassin e-mail as a short text: subject, sender, start of the body. */
 export function spamText(raw: string, chars = TEXT_CHARS): string {
@@ -80,9 +80,13 @@ async function main(): Promise<void> {
       "lm-epochs": { type: "string", default: String(LM.epochs) },
       "clas-epochs": { type: "string", default: String(CLAS.stages[2]) },
       "clas-lr": { type: "string", default: String(CLAS.lr) },
+      "clas-lr-mults": { type: "string", default: CLAS.lrMults.join(",") },
       "clas-drop-mult": { type: "string", default: String(CLAS.dropMult) },
       "lm-lr": { type: "string", default: String(LM.lr) },
       "lm-file": { type: "string" },
+      emb: { type: "string", default: String(MODEL.embSize) },
+      hid: { type: "string", default: String(MODEL.nHid) },
+      layers: { type: "string", default: String(MODEL.nLayers) },
       threads: { type: "string", default: String(Math.min(4, navigator.hardwareConcurrency)) },
       "max-tokens": { type: "string", default: String(MAX_TOKENS) },
       out: { type: "string", default: "./denofit-demo" },
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
   });
   const t0 = performance.now();
   const seed = Number(values.seed), maxTokens = Number(values["max-tokens"]);
+  const sizes = { embSize: Number(values.emb), nHid: Number(values.hid), nLayers: Number(values.layers) };
   const threads = Number(values.threads);
   const backend = values.backend === "cpu"
     ? (setBackend(new CpuBackend({ threads })), getBackend())
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
       lmSplit.valid.map((i) => lmIds[i]!),
       {
         vocabSize: itos.length,
-        model: { ...MODEL, dropMult: LM.dropMult },
+        model: { ...sizes, dropMult: LM.dropMult },
         bs: LM.bs,
         bptt: LM.bptt,
         lr: Number(values["lm-lr"]),
@@ -179,11 +184,12 @@ async function main(): Promise<void> {
   const { model: clas } = await trainClassifier(train, valid, {
     vocabSize: itos.length,
     nClass: 2,
-    model: { ...MODEL, dropMult: Number(values["clas-drop-mult"]) },
+    model: { ...sizes, dropMult: Number(values["clas-drop-mult"]) },
     encoder,
     bs: CLAS.bs,
     bptt: CLAS.bptt,
     lr: Number(values["clas-lr"]),
+    lrMults: values["clas-lr-mults"].split(",").map(Number),
     stages: [CLAS.stages[0]!, CLAS.stages[1]!, Number(values["clas-epochs"])],
     seed,
     log,

@@ -164,6 +164,39 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
       assertEquals(await Deno.readFile(lmPath), before);
     });
 
+    await t.step(
+      "lm train fine-tunes a fastai .pth: vocab remap, last layer first, then unfrozen",
+      async () => {
+        const specials = ["xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxrep", "xxwrep", "xxup", "xxmaj"];
+        const words = ["the", "movie", "was", "and", "it", "a", "film", "story", "great", "awful", "zebra"];
+        await Deno.writeTextFile(`${dir}/itos.json`, JSON.stringify([...specials, ...words]));
+        const pth = new URL("./fixtures/checkpoint/awd_v2.pt", import.meta.url).pathname;
+        const args = ["lm", "train", ...common, "--pretrained", pth, "--out", `${dir}/ft.safetensors`];
+        const r = await cli([
+          ...args,
+          "--pretrained-vocab",
+          `${dir}/itos.json`,
+          "--metrics",
+          `${dir}/ft.jsonl`,
+        ]);
+        assertEquals(r.code, 0, r.out);
+        assertMatch(r.out, /pre-trained .*awd_v2\.pt: \d+ of \d+ words found/);
+        const stages = (await Deno.readTextFile(`${dir}/ft.jsonl`)).trim().split("\n").map((l) =>
+          JSON.parse(l).stage
+        );
+        assertEquals(stages, ["lm-fwd-last-layer", "lm-fwd-unfrozen"]);
+        const info = await cli(["info", `${dir}/ft.safetensors`]);
+        assertMatch(info.out, /"embSize":8/);
+        await Deno.writeTextFile(`${dir}/itos19.json`, JSON.stringify([...specials, ...words.slice(1)]));
+        const bad = await cli([...args, "--pretrained-vocab", `${dir}/itos19.json`, "--force"]);
+        assert(bad.code !== 0);
+        assertStringIncludes(bad.out, "mismatched vocab");
+        const none = await cli([...args, "--force"]);
+        assert(none.code !== 0);
+        assertStringIncludes(none.out, "--pretrained-vocab");
+      },
+    );
+
     await t.step("info describes a model file; a non-model file is an error", async () => {
       const r = await cli(["info", lmPath]);
       assertEquals(r.code, 0, r.out);

@@ -7,7 +7,8 @@
   spm_bpe.model      BPE, vocab 300, identity normaliser, extra whitespace kept
   spm_expected.json  for each model: test sentences with SentencePiece's ids and decoded text
 
-The training text is generated here from a fixed seed (no external data)."""
+The training text is generated here from a fixed seed (no external data). Run `deno fmt spm_expected.json`
+afterwards (the repository's format check covers JSON files)."""
 import json
 import random
 

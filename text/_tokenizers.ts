@@ -5,14 +5,18 @@
  * @module
  */
 import { tokenizeDocument, type TokenizeDocumentOptions } from "./word_tokenizer.ts";
+import { SubwordTokenizer } from "./subword.ts";
 
 /** A tokenizer named in a form that can be sent to a Worker and hashed. */
 export interface TokenizerSpec {
   /**
    * `"word"`: the fastai-style word tokenizer with fix-up and rules (`tokenizeDocument` of
-   * `word_tokenizer.ts`); `"whitespace"`: split on runs of whitespace (for tests and raw baselines).
+   * `word_tokenizer.ts`); `"subword"`: a trained {@linkcode SubwordTokenizer} loaded from `model` (its pieces are
+   * the tokens); `"whitespace"`: split on runs of whitespace (for tests and raw baselines).
    */
-  name: "word" | "whitespace";
+  name: "word" | "whitespace" | "subword";
+  /** Path of the subword model (`SubwordTokenizer.save` JSON or a SentencePiece `.model`), for `"subword"`. */
+  model?: string;
   /** Language of the word tokenizer's rules. @default {"en"} */
   lang?: "en" | "fr";
   /** Extra options passed to the tokenizer (JSON values only; they are part of the settings hash). */
@@ -37,8 +41,16 @@ export function loadTokenizer(spec: TokenizerSpec): Promise<TokenizeFn> {
     const opts = { lang: spec.lang ?? "en", ...spec.options } as TokenizeDocumentOptions;
     return Promise.resolve((text: string) => tokenizeDocument(text, opts));
   }
+  if (spec.name === "subword") {
+    if (!spec.model) {
+      return Promise.reject(new Error(`the "subword" tokenizer needs a model path (spec.model)`));
+    }
+    return SubwordTokenizer.load(spec.model).then((tok) => (text: string) => tok.encodePieces(text));
+  }
   return Promise.reject(
-    new Error(`unknown tokenizer "${(spec as { name: string }).name}"; use "word" or "whitespace"`),
+    new Error(
+      `unknown tokenizer "${(spec as { name: string }).name}"; use "word", "subword" or "whitespace"`,
+    ),
   );
 }
 

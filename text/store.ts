@@ -149,12 +149,20 @@ function sha256(s: string): string {
   return createHash("sha256").update(s).digest("hex");
 }
 
+function sha256Bytes(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}
+
 /** The settings hash of a tokenizer (what `settings.hash` holds). */
 export function tokenizerSettings(tok: StoreTokenizer): { hash: string; json: string } {
   // The word tokenizer's version is part of the hash, so a tokenizer change is never served from old tokens.
-  const plain = "custom" in tok
-    ? { custom: tok.custom }
-    : { ...tok, lang: tok.lang ?? "en", ...(tok.name === "word" ? { version: WORD_TOKENIZER_VERSION } : {}) };
+  const plain = "custom" in tok ? { custom: tok.custom } : {
+    ...tok,
+    lang: tok.lang ?? "en",
+    ...(tok.name === "word" ? { version: WORD_TOKENIZER_VERSION } : {}),
+    // A subword model is identified by its content, not its path.
+    ...(tok.name === "subword" && tok.model ? { model: sha256Bytes(Deno.readFileSync(tok.model)) } : {}),
+  };
   const json = canonicalJson({ tokenizer: plain, store: 1 });
   return { hash: sha256(json), json };
 }

@@ -244,3 +244,32 @@ Deno.test("CSV reader -> store -> vocab -> LM and classifier batches", async () 
   store.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("CorpusStore.ingest() tokenizes with a subword model on workers, keyed by the model's content", async () => {
+  const { SubwordTokenizer } = await import("./subword.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const texts = ["the cat sat on the mat", "a dog ate the bone", "cats and dogs sat together", "the end"];
+    const corpus = Array.from({ length: 40 }, (_, i) => texts[i % texts.length]!);
+    const tok = SubwordTokenizer.train(corpus, { vocabSize: 300, characterCoverage: 1 });
+    const model = `${dir}/sp.json`;
+    await tok.save(model);
+    const store = CorpusStore.open(`${dir}/c.sqlite`);
+    const spec = { name: "subword", model } as const;
+    const docs = texts.map((text, i) => ({ text, label: String(i % 2) }));
+    const res = await store.ingest("sub", docs, { tokenizer: spec, workers: 1 });
+    const terms = store.terms("sub", spec);
+    const stored = [...store.documents("sub", { tokenizer: spec })].map((d) =>
+      [...d.ids].map((i) => terms[i])
+    );
+    assert.deepEqual(stored, texts.map((t) => tok.encodePieces(t)));
+    assert.equal(res.tokens, texts.reduce((n, t) => n + tok.encodePieces(t).length, 0));
+    // A different model at the same path is a different tokenization: nothing stale is reused.
+    await SubwordTokenizer.train(corpus, { vocabSize: 280, characterCoverage: 1 }).save(model);
+    const again = await store.ingest("sub", docs, { tokenizer: spec, workers: 1 });
+    assert.equal(again.reused, false);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

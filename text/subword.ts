@@ -50,19 +50,10 @@ import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_subwo
 import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
 import { readSentencePieceModel, writeSentencePieceModel } from "./_subword_spm.ts";
 import { CACHE_MAX_SEGMENT, SegmentCache } from "./_subword_cache.ts";
+import { SPECIAL_TOKENS } from "./special_tokens.ts";
 
 /** fastai's special tokens in id order (SPEC.md): xxunk 0, xxpad 1, xxbos 2, ... xxmaj 8. */
-export const SUBWORD_SPECIALS: readonly string[] = [
-  "xxunk",
-  "xxpad",
-  "xxbos",
-  "xxeos",
-  "xxfld",
-  "xxrep",
-  "xxwrep",
-  "xxup",
-  "xxmaj",
-];
+export const SUBWORD_SPECIALS: readonly string[] = SPECIAL_TOKENS;
 
 /** Subword model kind. */
 export type SubwordModelType = "unigram" | "bpe";

@@ -158,6 +158,12 @@ export abstract class Optimizer {
     return out;
   }
 
+  /** Replace the state tensors of `p` (checkpoint restore); the previous ones are freed. */
+  setStateOf(p: Tensor, slots: Tensor[]): void {
+    this.state.get(p)?.forEach((t) => t.dispose());
+    this.state.set(p, slots.map((t) => keep(t)));
+  }
+
   /** Free every state tensor. */
   dispose(): void {
     for (const s of this.state.values()) for (const t of s) t.dispose();
@@ -254,6 +260,10 @@ export class Adam extends Optimizer {
   /** Steps taken by parameter `p` (for checkpoints). */
   stepsOf(p: Tensor): number {
     return this.#steps.get(p) ?? 0;
+  }
+  /** Set the steps taken by parameter `p` (checkpoint restore). */
+  setStepsOf(p: Tensor, n: number): void {
+    this.#steps.set(p, n);
   }
 }
 

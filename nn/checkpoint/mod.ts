@@ -32,3 +32,4 @@ export * from "./torch.ts";
 export * from "./awd_lstm.ts";
 export * from "./load.ts";
 export * from "./train_state.ts";
+export * from "./model_io.ts";

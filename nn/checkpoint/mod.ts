@@ -33,3 +33,4 @@ export * from "./awd_lstm.ts";
 export * from "./load.ts";
 export * from "./train_state.ts";
 export * from "./model_io.ts";
+export * from "./resume.ts";

@@ -32,6 +32,8 @@ export interface TrainState {
   optimizer: TensorMap;
   /** The training position. */
   position: TrainPosition;
+  /** Other tensors the run needs to continue exactly (e.g. a stateful RNN's hidden state), stored as `runtime.<name>`. */
+  runtime?: TensorMap;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function saveTrainState(
   const tensors: TensorMap = new Map();
   for (const [k, t] of state.model) tensors.set(`model.${k}`, t);
   for (const [k, t] of state.optimizer) tensors.set(`optim.${k}`, t);
+  for (const [k, t] of state.runtime ?? []) tensors.set(`runtime.${k}`, t);
   const metadata = checkpointMetadata({
     ...info,
     kind: "train_state",
@@ -81,7 +84,7 @@ export async function saveTrainState(
  */
 export async function readTrainState(
   path: string,
-): Promise<TrainState & { metadata: Record<string, string> }> {
+): Promise<Required<TrainState> & { metadata: Record<string, string> }> {
   const file = await readSafetensors(path);
   const raw = file.metadata[META_TRAIN_STATE];
   if (file.metadata[META_KIND] !== "train_state" || raw === undefined) {
@@ -109,13 +112,15 @@ export async function readTrainState(
   }
   const model: TensorMap = new Map();
   const optimizer: TensorMap = new Map();
+  const runtime: TensorMap = new Map();
   for (const [k, t] of file.tensors) {
     if (k.startsWith("model.")) model.set(k.slice(6), t);
     else if (k.startsWith("optim.")) optimizer.set(k.slice(6), t);
+    else if (k.startsWith("runtime.")) runtime.set(k.slice(8), t);
     else {
       throw new CheckpointMismatchError(
         "unexpected_tensor",
-        "training-state tensors must start with model. or optim.",
+        "training-state tensors must start with model., optim. or runtime.",
         {
           file: path,
           tensor: k,
@@ -123,5 +128,5 @@ export async function readTrainState(
       );
     }
   }
-  return { model, optimizer, position, metadata: file.metadata };
+  return { model, optimizer, runtime, position, metadata: file.metadata };
 }

@@ -1,0 +1,80 @@
+import { deepStrictEqual, notDeepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
+import { getRng } from "../gpu/rng.ts";
+import { CancelFitError } from "../nn/callbacks.ts";
+import type { Learner } from "../nn/learner.ts";
+import { moduleTensors, tensorsToHost } from "../nn/checkpoint/model_io.ts";
+import { readTrainState } from "../nn/checkpoint/train_state.ts";
+import { TrainCheckpoint } from "../nn/checkpoint/resume.ts";
+import { EPOCHS, LR, makeRun } from "../nn/checkpoint/testdata/resume_run.ts";
+
+/** Stops the fit right after step `n` (after the checkpoint callback saved it). */
+const stopAfter = (n: number) => ({
+  order: 100,
+  afterBatch: (l: Learner) => {
+    if (l.trainIter === n) throw new CancelFitError(`stopped after step ${n}`);
+  },
+});
+
+Deno.test("TrainCheckpoint: N steps in one go == N/2 + save + load into a fresh model and optimizer + N/2, bit for bit", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const ends: number[] = [];
+  const full = makeRun([{ afterEpoch: (l) => void ends.push(l.trainIter) }]);
+  await full.learn.fitOneCycle(EPOCHS, LR);
+  const total = full.learn.trainIter;
+  // random-bptt batches: the number per epoch varies with the loader's generator
+  ok(total >= 15 && ends.length === EPOCHS && ends[0]! > 4, `${total} steps, epochs end at ${ends}`);
+  const want = await moduleTensors(full.model);
+  const wantOpt = await tensorsToHost(full.learn.opt!.stateTensors());
+  const wantRng = getRng().counter;
+  const cuts = [Math.floor(total / 2), 3, ends[0]!, total - 2];
+  for (const cut of cuts) {
+    await t.step(`stop after step ${cut} of ${total}`, async () => {
+      const path = `${dir}/cut${cut}.safetensors`;
+      const first = makeRun();
+      first.learn.callbacks.push(
+        new TrainCheckpoint({ path, everySteps: cut, rngs: first.rngs }),
+        stopAfter(cut),
+      );
+      await first.learn.fitOneCycle(EPOCHS, LR);
+      strictEqual(first.learn.trainIter, cut);
+      const saved = await readTrainState(path);
+      strictEqual(saved.position.step, cut);
+      ok(saved.runtime.size === 4, `hidden h and c of both LSTMs saved (${[...saved.runtime.keys()]})`);
+      notDeepStrictEqual(saved.model, want);
+
+      const second = makeRun();
+      const resumed = new TrainCheckpoint({ path, rngs: second.rngs });
+      second.learn.addCallback(resumed);
+      strictEqual((await resumed.resumeFrom()).epoch, ends.findIndex((e) => e >= cut));
+      await second.learn.fitOneCycle(EPOCHS, LR);
+      strictEqual(second.learn.trainIter, total);
+      const got = await moduleTensors(second.model);
+      deepStrictEqual([...got.keys()], [...want.keys()]);
+      for (const [name, w] of want) deepStrictEqual(got.get(name)!.data, w.data, `parameter ${name} differs`);
+      deepStrictEqual(await tensorsToHost(second.learn.opt!.stateTensors()), wantOpt);
+      strictEqual(getRng().counter, wantRng);
+    });
+  }
+  await t.step(
+    "resuming without the loaders' generators, or with another schedule length, is refused",
+    async () => {
+      const path = `${dir}/cut${cuts[0]}.safetensors`;
+      const a = makeRun();
+      const noRngs = new TrainCheckpoint({ path });
+      a.learn.addCallback(noRngs);
+      await noRngs.resumeFrom();
+      const before = await moduleTensors(a.model);
+      await rejects(
+        a.learn.fitOneCycle(EPOCHS, LR),
+        /generator "train"; pass it in rngs \[config_mismatch\]/,
+      );
+      const b = makeRun();
+      const ck = new TrainCheckpoint({ path, rngs: b.rngs });
+      b.learn.addCallback(ck);
+      await ck.resumeFrom();
+      await rejects(b.learn.fitOneCycle(EPOCHS + 1, LR), /the schedule would differ \[config_mismatch\]/);
+      deepStrictEqual(await moduleTensors(a.model), before);
+    },
+  );
+  await Deno.remove(dir, { recursive: true });
+});

@@ -55,6 +55,26 @@ Deno.test("TrainCheckpoint: N steps in one go == N/2 + save + load into a fresh 
       strictEqual(getRng().counter, wantRng);
     });
   }
+  await t.step("a checkpoint written at the end of epoch 1 (everyEpoch) resumes exactly", async () => {
+    const path = `${dir}/epoch.safetensors`;
+    const first = makeRun();
+    const stop = {
+      order: 100,
+      afterEpoch: (l: Learner) => {
+        if (l.epoch === 1) throw new CancelFitError("stopped after epoch 1");
+      },
+    };
+    first.learn.callbacks.push(new TrainCheckpoint({ path, everyEpoch: true, rngs: first.rngs }), stop);
+    await first.learn.fitOneCycle(EPOCHS, LR);
+    const pos = (await readTrainState(path)).position;
+    deepStrictEqual([pos.epoch, pos.step, pos.iter], [1, ends[1], ends[1]! - ends[0]!]);
+    const second = makeRun();
+    const ck = new TrainCheckpoint({ path, rngs: second.rngs });
+    second.learn.addCallback(ck);
+    await ck.resumeFrom();
+    await second.learn.fitOneCycle(EPOCHS, LR);
+    deepStrictEqual(await moduleTensors(second.model), want);
+  });
   await t.step(
     "resuming without the loaders' generators, or with another schedule length, is refused",
     async () => {

@@ -34,3 +34,4 @@ export * from "./load.ts";
 export * from "./train_state.ts";
 export * from "./model_io.ts";
 export * from "./resume.ts";
+export * from "./interrupt.ts";

@@ -371,6 +371,6 @@ export class TrainCheckpoint implements Callback {
 
   /** Saves at the end of the epoch when `everyEpoch`. */
   async afterEpoch(learn: Learner): Promise<void> {
-    if (this.#everyEpoch) await this.save(learn, learn.data.train.length);
+    if (this.#everyEpoch) await this.save(learn, learn.iter); // iter: batches this epoch served
   }
 }

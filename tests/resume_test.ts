@@ -4,6 +4,7 @@ import { CancelFitError } from "../nn/callbacks.ts";
 import type { Learner } from "../nn/learner.ts";
 import { moduleTensors, tensorsToHost } from "../nn/checkpoint/model_io.ts";
 import { readTrainState } from "../nn/checkpoint/train_state.ts";
+import { CheckpointError } from "../nn/checkpoint/errors.ts";
 import { TrainCheckpoint } from "../nn/checkpoint/resume.ts";
 import { EPOCHS, LR, makeRun } from "../nn/checkpoint/testdata/resume_run.ts";
 
@@ -94,6 +95,20 @@ Deno.test("TrainCheckpoint: N steps in one go == N/2 + save + load into a fresh 
       await ck.resumeFrom();
       await rejects(b.learn.fitOneCycle(EPOCHS + 1, LR), /the schedule would differ \[config_mismatch\]/);
       deepStrictEqual(await moduleTensors(a.model), before);
+    },
+  );
+  await t.step(
+    "a truncated training state is refused with a typed error before the fit touches the model",
+    async () => {
+      const bytes = await Deno.readFile(`${dir}/cut${cuts[0]}.safetensors`);
+      const run = makeRun();
+      const before = await moduleTensors(run.model);
+      for (const n of [0, 8, 100, bytes.length >> 1, bytes.length - 1]) {
+        await Deno.writeFile(`${dir}/cut.safetensors`, bytes.subarray(0, n));
+        const ck = new TrainCheckpoint({ path: `${dir}/cut.safetensors`, rngs: run.rngs });
+        await rejects(ck.resumeFrom(), (e) => e instanceof CheckpointError, `cut at ${n}`);
+      }
+      deepStrictEqual(await moduleTensors(run.model), before);
     },
   );
   await Deno.remove(dir, { recursive: true });

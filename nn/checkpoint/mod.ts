@@ -5,8 +5,13 @@
  * `saveCheckpoint` / `loadCheckpointInto` are the model-facing pair (a bad or mismatched file leaves the model
  * untouched); `saveTrainState` / `readTrainState` hold model + optimizer state + training position for resume.
  *
+ * Models: `saveModel` / `loadModel` (any `Module`), `saveEncoder` / `loadEncoder` (ULMFiT: an LM's encoder into a
+ * classifier, vocab and config checked), `moduleTensors` / `copyHostIntoTensors` (device <-> host). Training:
+ * `TrainCheckpoint` (a Learner callback: save, then resume exactly, bit for bit on the CPU backend) and
+ * `InterruptCheckpoint` (first Ctrl-C: finish the step, save, exit 130; second: exit at once).
+ *
  * Importing fastai weights: `readTorchCheckpoint(path)` -> `mapFastaiAwdLstm(ck.tensors)` ->
- * `remapVocab(mapped.tensors, { oldItos, newItos })` -> `copyTensorsInto(model, remapped.tensors)`.
+ * `remapVocab(mapped.tensors, { oldItos, newItos })` -> `copyHostIntoTensors(lm.checkpointTensors(), remapped.tensors)`.
  *
  * @example Save, load and verify a checkpoint
  * ```ts

@@ -10,57 +10,13 @@
 import type { BinaryOp, DType, UnaryOp } from "../backend.ts";
 import { RNG_WGSL } from "../rng.ts";
 import { UniformWriter } from "./_exec.ts";
+import type { Plan } from "../_layout.ts";
+export { type Layout, makePlan, type Plan } from "../_layout.ts";
 
 /** Highest rank after coalescing that one kernel handles. */
 export const MAX_RANK = 6;
 /** Invocations per workgroup of the elementwise kernels. */
 export const EW_WG = 64;
-
-/** One operand's layout. */
-export interface Layout {
-  /** Element strides. */
-  readonly strides: readonly number[];
-  /** Element offset. */
-  readonly offset: number;
-}
-
-/** A coalesced iteration space: output first, then inputs. */
-export interface Plan {
-  /** Coalesced shape (at least one axis). */
-  shape: number[];
-  /** Strides per operand per axis. */
-  strides: number[][];
-  /** Offset per operand. */
-  offsets: number[];
-  /** Element count. */
-  size: number;
-}
-
-/** Coalesce `shape` over `layouts` (same rule as the CPU backend's plan). */
-export function makePlan(shape: readonly number[], layouts: readonly Layout[]): Plan {
-  let size = 1;
-  for (const s of shape) size *= s;
-  const offsets = layouts.map((l) => l.offset);
-  const outShape: number[] = [];
-  const outStrides: number[][] = layouts.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const n = shape[d]!;
-    if (n === 1) continue;
-    const last = outShape.length - 1;
-    if (last >= 0 && layouts.every((l, k) => outStrides[k]![last] === l.strides[d]! * n)) {
-      outShape[last]! *= n;
-      for (let k = 0; k < layouts.length; k++) outStrides[k]![last] = layouts[k]!.strides[d]!;
-    } else {
-      outShape.push(n);
-      for (let k = 0; k < layouts.length; k++) outStrides[k]!.push(layouts[k]!.strides[d]!);
-    }
-  }
-  if (outShape.length === 0) {
-    outShape.push(1);
-    for (const s of outStrides) s.push(0);
-  }
-  return { shape: outShape, strides: outStrides, offsets, size };
-}
 
 /** WGSL helpers shared by elementwise-style kernels. */
 export const MATH_WGSL = /* wgsl */ `

@@ -67,7 +67,7 @@ export abstract class Optimizer {
   /** Number of `step()` calls so far. */
   stepCount = 0;
   /** Per-parameter state tensors (momentum buffers, Adam moments), kept outside every `tidy`. */
-  protected readonly state = new Map<Tensor, Tensor[]>();
+  protected readonly state: Map<Tensor, Tensor[]> = new Map();
 
   /**
    * Create an Optimizer.

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import type { StoredDoc } from "../text/store.ts";
+import { DEFAULT_STORE_TOKENIZER, type StoredDoc, tokenizerSettings } from "../text/store.ts";
 import { CliError, intArg, numArg, openStore } from "./_common.ts";
 
 /** Vocabulary parameters as the CLI passes them. */
@@ -39,10 +39,26 @@ export async function loadCorpus(store: string, name: string, v: VocabFlags): Pr
       throw new CliError(`${store}: no corpus "${name}" (it holds: ${known.join(", ") || "none"})`);
     }
     const params = { maxVocab: v.maxVocab, minFreq: v.minFreq, padToMultiple: v.padTo };
+    const tokenized = s.db.prepare(
+      "SELECT count(*) AS n FROM tokenizations t JOIN corpora c ON c.id = t.corpus_id JOIN settings s ON s.id = t.settings_id " +
+        "WHERE c.name = ? AND t.complete = 1 AND s.hash = ?",
+    ).get(name, tokenizerSettings(DEFAULT_STORE_TOKENIZER).hash) as { n: number };
+    if (tokenized.n === 0) {
+      throw new CliError(
+        `corpus "${name}" is not tokenized with the current tokenizer (an older version, or an unfinished ingest); ` +
+          `run \`denofit vocab build --name ${name}\` (it re-tokenizes the stored texts) or \`corpus ingest\` again`,
+      );
+    }
     const hash = s.db.prepare(
       "SELECT v.itos FROM vocabs v JOIN tokenizations t ON t.id = v.tokenization_id JOIN corpora c ON c.id = t.corpus_id " +
-        "WHERE c.name = ? AND v.params = ? AND v.complete = 1",
-    ).get(name, JSON.stringify(params, Object.keys(params).sort())) as Record<string, unknown> | undefined;
+        "JOIN settings st ON st.id = t.settings_id WHERE c.name = ? AND v.params = ? AND v.complete = 1 AND st.hash = ?",
+    ).get(
+      name,
+      JSON.stringify(params, Object.keys(params).sort()),
+      tokenizerSettings(DEFAULT_STORE_TOKENIZER).hash,
+    ) as
+      | Record<string, unknown>
+      | undefined;
     if (!hash) {
       throw new CliError(
         `no vocabulary of "${name}" with --max-vocab ${v.maxVocab} --min-freq ${v.minFreq} --pad-to ${v.padTo} ` +

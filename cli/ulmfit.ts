@@ -369,7 +369,10 @@ export async function trainLanguageModel(
   const model = new AwdLstmLM(options.vocabSize, options.model ?? {});
   if (options.pretrained) fromHost(model.checkpointTensors(), options.pretrained, "pre-trained weights");
   const trainDl = new LanguageModelLoader(train, { bs, bptt, seed, backwards });
-  const validDl = new LanguageModelLoader(valid, { bs, bptt, seed: seed + 1, backwards, randomBptt: false });
+  const validTokens = valid.reduce((n, d) => n + d.length, 0);
+  const validDl = validTokens >= 2 * bs
+    ? new LanguageModelLoader(valid, { bs, bptt, seed: seed + 1, backwards, randomBptt: false })
+    : null;
   if (trainDl.length === 0) {
     throw new Error(
       `language model: the training texts (${trainDl.totalTokens} tokens) are too short for bs ${bs}`,
@@ -378,7 +381,7 @@ export async function trainLanguageModel(
   const metrics: Metric[] = [accuracyMetric(), perplexityMetric()];
   const learn = new Learner(model, {
     train: lmDataLoader(trainDl),
-    ...(validDl.length > 0 ? { valid: lmDataLoader(validDl) } : {}),
+    ...(validDl && validDl.length > 0 ? { valid: lmDataLoader(validDl) } : {}),
   }, {
     loss: (p, y) => crossEntropyFlat(p, y),
     opt: (groups) => new Adam(groups, { beta1: 0.9, beta2: 0.99, eps: 1e-5 }),

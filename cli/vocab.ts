@@ -41,6 +41,9 @@ export async function buildVocab(o: VocabCliOptions): Promise<{ size: number; it
     if (!known.includes(o.name)) {
       throw new CliError(`${o.store}: no corpus "${o.name}" (it holds: ${known.join(", ") || "none"})`);
     }
+    // tokens made by another tokenizer version are not reused: tokenize the stored texts again (no-op otherwise)
+    const tok = await store.ingest(o.name, undefined);
+    if (!tok.reused) console.log(`re-tokenized ${tok.tokenized} stored documents with the current tokenizer`);
     const v = await store.vocab(o.name, { maxVocab: o.maxVocab, minFreq: o.minFreq, padToMultiple: o.padTo });
     const specials = v.itos.filter((t) => t.startsWith("xx")).length;
     if (v.itos.length <= specials) {

@@ -197,6 +197,27 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
       },
     );
 
+    await t.step("lr-find writes the plot and prints a suggestion", async () => {
+      const plot = `${dir}/lr.svg`;
+      const r = await cli([
+        "lr-find",
+        ...common,
+        "--emb",
+        "8",
+        "--hid",
+        "16",
+        "--layers",
+        "1",
+        "--iters",
+        "20",
+        "--plot",
+        plot,
+      ]);
+      assertEquals(r.code, 0, r.out);
+      assertMatch(r.out, /suggestion: steepest \d\.\d+e[-+]\d+/);
+      assert((await Deno.readTextFile(plot)).startsWith("<svg"));
+    });
+
     await t.step("info describes a model file; a non-model file is an error", async () => {
       const r = await cli(["info", lmPath]);
       assertEquals(r.code, 0, r.out);

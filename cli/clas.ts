@@ -137,16 +137,22 @@ export async function clasTrain(
     throw new CliError(`corpus "${o.name}": every training text is made only of unknown tokens`);
   }
   const log = new MetricsLog(o.metrics);
-  const run = async (encoderPath: string | undefined, backwards: boolean, out: string) => {
+  // check both encoders before training anything
+  const fwdEnc = o.encoder ? await encoderFor(o.encoder, itos, false) : undefined;
+  const bwdEnc = o.bwdEncoder ? await encoderFor(o.bwdEncoder, itos, true) : undefined;
+  const run = async (
+    e: Awaited<ReturnType<typeof encoderFor>> | undefined,
+    backwards: boolean,
+    out: string,
+  ) => {
     let sizes = { embSize: o.emb, nHid: o.hid, nLayers: o.layers };
     let encoder: TensorMap | undefined;
-    if (encoderPath) {
-      const e = await encoderFor(encoderPath, itos, backwards);
+    if (e) {
       sizes = e.sizes;
       encoder = e.tensors;
-    } else {note(
-        "clas train: no --encoder given: the encoder starts from random weights (no ULMFiT transfer)",
-      );}
+    } else {
+      note("clas train: no --encoder given: the encoder starts from random weights (no ULMFiT transfer)");
+    }
     note(
       `clas train (${
         backwards ? "backwards" : "forwards"
@@ -181,13 +187,13 @@ export async function clasTrain(
     });
     return probs;
   };
-  const pf = await run(o.encoder, false, o.out);
+  const pf = await run(fwdEnc, false, o.out);
   const result: { fwd: number; bwd?: number; ensemble?: number } = {
     fwd: accuracyOf(pf, valid.labels, classes.length),
   };
   console.log(`forwards classifier -> ${o.out}: ${validName} accuracy ${result.fwd.toFixed(4)}`);
-  if (o.bwdEncoder) {
-    const pb = await run(o.bwdEncoder, true, bwdOut);
+  if (bwdEnc) {
+    const pb = await run(bwdEnc, true, bwdOut);
     result.bwd = accuracyOf(pb, valid.labels, classes.length);
     const avg = pf.map((v, i) => (v + pb[i]!) / 2);
     result.ensemble = accuracyOf(avg, valid.labels, classes.length);

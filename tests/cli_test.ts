@@ -12,13 +12,16 @@ function assertStringIncludes(text: string, needle: string, what = ""): void {
   }
 }
 
+const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
+let workDir = Deno.cwd();
+
 async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; stdout: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "cli/main.ts", ...args],
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
     stdin: stdin === undefined ? "null" : "piped",
-    cwd: new URL("..", import.meta.url).pathname,
+    cwd: workDir, // default output paths (clas.safetensors, denofit.sqlite) land in the temp folder
   });
   const child = cmd.spawn();
   if (stdin !== undefined) {
@@ -47,6 +50,7 @@ function tinyCsv(n: number, classes: string[]): string {
 
 Deno.test("denofit subcommands: help and bad input", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "denofit_cli_" });
+  workDir = dir;
   const store = `${dir}/s.sqlite`;
   try {
     await t.step("every subcommand has --help with its defaults", async () => {
@@ -217,6 +221,76 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
       assertMatch(r.out, /suggestion: steepest \d\.\d+e[-+]\d+/);
       assert((await Deno.readTextFile(plot)).startsWith("<svg"));
     });
+
+    await t.step(
+      "clas train with a backwards encoder reports forwards, backwards and ensemble accuracy",
+      async () => {
+        const bwd = `${dir}/lm_bwd.safetensors`;
+        const lmArgs = [
+          "lm",
+          "train",
+          ...common,
+          "--emb",
+          "8",
+          "--hid",
+          "16",
+          "--layers",
+          "2",
+          "--backwards",
+        ];
+        const l = await cli([...lmArgs, "--out", bwd]);
+        assertEquals(l.code, 0, l.out);
+        const enc = ["--encoder", `${dir}/lm_encoder.safetensors`];
+        const swapped = await cli([
+          "clas",
+          "train",
+          ...common,
+          ...enc,
+          "--bwd-encoder",
+          `${dir}/lm_encoder.safetensors`,
+          "--out",
+          `${dir}/sw.safetensors`,
+        ]);
+        assert(swapped.code !== 0);
+        await Deno.stat(`${dir}/sw.safetensors`).then(
+          () => assert(false, "trained before checking"),
+          () => {},
+        );
+        assertStringIncludes(swapped.out, "forwards encoder given for the backwards model");
+        const out = `${dir}/fb.safetensors`;
+        const r = await cli([
+          "clas",
+          "train",
+          ...common,
+          ...enc,
+          "--bwd-encoder",
+          `${dir}/lm_bwd_encoder.safetensors`,
+          "--stages",
+          "1,0,1",
+          "--out",
+          out,
+        ]);
+        assertEquals(r.code, 0, r.out);
+        assertMatch(r.out, /forwards classifier .* accuracy 0\.\d{4}/);
+        assertMatch(r.out, /backwards classifier .* accuracy 0\.\d{4}/);
+        assertMatch(r.out, /ensemble \(mean of probabilities\): valid accuracy 0\.\d{4}/);
+        const p = await cli([
+          "clas",
+          "predict",
+          "--model",
+          out,
+          "--bwd-model",
+          `${dir}/fb_bwd.safetensors`,
+          "--json",
+          "a great film",
+        ]);
+        assertEquals(p.code, 0, p.out);
+        const j = JSON.parse(p.stdout.trim());
+        assert(Math.abs(j.probs.neg + j.probs.pos - 1) < 1e-5);
+        const info = await cli(["info", `${dir}/fb_bwd.safetensors`]);
+        assertStringIncludes(info.out, "reads text backwards");
+      },
+    );
 
     await t.step("info describes a model file; a non-model file is an error", async () => {
       const r = await cli(["info", lmPath]);

@@ -74,7 +74,13 @@ export function vocabCommand(): Command {
       console.log(
         `vocab of "${opts.name}": ${size} tokens (max ${opts.maxVocab}, min count ${opts.minFreq})`,
       );
-      console.log(`  most frequent: ${itos.filter((t) => !t.startsWith("xx")).slice(0, 20).join(" ")}`);
+      console.log(
+        `  most frequent: ${
+          itos.filter((t) => !t.startsWith("xx")).slice(0, 20).map((
+            t,
+          ) => (/^\S+$/.test(t) ? t : JSON.stringify(t))).join(" ")
+        }`,
+      );
     });
   return vocab;
 }

@@ -18,7 +18,7 @@ import { matmulSource, type Part, type PartRunner, type Problem, runPart } from 
 const WORKER_MAIN = `
 const { parentPort } = require("node:worker_threads");
 const ARRAYS = { f32: Float32Array, i32: Int32Array, f64: Float64Array };
-const view = (m) => new ARRAYS[m.dtype](m.sab);
+const view = (m) => new ARRAYS[m.dtype](m.sab, 0, m.length);
 parentPort.on("message", (msg) => {
   const flags = new Int32Array(msg.flags);
   let status = 1;
@@ -37,13 +37,16 @@ parentPort.on("message", (msg) => {
   Atomics.notify(flags, msg.slot);
 });`;
 
-/** The shared buffer and dtype behind a typed array (storages of a threaded backend start at offset 0). */
-function shared(x: TypedArray): { sab: SharedArrayBuffer; dtype: string } {
+/**
+ * The shared buffer, dtype and length behind a typed array (storages of a threaded backend start at offset 0; the
+ * buffer may be longer, see the backend's buffer reuse).
+ */
+function shared(x: TypedArray): { sab: SharedArrayBuffer; dtype: string; length: number } {
   if (!(x.buffer instanceof SharedArrayBuffer) || x.byteOffset !== 0) {
     throw new Error("cpu matmul: threaded products need storages allocated by a threaded CpuBackend");
   }
   const dtype = x instanceof Float32Array ? "f32" : x instanceof Int32Array ? "i32" : "f64";
-  return { sab: x.buffer, dtype };
+  return { sab: x.buffer, dtype, length: x.length };
 }
 
 /** Longest wait for a worker's part (a 4096^3 product takes about a minute single-threaded). */

@@ -50,3 +50,60 @@ Deno.test("CpuBackend stores, converts, reads back and accounts for memory", asy
     assertThrows(() => cpu.alloc(1, "f32"), ["disposed"]);
   });
 });
+
+Deno.test("CpuBackend with threads reuses freed shared buffers", async (t) => {
+  const cpu = new CpuBackend({ threads: 2, reuseBytes: 8 << 20 });
+  await t.step("a freed buffer comes back zeroed for a size of the same class", () => {
+    const a = cpu.alloc(1000, "f32");
+    cpu.write(a, new Float32Array(1000).fill(7));
+    cpu.free(a);
+    assert(cpu.spareBytes >= 4000 && cpu.spareBytes <= 5000, `spare ${cpu.spareBytes}`);
+    const created = cpu.sharedBuffersCreated;
+    const b = cpu.alloc(960, "f32"); // 3840 bytes: the same size class as 4000
+    assert(cpu.sharedBuffersCreated === created && cpu.spareBytes === 0, "reused, not created");
+    const got = cpu.readSync(b);
+    assert(got.length === 960 && got.every((x) => x === 0), "reused storage is zeroed and exactly 960 long");
+    cpu.free(b);
+  });
+  await t.step("steps of varying length stop creating buffers once every size class was seen", () => {
+    const perStep: number[] = [];
+    for (const seqLen of [41, 47, 38, 52, 40, 44, 39, 47, 41, 52, 38, 40]) {
+      const before = cpu.sharedBuffersCreated;
+      const temps = [seqLen * 64 * 30, seqLen * 64 * 30, seqLen * 64 * 4, 64 * 96, 64 * 96, 300]
+        .map((n) => cpu.alloc(n, "f32"));
+      for (const s of temps) cpu.free(s);
+      perStep.push(cpu.sharedBuffersCreated - before);
+    }
+    assert(perStep.slice(4).every((n) => n === 0), `buffers created per step: ${perStep.join(",")}`);
+    assert(cpu.spareBytes <= 8 << 20, `spare ${cpu.spareBytes} over the 8 MiB cap`);
+  });
+  await t.step("threaded matmul on reused, longer buffers matches one thread", () => {
+    const one = new CpuBackend();
+    const m = 128, K = 130, N = 150; // 5 MFLOP: above the 4 MFLOP threading threshold
+    const av = Float32Array.from({ length: m * K }, (_, i) => Math.sin(i));
+    const bv = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i));
+    const outs = [cpu, one].map((be) => {
+      // Dirty spare buffers first so that reuse (and its zeroing) is exercised.
+      for (const n of [m * K + 5, K * N + 3, m * N + 7]) {
+        const s = be.alloc(n, "f32");
+        be.write(s, new Float32Array(n).fill(3));
+        be.free(s);
+      }
+      const a = be.alloc(m * K, "f32"), b = be.alloc(K * N, "f32"), c = be.alloc(m * N, "f32");
+      be.write(a, av);
+      be.write(b, bv);
+      const v = (s: typeof a, r: number, k: number) => ({
+        storage: s,
+        shape: [r, k],
+        strides: [k, 1],
+        offset: 0,
+      });
+      be.run("matmul", [v(a, m, K), v(b, K, N)], [v(c, m, N)], {});
+      return be.readSync(c);
+    });
+    assertClose(outs[0]!, outs[1]!, "2 threads vs 1", { atol: 0, rtol: 0 });
+    one.dispose();
+  });
+  cpu.dispose();
+  assert(cpu.spareBytes === 0, "dispose drops the spare buffers");
+});

@@ -114,7 +114,7 @@ export interface KernelAttrs {
   /** in: [x] any view -> out: [y] any view of the same shape (strided write; used for slices/concat). */
   copy: Record<string, never>;
   /**
-   * in: [x (R, C)] contiguous -> out: [y (R)]; argmax/argmin write i32. Ties pick the first index; NaN propagates
+   * in: [x (R, C)] any non-negative strides -> out: [y (R)]; argmax/argmin write i32. Ties pick the first index; NaN propagates
    * through max/min (argmax/argmin return the first NaN's index); max/min/argmax/argmin of empty rows (C = 0) are
    * kernel errors on CPU.
    */

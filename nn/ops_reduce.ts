@@ -18,7 +18,7 @@
 import type { DType, ReduceOp, View } from "../gpu/backend.ts";
 import { record } from "./autograd.ts";
 import { backendOf, needFloat } from "./_kernel.ts";
-import { contiguousStrides, fmt, isContiguous, normAxes, normAxis, numel } from "./_shape.ts";
+import { contiguousStrides, fmt, isContiguous, normAxes, normAxis, numel, viewStrides } from "./_shape.ts";
 import { _empty, full, type Tensor } from "./tensor.ts";
 import { expand, reshape } from "./ops_shape.ts";
 import { add, div, eq, exp, log, mul, sub } from "./ops_elementwise.ts";
@@ -32,7 +32,7 @@ export interface ReduceOptions {
   keepdim?: boolean;
 }
 
-/** A contiguous `(rows, cols)` view of `x` with `axes` moved last; `owned` is a temporary to dispose. */
+/** A `(rows, cols)` view of `x` with `axes` moved last (a contiguous copy, `owned`, when they do not collapse). */
 function rowsView(
   x: Tensor,
   axes: readonly number[],
@@ -50,6 +50,12 @@ function rowsView(
       rows,
       cols,
     };
+  }
+  // Axes that collapse to one stride each (e.g. a sum over the first axis of a matrix) need no copy: the reduce
+  // kernel walks any (R, C) strides.
+  const two = viewStrides(shape, strides, [rows, cols]);
+  if (two && two[0]! >= 0 && two[1]! >= 0) {
+    return { view: { storage: v.storage, shape: [rows, cols], strides: two, offset: v.offset }, rows, cols };
   }
   const tmp = _empty(shape, x.dtype, x.backend);
   x.backend.run("copy", [{ storage: v.storage, shape, strides, offset: v.offset }], [tmp.view], {});

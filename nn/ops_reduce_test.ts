@@ -2,6 +2,7 @@ import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck
 import { argmax, argmin, logSoftmax, logSumExp, max, mean, min, softmax, sum, sumTo } from "./ops_reduce.ts";
 import { reshape, transpose } from "./ops_shape.ts";
 import { arange, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
+import { CpuBackend } from "../gpu/cpu/mod.ts";
 
 const shape = (t: Tensor) => t.shape.join();
 
@@ -17,6 +18,19 @@ Deno.test("reductions over any axes with keepdim", async (t) => {
       assertClose(vals(sum(transpose(reshape(x, [6, 4])), { axis: 1 })), [60, 66, 72, 78]); // strided input
       assert(shape(sum(x, { axis: [] })) === "2,3,4", "empty axis list is identity");
     }));
+  await t.step("a sum over the first axis reads the matrix in place (no transposed copy)", () => {
+    const cpu = new CpuBackend();
+    tidy(() => {
+      const x = reshape(arange(1000 * 50, { dtype: "f32", backend: cpu }), [1000, 50]);
+      const before = cpu.stats().peakBytes;
+      const s = sum(x, { axis: 0 }); // a bias gradient
+      assertClose(vals(s).slice(0, 2), [24975000, 24976000]);
+      const extra = cpu.stats().peakBytes - before;
+      assert(extra <= 50 * 4, `sum over axis 0 allocated ${extra} bytes beyond its 200-byte output`);
+      assertClose(vals(sum(transpose(x), { axis: 1 })).slice(0, 2), [24975000, 24976000]);
+    });
+    cpu.dispose();
+  });
   await t.step("max, min, argmax, argmin", () =>
     tidy(() => {
       const x = tensor([[3, 9, 1], [7, -2, 7]]);

@@ -70,6 +70,15 @@ function rowsCols(kernel: string, x: Arg): [number, number] {
   return [s[0]!, s[1]!];
 }
 
+let colAcc = new Float64Array(1024);
+
+/** A zeroed accumulator of `n` doubles (reused between calls). */
+function colScratch(n: number): Float64Array {
+  if (colAcc.length < n) colAcc = new Float64Array(n);
+  else colAcc.fill(0, 0, n);
+  return colAcc;
+}
+
 /** `reduce` kernel over the last axis of `(R, C)`. */
 export function reduce(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["reduce"]): void {
   const k = `reduce ${attrs.op}`;
@@ -83,6 +92,18 @@ export function reduce(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelA
   if (op === "argmax" || op === "argmin") expectDtype(k, "output", y, "i32");
   if (C === 0 && R > 0 && op !== "sum" && op !== "mean" && op !== "sumSquares") {
     throw new KernelError(k, `cannot take ${op} of empty rows: input shape ${shapeStr(ins[0]!.shape)}`);
+  }
+  if ((op === "sum" || op === "mean" || op === "sumSquares") && R > 1 && Math.abs(rs) < Math.abs(cs)) {
+    // Rows run down the memory (a column sum, e.g. a bias gradient): sweep the columns in the outer loop so every
+    // pass reads memory in order. Each row still adds its columns in order 0..C-1, so the result is the same.
+    const acc = colScratch(R);
+    for (let c = 0; c < C; c++) {
+      let p = off + c * cs;
+      if (op === "sumSquares") { for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]! * x[p]!; }
+      else for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]!;
+    }
+    for (let r = 0; r < R; r++) out[yo + r * ys] = op === "mean" ? acc[r]! / C : acc[r]!;
+    return;
   }
   for (let r = 0; r < R; r++) {
     let p = off + r * rs;

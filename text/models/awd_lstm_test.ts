@@ -28,6 +28,7 @@ import {
 } from "../../nn/mod.ts";
 import { createBackend } from "../../gpu/webgpu/auto.ts";
 import { gpuTest } from "../../gpu/_testing.ts";
+import { CpuBackend } from "../../gpu/cpu/mod.ts";
 
 interface Step {
   loss: number;
@@ -236,4 +237,50 @@ Deno.test("AwdLstmLM training with dropouts keeps the live-tensor count flat acr
   assert.equal(new Set(counts.slice(1)).size, 1, `live tensors per epoch: ${counts.join(", ")}`);
   learn.opt!.dispose();
   lm.dispose();
+});
+
+Deno.test("AwdLstmLM training on a threaded CPU backend stops allocating shared buffers once warm", async () => {
+  // Regression guard for the demo's 10 GB RSS: every step's temporaries must come back to the backend's
+  // spare list (matmul workers keep every SharedArrayBuffer they saw alive), batches of varying length included.
+  const cpu = new CpuBackend({ threads: 2 });
+  const prev = setBackend(cpu);
+  try {
+    const lm = new AwdLstmLM(40, { embSize: 8, nHid: 12, nLayers: 2 });
+    const lens = [7, 5, 9, 6, 8, 5, 7, 9, 6, 8, 7, 5];
+    const loader = {
+      length: lens.length,
+      *[Symbol.iterator]() {
+        for (const T of lens) {
+          const ids = Int32Array.from({ length: 4 * T }, (_, i) => (i * 7 + T) % 40);
+          yield {
+            x: fromArray(ids, [4, T], { dtype: "i32" }),
+            y: fromArray(ids.map((v) => (v + 1) % 40), [4, T], { dtype: "i32" }),
+          };
+        }
+      },
+    };
+    const created: number[] = [];
+    const learn = new Learner(lm, { train: loader }, {
+      loss: (p, y) => crossEntropyFlat(p, y),
+      opt: (groups) => new Adam(groups),
+      quiet: true,
+      callbacks: [new ModelResetter(), new RNNRegularizer(), {
+        afterBatch: () => void created.push(cpu.sharedBuffersCreated),
+      }],
+      readEvery: 3,
+    });
+    await learn.fitOneCycle(1, 1e-2);
+    assert.equal(created.length, lens.length);
+    assert.ok(created[0]! > 0, "a threaded backend allocates shared buffers");
+    assert.equal(
+      new Set(created.slice(5)).size,
+      1,
+      `shared buffers created after each step: ${created.join(", ")}`,
+    );
+    learn.opt!.dispose();
+    lm.dispose();
+  } finally {
+    if (prev) setBackend(prev);
+    cpu.dispose();
+  }
 });

@@ -9,7 +9,9 @@ if (import.meta.main) {
   const program = buildCli();
   program.exitOverride();
   try {
-    await program.parseAsync(Deno.args, { from: "user" });
+    // `deno task cli -- --help` forwards the `--` separator itself: drop it so options reach the command.
+    const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+    await program.parseAsync(args, { from: "user" });
   } catch (err) {
     const code = (err as { exitCode?: number }).exitCode;
     if (typeof code === "number") Deno.exit(code);

@@ -21,6 +21,15 @@ Deno.test("denofit --help and --version", async (t) => {
     const { code, out } = await runCli(["--version"]);
     if (code !== 0 || out.trim() !== VERSION) throw new Error(`exit ${code}: ${out}`);
   });
+  await t.step("`deno task cli -- --help` works as the README writes it", async () => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "cli", "--", "--help"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+    if (code !== 0 || !out.includes("Usage: denofit")) throw new Error(`exit ${code}: ${out}`);
+  });
   await t.step("an unknown option is an error naming it", async () => {
     const { code, out } = await runCli(["--no-such-option"]);
     if (code === 0 || !out.includes("--no-such-option")) throw new Error(`exit ${code}: ${out}`);

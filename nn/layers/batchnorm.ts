@@ -17,6 +17,7 @@
 import { noGrad } from "../engine.ts";
 import { add, div, mul, sqrt, square, sub } from "../ops_elementwise.ts";
 import { mean } from "../ops_reduce.ts";
+import { reshape } from "../ops_shape.ts";
 import { ones, type Tensor, zeros } from "../tensor.ts";
 import { fmt } from "../_shape.ts";
 import { Module } from "./module.ts";
@@ -29,8 +30,11 @@ export interface BatchNormOptions {
   momentum?: number;
 }
 
-/** Batch normalisation of `(N, C)` features with a learnt scale and shift. */
-export class BatchNorm1d extends Module {
+/**
+ * The state and arithmetic BatchNorm1d and BatchNorm2d share: a learnt `(C)` scale and shift, running statistics
+ * updated in place with momentum (unbiased variance, as PyTorch), and normalisation over the given axes.
+ */
+export abstract class BatchNormBase extends Module {
   /** `(C)` scale, starts at 1. */
   readonly weight: Tensor;
   /** `(C)` shift, starts at 0. */
@@ -49,7 +53,7 @@ export class BatchNorm1d extends Module {
   }
 
   /**
-   * Create a BatchNorm1d.
+   * Create the parameters and buffers.
    * @param numFeatures channels C
    */
   constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1 }: BatchNormOptions = {}) {
@@ -62,35 +66,57 @@ export class BatchNorm1d extends Module {
     this.runningVar = this.registerBuffer("running_var", ones([numFeatures]));
   }
 
-  /** Normalise `(N, C)`. */
-  forward(x: Tensor): Tensor {
+  /** Normalise `x` with statistics over `axes`; `(C)` tensors broadcast as `statShape`. */
+  protected normalize(name: string, x: Tensor, axes: number[], statShape: number[]): Tensor {
     const C = this.weight.shape[0]!;
-    if (x.rank !== 2 || x.shape[1] !== C) {
-      throw new Error(`BatchNorm1d: input ${fmt(x.shape)}, expected (N, ${C})`);
-    }
+    const view = (t: Tensor) => reshape(t, statShape);
     let mu: Tensor, variance: Tensor;
     if (this.training) {
-      const n = x.shape[0]!;
+      const n = x.size / C;
       if (n < 2) {
-        throw new Error(`BatchNorm1d: training needs more than 1 row per batch, got ${fmt(x.shape)}`);
+        throw new Error(`${name}: training needs more than 1 value per channel, got ${fmt(x.shape)}`);
       }
-      mu = mean(x, { axis: 0 });
-      variance = mean(square(sub(x, mu)), { axis: 0 });
+      mu = mean(x, { axis: axes, keepdim: true });
+      variance = mean(square(sub(x, mu)), { axis: axes, keepdim: true });
       noGrad(() => {
         // update in place so the buffer tensors (and any map holding them) stay the same objects
         const m = this.momentum;
-        const newMean = add(mul(this.runningMean, 1 - m), mul(mu, m));
-        const newVar = add(mul(this.runningVar, 1 - m), mul(variance, (m * n) / (n - 1)));
+        const newMean = add(mul(this.runningMean, 1 - m), mul(reshape(mu, [C]), m));
+        const newVar = add(mul(this.runningVar, 1 - m), mul(reshape(variance, [C]), (m * n) / (n - 1)));
         this.runningMean.backend.run("copy", [newMean.view], [this.runningMean.view], {});
         this.runningVar.backend.run("copy", [newVar.view], [this.runningVar.view], {});
         newMean.dispose();
         newVar.dispose();
       });
     } else {
-      mu = this.runningMean;
-      variance = this.runningVar;
+      mu = view(this.runningMean);
+      variance = view(this.runningVar);
     }
     const xhat = div(sub(x, mu), sqrt(add(variance, this.eps)));
-    return add(mul(xhat, this.weight), this.bias);
+    return add(mul(xhat, view(this.weight)), view(this.bias));
+  }
+}
+
+/** Batch normalisation of `(N, C)` features with a learnt scale and shift. */
+export class BatchNorm1d extends BatchNormBase {
+  /** Normalise `(N, C)`. */
+  forward(x: Tensor): Tensor {
+    const C = this.weight.shape[0]!;
+    if (x.rank !== 2 || x.shape[1] !== C) {
+      throw new Error(`BatchNorm1d: input ${fmt(x.shape)}, expected (N, ${C})`);
+    }
+    return this.normalize("BatchNorm1d", x, [0], [1, C]);
+  }
+}
+
+/** Batch normalisation per channel of `(B, C, H, W)` (statistics over batch and pixels). */
+export class BatchNorm2d extends BatchNormBase {
+  /** Normalise `(B, C, H, W)`. */
+  forward(x: Tensor): Tensor {
+    const C = this.weight.shape[0]!;
+    if (x.rank !== 4 || x.shape[1] !== C) {
+      throw new Error(`BatchNorm2d: input ${fmt(x.shape)}, expected (B, ${C}, H, W)`);
+    }
+    return this.normalize("BatchNorm2d", x, [0, 2, 3], [1, C, 1, 1]);
   }
 }

@@ -3,7 +3,7 @@
  * kernels by im2col: the patch indices are computed once per input shape on the host, every patch is gathered
  * in one launch (out-of-image positions read a zero row), and the convolution is one GEMM. Gradients flow
  * through the gather's scatter-add. {@linkcode Conv2d}, {@linkcode MaxPool2d}, {@linkcode AvgPool2d},
- * {@linkcode AdaptiveAvgPool2d} / {@linkcode AdaptiveMaxPool2d} (to 1x1) and {@linkcode BatchNorm2d}.
+ * {@linkcode AdaptiveAvgPool2d} / {@linkcode AdaptiveMaxPool2d} (to 1x1); BatchNorm2d lives in `batchnorm.ts`.
  *
  * @example A 3x3 convolution keeps the size with padding 1
  * ```ts
@@ -17,7 +17,7 @@
  */
 
 import { noGrad } from "../engine.ts";
-import { add, div, mul, sqrt, square, sub } from "../ops_elementwise.ts";
+import { add } from "../ops_elementwise.ts";
 import { embedding } from "../ops_index.ts";
 import { matmul } from "../ops_linalg.ts";
 import { max, mean } from "../ops_reduce.ts";
@@ -244,69 +244,5 @@ export class AdaptiveMaxPool2d extends Module {
   forward(x: Tensor): Tensor {
     check4d("AdaptiveMaxPool2d", x);
     return max(x, { axis: [2, 3], keepdim: true });
-  }
-}
-
-/** Batch normalisation per channel of `(B, C, H, W)` (statistics over batch and pixels; momentum 0.1). */
-export class BatchNorm2d extends Module {
-  /** `(C)` scale. */
-  readonly weight: Tensor;
-  /** `(C)` shift. */
-  readonly bias: Tensor;
-  /** `(C)` running mean. */
-  readonly runningMean: Tensor;
-  /** `(C)` running (unbiased) variance. */
-  readonly runningVar: Tensor;
-  /** Epsilon. */
-  readonly eps: number;
-  /** Momentum of the running statistics. */
-  readonly momentum: number;
-  /** Batch norm is a normalisation layer. */
-  override get isNorm(): boolean {
-    return true;
-  }
-
-  /**
-   * Create a BatchNorm2d.
-   * @param numFeatures channels C
-   */
-  constructor(numFeatures: number, { eps = 1e-5, momentum = 0.1 }: { eps?: number; momentum?: number } = {}) {
-    super();
-    this.eps = eps;
-    this.momentum = momentum;
-    this.weight = this.registerParameter("weight", ones([numFeatures]));
-    this.bias = this.registerParameter("bias", zeros([numFeatures]));
-    this.runningMean = this.registerBuffer("running_mean", zeros([numFeatures]));
-    this.runningVar = this.registerBuffer("running_var", ones([numFeatures]));
-  }
-
-  /** Normalise `(B, C, H, W)`. */
-  forward(x: Tensor): Tensor {
-    const C = this.weight.shape[0]!;
-    check4d("BatchNorm2d", x, C);
-    const view = (t: Tensor) => reshape(t, [1, C, 1, 1]);
-    let mu: Tensor, variance: Tensor;
-    if (this.training) {
-      const n = x.size / C;
-      mu = mean(x, { axis: [0, 2, 3], keepdim: true });
-      variance = mean(square(sub(x, mu)), { axis: [0, 2, 3], keepdim: true });
-      noGrad(() => {
-        const m = this.momentum;
-        const newMean = add(mul(this.runningMean, 1 - m), mul(reshape(mu, [C]), m));
-        const newVar = add(
-          mul(this.runningVar, 1 - m),
-          mul(reshape(variance, [C]), (m * n) / Math.max(n - 1, 1)),
-        );
-        this.runningMean.backend.run("copy", [newMean.view], [this.runningMean.view], {});
-        this.runningVar.backend.run("copy", [newVar.view], [this.runningVar.view], {});
-        newMean.dispose();
-        newVar.dispose();
-      });
-    } else {
-      mu = view(this.runningMean);
-      variance = view(this.runningVar);
-    }
-    const xhat = div(sub(x, mu), sqrt(add(variance, this.eps)));
-    return add(mul(xhat, view(this.weight)), view(this.bias));
   }
 }

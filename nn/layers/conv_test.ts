@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d } from "./conv.ts";
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, Conv2d, MaxPool2d } from "./conv.ts";
+import { BatchNorm2d } from "./batchnorm.ts";
 import { mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, type Tensor, tidy } from "../tensor.ts";

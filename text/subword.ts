@@ -230,17 +230,17 @@ export class SubwordTokenizer {
 
   static #fromCorpus(stats: CorpusStats, options: SubwordTrainOptions): SubwordTokenizer {
     const {
-      vocabSize = 30000,
-      model = "unigram",
-      characterCoverage = 0.9995,
-      byteFallback = true,
-      specials = SUBWORD_SPECIALS,
-      maxPieceLength = 16,
-      seedSize = 1_000_000,
-      shrinkingFactor = 0.75,
-      numSubIterations = 2,
-      maxSegmentLength = 4192,
-    } = options;
+      vocabSize,
+      model,
+      characterCoverage,
+      byteFallback,
+      specials,
+      maxPieceLength,
+      seedSize,
+      shrinkingFactor,
+      numSubIterations,
+      maxSegmentLength,
+    } = trainSettings(options);
     if (stats.chars.length === 0) {
       throw new Error(`subword: the corpus has no text to train on (${stats.texts} texts, all empty)`);
     }
@@ -522,19 +522,40 @@ export class SubwordTokenizer {
   }
 }
 
+/** The training options with every default filled in (the `@default`s of {@linkcode SubwordTrainOptions}). */
+function trainSettings(options: SubwordTrainOptions): Required<SubwordTrainOptions> {
+  return {
+    vocabSize: 30000,
+    model: "unigram",
+    characterCoverage: 0.9995,
+    byteFallback: true,
+    specials: SUBWORD_SPECIALS,
+    maxPieceLength: 16,
+    seedSize: 1_000_000,
+    shrinkingFactor: 0.75,
+    numSubIterations: 2,
+    maxSegmentLength: 4192,
+    ...definedOnly(options),
+  };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Validate the training options and build the corpus collector's settings. */
 function collectOptions(options: SubwordTrainOptions): CollectOptions {
   const {
-    vocabSize = 30000,
-    model = "unigram",
-    characterCoverage = 0.9995,
-    specials = SUBWORD_SPECIALS,
-    maxPieceLength = 16,
-    seedSize = 1_000_000,
-    shrinkingFactor = 0.75,
-    numSubIterations = 2,
-    maxSegmentLength = 4192,
-  } = options;
+    vocabSize,
+    model,
+    characterCoverage,
+    specials,
+    maxPieceLength,
+    seedSize,
+    shrinkingFactor,
+    numSubIterations,
+    maxSegmentLength,
+  } = trainSettings(options);
   checkInt("vocabSize", vocabSize, 1);
   checkInt("maxPieceLength", maxPieceLength, 1);
   checkInt("seedSize", seedSize, 1);

@@ -978,32 +978,34 @@ export class WebGpuBackend implements Backend {
     const { lr, beta1, beta2, eps, weightDecay: wd, decoupled, step } = attrs;
     if (!(step >= 1)) fail("adam", `step is 1-based, got ${step}`);
     if (n === 0) return;
-    const u = new UniformWriter();
-    u.u32(n);
-    for (const v of [...ins, ...outs]) u.i32(v.offset);
     const bc1 = 1 - Math.pow(beta1, step), sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, step));
-    u.f32(beta1), u.f32(beta2), u.f32(eps), u.f32(lr / bc1), u.f32(decoupled ? 1 - lr * wd : 1);
-    u.f32(decoupled ? 0 : wd), u.f32(sqrtBc2);
-    const { key, code } = adamCode();
-    this.#launch({
-      key,
-      code,
-      operands: [...ins.map((v) => this.#buf(v)), ...outs.map((v) => this.#buf(v, true))],
-      uniforms: u.words().slice(),
-      workgroups: Math.ceil(n / 64),
+    this.#optimLaunch(ins, outs, n, adamCode(), (u) => {
+      u.f32(beta1), u.f32(beta2), u.f32(eps), u.f32(lr / bc1), u.f32(decoupled ? 1 - lr * wd : 1);
+      u.f32(decoupled ? 0 : wd), u.f32(sqrtBc2);
     });
-    this.#touch(...outs);
   }
 
   #sgd(ins: readonly View[], outs: readonly View[], attrs: KernelAttrs["sgd"]): void {
     const n = this.#optimCheck("sgd", ins, outs, 3, 2);
     if (n === 0) return;
+    this.#optimLaunch(ins, outs, n, sgdCode(), (u) => {
+      u.f32(attrs.lr), u.f32(attrs.momentum), u.f32(attrs.weightDecay), u.f32(attrs.dampening);
+      u.u32(attrs.nesterov ? 1 : 0);
+    });
+  }
+
+  /** Launch an in-place optimizer kernel: uniforms are the element count, every offset, then `scalars`. */
+  #optimLaunch(
+    ins: readonly View[],
+    outs: readonly View[],
+    n: number,
+    { key, code }: { key: string; code: () => string },
+    scalars: (u: UniformWriter) => void,
+  ): void {
     const u = new UniformWriter();
     u.u32(n);
     for (const v of [...ins, ...outs]) u.i32(v.offset);
-    u.f32(attrs.lr), u.f32(attrs.momentum), u.f32(attrs.weightDecay), u.f32(attrs.dampening);
-    u.u32(attrs.nesterov ? 1 : 0);
-    const { key, code } = sgdCode();
+    scalars(u);
     this.#launch({
       key,
       code,

@@ -14,6 +14,8 @@
 import { Command } from "commander";
 import { readTorchCheckpoint } from "../nn/checkpoint/torch.ts";
 import { mapFastaiAwdLstm, remapVocab } from "../nn/checkpoint/awd_lstm.ts";
+import { readItos } from "../nn/checkpoint/vocab_file.ts";
+import { CheckpointError } from "../nn/checkpoint/errors.ts";
 import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
 import { AwdLstmLM, encoderCheckpointTensors } from "../text/models/awd_lstm.ts";
 import { generate } from "../text/generate.ts";
@@ -58,16 +60,14 @@ export interface LmTrainCliOptions extends VocabFlags {
   force?: boolean;
 }
 
+/** The vocabulary of a pre-trained checkpoint: a fastai pickle (`itos_wt103.pkl`), a JSON array or lines. */
 async function readItosFile(path: string): Promise<string[]> {
-  let text: string;
   try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new CliError(`${path}: cannot read the pre-trained vocabulary`);
+    return await readItos(path);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new CliError(`--pretrained-vocab ${e.message}`);
+    throw e;
   }
-  const t = text.trimStart();
-  if (t.startsWith("[")) return JSON.parse(t) as string[];
-  return text.split("\n").filter((l, i, a) => !(i === a.length - 1 && l === ""));
 }
 
 /** Pre-trained weights on the new vocabulary, and the sizes they fix. */
@@ -87,7 +87,7 @@ async function pretrainedOnVocab(
     const mapped = mapFastaiAwdLstm(ck.tensors, { file: path });
     if (!o.pretrainedVocab) {
       throw new CliError(
-        `${path}: a fastai checkpoint needs its vocabulary: pass --pretrained-vocab itos.json`,
+        `${path}: a fastai checkpoint needs its vocabulary: pass --pretrained-vocab itos_wt103.pkl (or .json)`,
       );
     }
     oldItos = await readItosFile(o.pretrainedVocab);
@@ -100,10 +100,10 @@ async function pretrainedOnVocab(
   }
   const emb = tensors.get("encoder.weight")!;
   if (emb.shape[0] !== oldItos.length) {
+    const from = o.pretrainedVocab && !path.endsWith(".safetensors") ? o.pretrainedVocab : "its metadata";
     throw new CliError(
-      `${path}: its embedding has ${
-        emb.shape[0]
-      } rows but its vocabulary ${oldItos.length} words (mismatched vocab)`,
+      `${path}: its embedding has ${emb.shape[0]} rows but the vocabulary from ${from} has ` +
+        `${oldItos.length} words (mismatched vocab: give the vocabulary the model was trained with)`,
     );
   }
   const remap = remapVocab(tensors, { oldItos, newItos: itos });
@@ -214,7 +214,11 @@ export function lmCommand(): Command {
     .option("--out <file>", "language model file", "lm.safetensors")
     .option("--encoder-out <file>", "encoder file (default: <out>_encoder.safetensors)")
     .option("--pretrained <file>", "start from this LM: a denofit .safetensors or a fastai .pth")
-    .option("--pretrained-vocab <file>", "vocabulary of a .pth (JSON array or one token per line)")
+    .option(
+      "--pretrained-vocab <file>",
+      "vocabulary of a .pth: fastai's pickled itos (itos_wt103.pkl, *_vocab.pkl, lm.vocab), a JSON array or " +
+        "one token per line",
+    )
     .option("--emb <n>", "embedding size", intArg(1), 400)
     .option("--hid <n>", "hidden size", intArg(1), 1152)
     .option("--layers <n>", "LSTM layers", intArg(1), 3)

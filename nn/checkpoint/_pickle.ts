@@ -121,6 +121,10 @@ export interface UnpickleOptions {
   persistentLoad?: (pid: PyTuple, at: number) => PyValue;
   /** Byte offset to start at. @default 0 */
   start?: number;
+  /** Globals (`module.name`) GLOBAL may name. @default the state-dict allow-list (OrderedDict, torch rebuilders) */
+  globals?: ReadonlySet<string>;
+  /** What the file should hold, said when a global is refused. @default "a state dict" and what it needs */
+  expected?: string;
 }
 
 const MARK = Symbol("mark");
@@ -132,7 +136,9 @@ type StackItem = PyValue | typeof MARK;
  * @returns the value and the offset just past STOP
  */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: PyValue; end: number } {
-  const { file, persistentLoad } = options;
+  const { file, persistentLoad, globals = ALLOWED } = options;
+  const expected = options.expected ??
+    "a state dict only needs OrderedDict, torch tensor rebuilders and torch.*Storage";
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = options.start ?? 0;
   let opAt = pos;
@@ -143,7 +149,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   };
   const take = (n: number, what: string): Uint8Array => {
     if (n < 0 || pos + n > bytes.length) {
-      err("truncated", `${what} needs ${n} bytes but only ${bytes.length - pos} remain`);
+      err(
+        "truncated",
+        `${what} needs ${n} bytes but only ${bytes.length - pos} remain: the file is cut short`,
+      );
     }
     const out = bytes.subarray(pos, pos + n);
     pos += n;
@@ -165,7 +174,10 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(b);
     } catch {
-      return err("malformed", "string is not valid UTF-8");
+      return err(
+        "malformed",
+        `a ${b.length}-byte string is not valid UTF-8 (Python pickles a str holding a lone surrogate this way)`,
+      );
     }
   };
   const pop = (): PyValue => {
@@ -196,11 +208,11 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   };
   const global = (module: string, name: string): PyGlobal => {
     const q = `${module}.${name}`;
-    if (!ALLOWED.has(q)) {
+    if (!globals.has(q)) {
       err(
         "forbidden_global",
-        `global ${q} is not on the allow-list — a state dict only needs OrderedDict, torch tensor rebuilders and ` +
-          `torch.*Storage; this file tries to reach other code and may be malicious`,
+        `global ${q} is not on the allow-list — ${expected}; this file tries to reach other code and may be ` +
+          `malicious (nothing was run)`,
       );
     }
     return new PyGlobal(module, name);
@@ -208,6 +220,9 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
 
   for (;;) {
     opAt = pos;
+    if (pos >= bytes.length) {
+      err("truncated", "the pickle ends before its STOP opcode: the file is cut short");
+    }
     const op = u8();
     switch (op) {
       case 0x80: // PROTO

@@ -145,3 +145,25 @@ export class CheckpointMismatchError extends CheckpointError {
     super(code, detail, options);
   }
 }
+
+/** Failure codes of {@linkcode VocabFileError}. */
+export type VocabFileErrorCode =
+  | "not_a_list"
+  | "not_a_string"
+  | "empty"
+  | "bad_json"
+  | "bad_utf8"
+  | "unreadable";
+
+/** A vocabulary file (pickle, JSON array or one token per line) does not hold a list of words. */
+export class VocabFileError extends CheckpointError {
+  declare readonly code: VocabFileErrorCode;
+  /**
+   * @param code what was wrong
+   * @param detail what was found instead, and where
+   * @param options file / cause
+   */
+  constructor(code: VocabFileErrorCode, detail: string, options: CheckpointErrorOptions = {}) {
+    super(code, detail, options);
+  }
+}

@@ -11,7 +11,9 @@
  * `InterruptCheckpoint` (first Ctrl-C: finish the step, save, exit 130; second: exit at once).
  *
  * Importing fastai weights: `readTorchCheckpoint(path)` -> `mapFastaiAwdLstm(ck.tensors)` ->
- * `remapVocab(mapped.tensors, { oldItos, newItos })` -> `copyHostIntoTensors(lm.checkpointTensors(), remapped.tensors)`.
+ * `remapVocab(mapped.tensors, { oldItos: await readItos("itos_wt103.pkl"), newItos })` ->
+ * `copyHostIntoTensors(lm.checkpointTensors(), remapped.tensors)`; `readItos` reads fastai's pickled vocabularies
+ * (no globals allowed), JSON arrays and one-token-per-line files.
  *
  * @example Save, load and verify a checkpoint
  * ```ts
@@ -40,3 +42,4 @@ export * from "./train_state.ts";
 export * from "./model_io.ts";
 export * from "./resume.ts";
 export * from "./interrupt.ts";
+export * from "./vocab_file.ts";

@@ -1,6 +1,6 @@
 /**
  * The fastai pre-trained LM path, with fixtures made by Python's pickle and torch (tests/fixtures/make_fastai.py):
- * the pickled vocabularies of every protocol decode to the same 60 words, bad pickles are refused with errors
+ * the pickled vocabularies of protocols 1 to 5 decode to the same 60 words, bad pickles are refused with errors
  * naming the file and what was found, and `denofit lm train --pretrained lm_learn_save.pth --pretrained-vocab
  * itos_p3.pkl` remaps the embedding the way fastai does (shared words keep their rows, new words get the mean row
  * and the mean decoder bias) — checked on the saved LM — or refuses a vocabulary of another size, writing nothing.
@@ -30,10 +30,10 @@ const expectedItos = async (): Promise<string[]> => JSON.parse(await Deno.readTe
 
 Deno.test("fastai vocabulary pickles made by Python decode, and bad ones are refused", async (t) => {
   const itos = await expectedItos();
-  await t.step("protocols 2 to 5 give the 60 words of itos.json", async () => {
+  await t.step("protocols 1 to 5 give the 60 words of itos.json", async () => {
     strictEqual(itos.length, 60);
     ok(itos.includes("") && itos.includes("😀") && itos.includes("z".repeat(300)));
-    for (const p of [2, 3, 4, 5]) {
+    for (const p of [1, 2, 3, 4, 5]) {
       deepStrictEqual(await readItos(`${FIX}itos_p${p}.pkl`), itos, `protocol ${p}`);
     }
   });
@@ -50,7 +50,7 @@ Deno.test("fastai vocabulary pickles made by Python decode, and bad ones are ref
       ok(re.test((e as Error).message), `${re} not in ${e}`);
       return true;
     });
-  await t.step("a dict, an int item, an object, a truncated file, a lone surrogate", async () => {
+  await t.step("a dict, an int item, an object, a truncated file, a lone surrogate, protocol 0", async () => {
     await refused("bad_dict.pkl", VocabFileError, "not_a_list", /holds a dict of 10 entries \(keys "_unk_"/);
     await refused("bad_ints.pkl", VocabFileError, "not_a_string", /item 3 of the list is an int \(42\)/);
     await refused(
@@ -66,6 +66,12 @@ Deno.test("fastai vocabulary pickles made by Python decode, and bad ones are ref
       /needs 300 bytes but only 36 remain: the file is cut short/,
     );
     await refused("bad_surrogate.pkl", PickleError, "malformed", /not valid UTF-8/);
+    await refused(
+      "bad_protocol0.pkl",
+      PickleError,
+      "unknown_opcode",
+      /not a pickle of protocol 1 to 5 .*"\("/,
+    );
   });
 });
 

@@ -387,7 +387,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
           `opcode 0x${op.toString(16).padStart(2, "0")} (${
             JSON.stringify(String.fromCharCode(op))
           }) is not on the ` +
-            `allow-list of state-dict opcodes`,
+            `allow-list of opcodes (those of protocols 1 to 5 that plain containers, strings, numbers and ` +
+            `tensors need)`,
         );
     }
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import { PyDict, PyGlobal, PyTuple, type PyValue, unpickle } from "./_pickle.ts";
-import { VocabFileError } from "./errors.ts";
+import { PickleError, VocabFileError } from "./errors.ts";
 
 /** How {@linkcode decodeItos} reads the bytes. */
 export type ItosFormat = "auto" | "pickle" | "json" | "lines";
@@ -96,11 +96,27 @@ function checkWords(items: readonly unknown[], file: string, container: string):
  */
 export function decodeItosPickle(bytes: Uint8Array, options: { file?: string } = {}): string[] {
   const { file = "<bytes>" } = options;
-  const { value } = unpickle(bytes, {
-    file,
-    globals: NO_GLOBALS,
-    expected: "a vocabulary pickle is a plain list of str (save it with pickle.dump(list(itos), f))",
-  });
+  let value: PyValue;
+  try {
+    value = unpickle(bytes, {
+      file,
+      globals: NO_GLOBALS,
+      expected: "a vocabulary pickle is a plain list of str (save it with pickle.dump(list(itos), f))",
+    }).value;
+  } catch (e) {
+    if (e instanceof PickleError && e.code === "unknown_opcode" && bytes[0] !== 0x80) {
+      const first = `0x${bytes[0]!.toString(16).padStart(2, "0")} (${
+        JSON.stringify(String.fromCharCode(bytes[0]!))
+      })`;
+      throw new PickleError(
+        "unknown_opcode",
+        `is not a pickle of protocol 1 to 5 (it starts with byte ${first}): a protocol-0 text pickle or another ` +
+          `format; re-save the list with pickle.dump(itos, f, protocol=4), or pass a JSON array`,
+        { file, cause: e },
+      );
+    }
+    throw e;
+  }
   if (Array.isArray(value)) return checkWords(value, file, "list");
   if (value instanceof PyTuple) return checkWords(value.items, file, "tuple");
   const hint = value instanceof PyDict ? " (a {word: id} stoi? pass the itos list instead)" : "";

@@ -12,6 +12,13 @@ Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitw
     ["row-times-matrix split (M = 2)", [2, 1152], [1152, 1030], "contig", "colmajor"],
     ["a transposed, odd N", [70, 300], [300, 333], "colmajor", "contig"],
     ["batches split, shared weights", [7, 64, 64], [7, 64, 100], "contig", { broadcast: 0 }],
+    [
+      "wasm block edges (MC 128, KC 256, NC 1024), both transposed",
+      [130, 300],
+      [300, 1100],
+      "colmajor",
+      "colmajor",
+    ],
   ];
   for (const [name, as, bs, ka, kb] of cases) {
     await t.step(name, () => {
@@ -31,6 +38,18 @@ Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitw
       }
     });
   }
+  await t.step('the JavaScript kernel (matmul: "js") threads with identical bits too', () => {
+    const [js1, js2] = [new CpuBackend({ matmul: "js" }), new CpuBackend({ matmul: "js", threads: 2 })];
+    const [r1, r2] = [js1, js2].map((cpu) => {
+      const a = randomView(cpu, [40, 300], { rng: new Rng(7) }),
+        b = randomView(cpu, [300, 500], { rng: new Rng(8) });
+      const c = outView(cpu, [40, 500]);
+      cpu.run("matmul", [a.view, b.view], [c], {});
+      return readView(cpu, c);
+    }) as [Float64Array, Float64Array];
+    assert(r1.some((v) => v !== 0) && r1.every((v, i) => v === r2[i]), "js kernel: 1 vs 2 threads differ");
+    js1.dispose(), js2.dispose();
+  });
   await t.step("storages of a threaded backend are shared; bad thread counts are errors", () => {
     const s = three.alloc(4, "f64");
     const v: View = { storage: s, shape: [2, 2], strides: [2, 1], offset: 0 };

@@ -4,6 +4,7 @@
  * naming the file and what was found, and `denofit lm train --pretrained lm_learn_save.pth --pretrained-vocab
  * itos_p3.pkl` remaps the embedding the way fastai does (shared words keep their rows, new words get the mean row
  * and the mean decoder bias) — checked on the saved LM — or refuses a vocabulary of another size, writing nothing.
+ * A real `learn.save` file holds np.float64 learning rates in its optimizer state: numpy scalars are read too.
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { PickleError, readItos, readSafetensors, readTorchCheckpoint, VocabFileError } from "../nn/mod.ts";
@@ -72,6 +73,40 @@ Deno.test("fastai vocabulary pickles made by Python decode, and bad ones are ref
       "unknown_opcode",
       /not a pickle of protocol 1 to 5 .*"\("/,
     );
+  });
+});
+
+Deno.test("torch.save files with numpy scalars (fastai's optimizer state) are read, ndarrays refused", async (t) => {
+  await t.step("every scalar kind, protocols 2 and 4", async () => {
+    for (const f of ["numpy_scalars.pt", "numpy_scalars_p4.pt"]) {
+      const ck = await readTorchCheckpoint(`${FIX}${f}`);
+      deepStrictEqual(Object.fromEntries(ck.values), {
+        f8: 0.1,
+        f4: 0.5,
+        f2: -1.5,
+        i8: -3,
+        big: 2n ** 60n,
+        i4: -70000,
+        u1: 200,
+        u8: 7,
+        b: true,
+      }, f);
+      deepStrictEqual(ck.tensors.get("w")!.data, new Float32Array([0, 1, 2]));
+    }
+  });
+  await t.step("learn.save: np.float64 learning rates per group, Python floats and ints", async () => {
+    const ck = await readTorchCheckpoint(`${FIX}lm_learn_save.pth`);
+    deepStrictEqual([0, 1, 2, 3].map((g) => ck.values.get(`opt.hypers.${g}.lr`)), [1e-4, 2.5e-4, 5e-4, 2e-3]);
+    strictEqual(ck.values.get("opt.hypers.3.mom"), 0.8);
+    strictEqual(ck.values.get("opt.state.0.step"), 12);
+    deepStrictEqual(ck.tensors.get("opt.state.0.grad_avg")!.shape, [60, 8]);
+  });
+  await t.step("an ndarray names numpy's _reconstruct and is not run", async () => {
+    await rejects(readTorchCheckpoint(`${FIX}numpy_array.pt`), (e: unknown) => {
+      ok(e instanceof PickleError && e.code === "forbidden_global", String(e));
+      ok(/numpy\.core\.multiarray\._reconstruct/.test((e as Error).message), String(e));
+      return true;
+    });
   });
 });
 

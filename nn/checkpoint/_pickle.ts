@@ -1,9 +1,11 @@
 // An allow-list pickle interpreter for PyTorch state dicts. It never calls anything: GLOBAL only resolves names
 // on a fixed allow-list to inert markers, REDUCE only "applies" the few allow-listed constructors (OrderedDict,
-// the tensor rebuild functions) by building plain data, and every other opcode, global, call or persistent id
-// is rejected with a PickleError at the byte where it appears — before anything after it is read. Lengths are
-// checked against the remaining bytes, so memory stays bounded by the input size. This file is one interpreter
-// loop plus its value types, which is why it is longer than most.
+// the tensor rebuild functions, numpy scalars such as the np.float64 learning rates fastai keeps in its optimizer
+// state, protocol 2's latin-1 encoding of bytes) by building plain data, and every other opcode, global, call or
+// persistent id is rejected with a PickleError at the byte where it appears — before anything after it is read.
+// Lengths are checked against the remaining bytes, so memory stays bounded by the input size. This file is one
+// interpreter loop plus its value types, which is why it is longer than most.
+import { decodeF16 } from "./_float.ts";
 import { PickleError } from "./errors.ts";
 
 /** A Python tuple. */
@@ -17,6 +19,22 @@ export class PyDict {
   attrs: PyDict | undefined;
   constructor(readonly ordered: boolean) {}
 }
+
+/** Raw bytes: BINBYTES / SHORT_BINBYTES, or protocol 2's `_codecs.encode(str, "latin1")`. */
+export class PyBytes {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** A numpy dtype as `numpy.dtype(code, False, True)` plus its BUILD state make it (only scalar codes). */
+export class NumpyDType {
+  /** Byte order from the BUILD state: `<` little, `|` not applicable, `>` big, `=` native. */
+  order = "=";
+  constructor(readonly code: NumpyCode) {}
+}
+
+/** The numpy scalar codes numpy scalars may use here. */
+export type NumpyCode = "f2" | "f4" | "f8" | "i1" | "i2" | "i4" | "i8" | "u1" | "u2" | "u4" | "u8" | "b1";
+const NUMPY_CODES = new Set<string>(["f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "b1"]);
 
 /** An allow-listed global, inert: a name only. */
 export class PyGlobal {
@@ -71,7 +89,9 @@ export type PyValue =
   | PyDict
   | PyGlobal
   | StorageRef
-  | TensorRef;
+  | TensorRef
+  | PyBytes
+  | NumpyDType;
 type DictKey = string | number | bigint | boolean | null;
 
 const STORAGE_CLASSES: Record<string, StorageDType> = {
@@ -104,6 +124,10 @@ const ALLOWED = new Set<string>([
   "torch._utils._rebuild_tensor_v2",
   "torch._utils._rebuild_parameter",
   "torch._utils._rebuild_parameter_with_state",
+  "numpy.dtype",
+  "numpy.core.multiarray.scalar",
+  "numpy._core.multiarray.scalar",
+  "_codecs.encode",
   ...Object.keys(STORAGE_CLASSES).map((n) => `torch.${n}`),
   ...DTYPE_GLOBALS.map((n) => `torch.${n}`),
 ]);
@@ -138,7 +162,7 @@ type StackItem = PyValue | typeof MARK;
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: PyValue; end: number } {
   const { file, persistentLoad, globals = ALLOWED } = options;
   const expected = options.expected ??
-    "a state dict only needs OrderedDict, torch tensor rebuilders and torch.*Storage";
+    "a state dict only needs OrderedDict, torch tensor rebuilders, torch.*Storage and numpy scalars";
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = options.start ?? 0;
   let opAt = pos;
@@ -282,6 +306,12 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x8c: // SHORT_BINUNICODE
         stack.push(utf8(take(u8(), "SHORT_BINUNICODE string")));
         break;
+      case 0x42: // BINBYTES
+        stack.push(new PyBytes(take(u32(), "BINBYTES bytes")));
+        break;
+      case 0x43: // SHORT_BINBYTES
+        stack.push(new PyBytes(take(u8(), "SHORT_BINBYTES bytes")));
+        break;
       case 0x54: // BINSTRING (Python 2 str)
         stack.push(new TextDecoder("latin1").decode(take(u32(), "BINSTRING string")));
         break;
@@ -367,8 +397,19 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
       case 0x62: { // BUILD
         const state = pop();
         const obj = top();
+        if (obj instanceof NumpyDType && state instanceof PyTuple) {
+          const [version, order] = state.items;
+          if ((version !== 3 && version !== 4) || typeof order !== "string" || !"<>|=".includes(order)) {
+            err("malformed", "numpy dtype state is not (3 or 4, byte order, ...)");
+          }
+          obj.order = order as string;
+          break;
+        }
         if (!(obj instanceof PyDict && obj.ordered) || !(state instanceof PyDict)) {
-          err("forbidden_call", "BUILD is only accepted to set an OrderedDict's attributes (_metadata)");
+          err(
+            "forbidden_call",
+            "BUILD is only accepted to set an OrderedDict's attributes (_metadata) or a numpy dtype's byte order",
+          );
         }
         (obj as PyDict).attrs = state as PyDict;
         break;
@@ -390,6 +431,48 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
             `allow-list of opcodes (those of protocols 1 to 5 that plain containers, strings, numbers and ` +
             `tensors need)`,
         );
+    }
+  }
+}
+
+/** `numpy.core.multiarray.scalar(dtype, bytes)`: the number an np.float64 / np.int64 / np.bool_ pickles as. */
+function numpyScalar(a: PyValue[], err: (code: PickleError["code"], d: string) => never): PyValue {
+  const [dt, raw] = a;
+  if (a.length !== 2 || !(dt instanceof NumpyDType) || !(raw instanceof PyBytes)) {
+    return err("forbidden_call", "numpy scalar(...) needs (dtype, bytes)");
+  }
+  const size = Number(dt.code.slice(1));
+  if (raw.bytes.length !== size) {
+    return err("malformed", `numpy ${dt.code} scalar has ${raw.bytes.length} bytes, expected ${size}`);
+  }
+  if (dt.order === ">" && size > 1) return err("malformed", "big-endian numpy scalars are not supported");
+  const v = new DataView(raw.bytes.buffer, raw.bytes.byteOffset, size);
+  switch (dt.code) {
+    case "f2":
+      return decodeF16(raw.bytes, 1)[0]!;
+    case "f4":
+      return v.getFloat32(0, true);
+    case "f8":
+      return v.getFloat64(0, true);
+    case "i1":
+      return v.getInt8(0);
+    case "i2":
+      return v.getInt16(0, true);
+    case "i4":
+      return v.getInt32(0, true);
+    case "u1":
+      return v.getUint8(0);
+    case "u2":
+      return v.getUint16(0, true);
+    case "u4":
+      return v.getUint32(0, true);
+    case "b1":
+      return v.getUint8(0) !== 0;
+    case "i8":
+    case "u8": {
+      const big = dt.code === "i8" ? v.getBigInt64(0, true) : v.getBigUint64(0, true);
+      const safe = big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER);
+      return safe ? Number(big) : big;
     }
   }
 }
@@ -436,6 +519,38 @@ function reduce(fn: PyValue, args: PyValue, err: (code: PickleError["code"], d: 
     case "torch._utils._rebuild_parameter_with_state":
       if (!(a[0] instanceof TensorRef)) return err("bad_tensor", `${name} of something that is not a tensor`);
       return a[0];
+    case "_codecs.encode": {
+      const [text, encoding] = a;
+      if (a.length !== 2 || typeof text !== "string" || (encoding !== "latin1" && encoding !== "latin-1")) {
+        return err(
+          "forbidden_call",
+          "_codecs.encode is only accepted as (str, 'latin1'): protocol 2's bytes",
+        );
+      }
+      const out = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 255) return err("malformed", "_codecs.encode(..., 'latin1') of a character above U+00FF");
+        out[i] = c;
+      }
+      return new PyBytes(out);
+    }
+    case "numpy.dtype": {
+      const [code] = a;
+      if (a.length !== 3 || typeof code !== "string" || !NUMPY_CODES.has(code)) {
+        return err(
+          "forbidden_call",
+          `numpy.dtype(${
+            typeof code === "string" ? JSON.stringify(code) : "..."
+          }) is not a scalar dtype we read ` +
+            `(${[...NUMPY_CODES].join(", ")})`,
+        );
+      }
+      return new NumpyDType(code as NumpyCode);
+    }
+    case "numpy.core.multiarray.scalar":
+    case "numpy._core.multiarray.scalar":
+      return numpyScalar(a, err);
     default:
       return err(
         "forbidden_call",

@@ -1,8 +1,10 @@
 /**
  * Reads PyTorch `.pt` / `.pth` checkpoints (`torch.save` zip format since 1.6, and the older "legacy" format)
  * WITHOUT executing the pickle: an allow-list interpreter only understands the opcodes and globals a state dict
- * needs (`collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter`, `torch.*Storage`)
- * and rejects anything else — `os.system`, `builtins.eval`, other calls, persistent ids that are not
+ * needs (`collections.OrderedDict`, `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter`, `torch.*Storage`,
+ * and numpy scalars — `numpy.dtype` + `numpy.core.multiarray.scalar`, with protocol 2's `_codecs.encode(s,
+ * "latin1")` bytes — which become plain numbers: fastai's `learn.save` keeps np.float64 learning rates in its
+ * optimizer state) and rejects anything else — `os.system`, `builtins.eval`, other calls, persistent ids that are not
  * `('storage', ...)`, unknown opcodes — with a {@linkcode PickleError} before it has any effect. Compressed zip
  * entries are refused ({@linkcode ZipError}); storages must match their declared size; strided views (transposed
  * or sliced tensors) are materialised row-major. Memory stays bounded by the file size (see `maxOutputBytes`).
@@ -14,6 +16,8 @@
  */
 import { decodeBF16, decodeF16 } from "./_float.ts";
 import {
+  NumpyDType,
+  PyBytes,
   PyDict,
   PyGlobal,
   PyTuple,
@@ -314,6 +318,8 @@ function toPlain(v: PyValue, budget: Budget, file: string): unknown {
   if (Array.isArray(v) || v instanceof PyTuple) {
     return (Array.isArray(v) ? v : v.items).map((x) => toPlain(x, budget, file));
   }
+  if (v instanceof PyBytes) return [...v.bytes];
+  if (v instanceof NumpyDType) return `numpy.${v.code}`;
   return typeof v === "bigint" ? String(v) : v instanceof PyGlobal ? v.qualified : v;
 }
 
@@ -345,7 +351,7 @@ function flatten(
   } else if (v === null || ["number", "bigint", "string", "boolean"].includes(typeof v)) {
     out.values.set(name, v as TorchScalar);
   }
-  // Bare storages and dtype globals carry no weights of their own: skipped.
+  // Bare storages, dtype globals, bytes and numpy dtypes carry no weights of their own: skipped.
 }
 
 /**

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { PyDict, PyGlobal, PyTuple, type PyValue, unpickle } from "./_pickle.ts";
+import { PyBytes, PyDict, PyGlobal, PyTuple, type PyValue, unpickle } from "./_pickle.ts";
 import { PickleError, VocabFileError } from "./errors.ts";
 
 /** How {@linkcode decodeItos} reads the bytes. */
@@ -53,7 +53,8 @@ function describe(v: PyValue): string {
   if (typeof v === "number") return Number.isInteger(v) ? `an int (${v})` : `a float (${v})`;
   if (typeof v === "boolean") return `a bool (${v ? "True" : "False"})`;
   if (typeof v === "string") return `a str (${JSON.stringify(v.slice(0, 40))})`;
-  return "a tensor or storage";
+  if (v instanceof PyBytes) return `bytes (${v.bytes.length}; decode the words to str first)`;
+  return "a tensor, storage or numpy dtype";
 }
 
 function checkWords(items: readonly unknown[], file: string, container: string): string[] {

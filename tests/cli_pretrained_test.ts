@@ -4,7 +4,8 @@
  * naming the file and what was found, and `denofit lm train --pretrained lm_learn_save.pth --pretrained-vocab
  * itos_p3.pkl` remaps the embedding the way fastai does (shared words keep their rows, new words get the mean row
  * and the mean decoder bias) — checked on the saved LM — or refuses a vocabulary of another size, writing nothing.
- * A real `learn.save` file holds np.float64 learning rates in its optimizer state: numpy scalars are read too.
+ * A real `learn.save` file holds its optimizer's hyper-parameters in a fastcore `L` with np.float64 learning rates:
+ * both are read as plain data.
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { PickleError, readItos, readSafetensors, readTorchCheckpoint, VocabFileError } from "../nn/mod.ts";
@@ -31,12 +32,13 @@ const expectedItos = async (): Promise<string[]> => JSON.parse(await Deno.readTe
 
 Deno.test("fastai vocabulary pickles made by Python decode, and bad ones are refused", async (t) => {
   const itos = await expectedItos();
-  await t.step("protocols 1 to 5 give the 60 words of itos.json", async () => {
+  await t.step("protocols 1 to 5 and a fastcore L give the 60 words of itos.json", async () => {
     strictEqual(itos.length, 60);
     ok(itos.includes("") && itos.includes("😀") && itos.includes("z".repeat(300)));
     for (const p of [1, 2, 3, 4, 5]) {
       deepStrictEqual(await readItos(`${FIX}itos_p${p}.pkl`), itos, `protocol ${p}`);
     }
+    deepStrictEqual(await readItos(`${FIX}itos_L.pkl`), itos, "a fastcore L");
   });
   const refused = async (
     name: string,
@@ -94,13 +96,21 @@ Deno.test("torch.save files with numpy scalars (fastai's optimizer state) are re
       deepStrictEqual(ck.tensors.get("w")!.data, new Float32Array([0, 1, 2]));
     }
   });
-  await t.step("learn.save: np.float64 learning rates per group, Python floats and ints", async () => {
-    const ck = await readTorchCheckpoint(`${FIX}lm_learn_save.pth`);
-    deepStrictEqual([0, 1, 2, 3].map((g) => ck.values.get(`opt.hypers.${g}.lr`)), [1e-4, 2.5e-4, 5e-4, 2e-3]);
-    strictEqual(ck.values.get("opt.hypers.3.mom"), 0.8);
-    strictEqual(ck.values.get("opt.state.0.step"), 12);
-    deepStrictEqual(ck.tensors.get("opt.state.0.grad_avg")!.shape, [60, 8]);
-  });
+  await t.step(
+    "learn.save: hypers in a fastcore L, np.float64 learning rates, Python floats and ints",
+    async () => {
+      const ck = await readTorchCheckpoint(`${FIX}lm_learn_save.pth`);
+      deepStrictEqual([0, 1, 2, 3].map((g) => ck.values.get(`opt.hypers.${g}.lr`)), [
+        1e-4,
+        2.5e-4,
+        5e-4,
+        2e-3,
+      ]);
+      strictEqual(ck.values.get("opt.hypers.3.mom"), 0.8);
+      strictEqual(ck.values.get("opt.state.0.step"), 12);
+      deepStrictEqual(ck.tensors.get("opt.state.0.grad_avg")!.shape, [60, 8]);
+    },
+  );
   await t.step("an ndarray names numpy's _reconstruct and is not run", async () => {
     await rejects(readTorchCheckpoint(`${FIX}numpy_array.pt`), (e: unknown) => {
       ok(e instanceof PickleError && e.code === "forbidden_global", String(e));

@@ -1,8 +1,8 @@
 // An allow-list pickle interpreter for PyTorch state dicts. It never calls anything: GLOBAL only resolves names
 // on a fixed allow-list to inert markers, REDUCE only "applies" the few allow-listed constructors (OrderedDict,
 // the tensor rebuild functions, numpy scalars such as the np.float64 learning rates fastai keeps in its optimizer
-// state, protocol 2's latin-1 encoding of bytes) by building plain data, and every other opcode, global, call or
-// persistent id is rejected with a PickleError at the byte where it appears — before anything after it is read.
+// state, protocol 2's latin-1 encoding of bytes) by building plain data, NEWOBJ only "creates" fastcore's `L` (a
+// plain list here), and every other opcode, global, call or persistent id is rejected with a PickleError at the byte where it appears — before anything after it is read.
 // Lengths are checked against the remaining bytes, so memory stays bounded by the input size. This file is one
 // interpreter loop plus its value types, which is why it is longer than most.
 import { decodeF16 } from "./_float.ts";
@@ -128,9 +128,17 @@ const ALLOWED = new Set<string>([
   "numpy.core.multiarray.scalar",
   "numpy._core.multiarray.scalar",
   "_codecs.encode",
+  "fastcore.foundation.L",
   ...Object.keys(STORAGE_CLASSES).map((n) => `torch.${n}`),
   ...DTYPE_GLOBALS.map((n) => `torch.${n}`),
 ]);
+
+/**
+ * Classes NEWOBJ may "create": list-like containers whose pickled state is `{"items": list}` and which become a
+ * plain list here. fastai v2 keeps its optimizer's per-group hyper-parameters in a fastcore `L`, so every
+ * `learn.save` file with the optimizer holds one.
+ */
+const LIST_CLASSES = new Set<string>(["fastcore.foundation.L"]);
 
 /** The storage dtype an allow-listed `torch.*Storage` global stands for, if it is one. */
 export function storageDType(g: PyValue): StorageDType | undefined {
@@ -168,6 +176,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
   let opAt = pos;
   const stack: StackItem[] = [];
   const memo = new Map<number, PyValue>();
+  const unbuiltLists = new WeakSet<PyValue[]>(); // made by NEWOBJ, waiting for BUILD to give their items
   const err = (code: PickleError["code"], detail: string): never => {
     throw new PickleError(code, `${detail} (pickle byte ${opAt})`, { file });
   };
@@ -394,9 +403,35 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
         stack.push(reduce(fn, args, err));
         break;
       }
+      case 0x81: { // NEWOBJ: cls.__new__(cls, *args)
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof PyGlobal && LIST_CLASSES.has(cls.qualified))) {
+          err(
+            "forbidden_call",
+            `NEWOBJ (creating an object) is only accepted for ${[...LIST_CLASSES].join(", ")}`,
+          );
+        }
+        if (!(args instanceof PyTuple) || args.items.length !== 0) {
+          err("malformed", "NEWOBJ arguments are not ()");
+        }
+        const list: PyValue[] = [];
+        unbuiltLists.add(list);
+        stack.push(list);
+        break;
+      }
       case 0x62: { // BUILD
         const state = pop();
         const obj = top();
+        if (Array.isArray(obj) && unbuiltLists.has(obj)) {
+          const items = state instanceof PyDict ? state.map.get("items") : undefined;
+          if (!(state instanceof PyDict) || state.map.size !== 1 || !Array.isArray(items) || items === obj) {
+            err("malformed", "the state of an L is not {'items': list}");
+          }
+          for (const v of items as PyValue[]) obj.push(v);
+          unbuiltLists.delete(obj);
+          break;
+        }
         if (obj instanceof NumpyDType && state instanceof PyTuple) {
           const [version, order] = state.items;
           if ((version !== 3 && version !== 4) || typeof order !== "string" || !"<>|=".includes(order)) {
@@ -408,7 +443,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): { value: 
         if (!(obj instanceof PyDict && obj.ordered) || !(state instanceof PyDict)) {
           err(
             "forbidden_call",
-            "BUILD is only accepted to set an OrderedDict's attributes (_metadata) or a numpy dtype's byte order",
+            "BUILD is only accepted to set an OrderedDict's attributes (_metadata), a numpy dtype's byte order " +
+              "or an L's items",
           );
         }
         (obj as PyDict).attrs = state as PyDict;

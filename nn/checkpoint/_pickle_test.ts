@@ -1,4 +1,4 @@
-// The allow-list interpreter's numpy scalars and bytes, on hand-assembled protocol-2/4 pickles (files made by
+// The allow-list interpreter's numpy scalars, bytes and fastcore L, on hand-assembled protocol-2/4 pickles (files made by
 // Python's torch.save are read in tests/cli_pretrained_test.ts).
 import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { PyBytes, unpickle } from "./_pickle.ts";
@@ -75,5 +75,40 @@ Deno.test("unpickle() reads numpy scalars and bytes as plain values", async (t) 
     throws(() => run(utf16), rejectsWith("forbidden_call", /only accepted as \(str, 'latin1'\)/));
     const arr = new Uint8Array([0x80, 2, ...glob("numpy.core.multiarray", "_reconstruct"), 0x2e]);
     throws(() => run(arr), rejectsWith("forbidden_global", /_reconstruct is not on the allow-list/));
+  });
+});
+
+Deno.test("unpickle() reads a fastcore L as a list and creates no other object", async (t) => {
+  // GLOBAL fastcore.foundation L, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT, "items", [state], SETITEM, BUILD
+  const newL = (
+    state: number[],
+  ) => [...glob("fastcore.foundation", "L"), 0x29, 0x81, 0x7d, ...str("items"), ...state];
+  const list = (...items: number[][]) => [0x5d, 0x28, ...items.flat(), 0x65]; // EMPTY_LIST, MARK, ..., APPENDS
+  await t.step("L of str, and an L inside an L", () => {
+    deepStrictEqual(run(new Uint8Array([0x80, 2, ...newL(list(str("a"), str("b"))), 0x73, 0x62, 0x2e])), [
+      "a",
+      "b",
+    ]);
+    const inner = [...newL(list(str("x"))), 0x73, 0x62];
+    deepStrictEqual(run(new Uint8Array([0x80, 2, ...newL(list(inner)), 0x73, 0x62, 0x2e])), [["x"]]);
+  });
+  await t.step("NEWOBJ of another class, an L with arguments or another state are refused", () => {
+    const od = new Uint8Array([0x80, 2, ...glob("collections", "OrderedDict"), 0x29, 0x81, 0x2e]);
+    throws(
+      () => run(od),
+      rejectsWith("forbidden_call", /NEWOBJ .* only accepted for fastcore\.foundation\.L/),
+    );
+    const withArgs = new Uint8Array([
+      0x80,
+      2,
+      ...glob("fastcore.foundation", "L"),
+      ...str("a"),
+      0x85,
+      0x81,
+      0x2e,
+    ]);
+    throws(() => run(withArgs), rejectsWith("malformed", /NEWOBJ arguments are not \(\)/));
+    const notList = new Uint8Array([0x80, 2, ...newL([0x4b, 1]), 0x73, 0x62, 0x2e]);
+    throws(() => run(notList), rejectsWith("malformed", /state of an L is not \{'items': list\}/));
   });
 });

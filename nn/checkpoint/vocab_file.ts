@@ -1,9 +1,9 @@
 /**
  * Vocabulary files of pre-trained language models: fastai's pickled `itos` lists (v0.7 `itos_wt103.pkl` /
  * `itos.pkl`, fastai v1/v2 `*_vocab.pkl`, `lm.vocab`: `pickle.dump(itos, f)` with protocol 2 to 5), read by the
- * allow-list pickle interpreter with NO globals allowed — a pickle that names any class or function (a fastai `L`,
- * a `Vocab` object, `os.system`) is refused before anything after it is read — plus JSON arrays and one token per
- * line. Errors name the file and what was found instead of a list of strings.
+ * allow-list pickle interpreter with no global allowed but fastcore's `L` (read as a plain list) — a pickle that
+ * names any other class or function (a `Vocab` object, `os.system`) is refused before anything after it is read —
+ * plus JSON arrays and one token per line. Errors name the file and what was found instead of a list of strings.
  *
  * @module
  */
@@ -25,7 +25,8 @@ export interface DecodeItosOptions {
   format?: ItosFormat;
 }
 
-const NO_GLOBALS: ReadonlySet<string> = new Set();
+/** The only global a vocabulary pickle may name: fastcore's `L`, read as a plain list (`pickle.dump(dls.vocab)`). */
+const VOCAB_GLOBALS: ReadonlySet<string> = new Set(["fastcore.foundation.L"]);
 
 /**
  * Whether `bytes` start like a pickle of protocol 2 to 5 (the PROTO opcode 0x80 and its version byte).
@@ -77,8 +78,8 @@ function checkWords(items: readonly unknown[], file: string, container: string):
 }
 
 /**
- * Decodes a pickled vocabulary: a list (or tuple) of `str`, as fastai writes `itos` with `pickle.dump`. Runs
- * nothing: the interpreter accepts no global at all, so pickled objects are refused.
+ * Decodes a pickled vocabulary: a list (or tuple, or fastcore `L`) of `str`, as fastai writes `itos` with
+ * `pickle.dump`. Runs nothing: the interpreter accepts no other global, so pickled objects are refused.
  *
  * @param bytes the pickle
  * @param options `{ file }` for errors
@@ -101,7 +102,7 @@ export function decodeItosPickle(bytes: Uint8Array, options: { file?: string } =
   try {
     value = unpickle(bytes, {
       file,
-      globals: NO_GLOBALS,
+      globals: VOCAB_GLOBALS,
       expected: "a vocabulary pickle is a plain list of str (save it with pickle.dump(list(itos), f))",
     }).value;
   } catch (e) {

@@ -294,8 +294,12 @@ export function matmulSource(): string {
   ].join("\n");
 }
 
-/** Products smaller than this many flops run on the calling thread only. */
-const THREAD_MIN_FLOPS = 4e6;
+/**
+ * Products smaller than this many flops run on the calling thread only: 4 MFLOP (~1 ms) for the JavaScript
+ * kernel; 30 MFLOP (~1 ms) for the WebAssembly one, where handing half of a 5 MFLOP LSTM step to a worker
+ * (~0.1 ms of messaging) made it slower (0.16 -> 0.29 ms, `bench/matmul_wasm.ts`).
+ */
+const THREAD_MIN_FLOPS = 4e6, WASM_THREAD_MIN_FLOPS = 3e7;
 
 /** Split `p` (with `batch` batches) into at most `threads` parts: by batch when there are enough, else by columns. */
 function split(batch: number, n: number, threads: number): Part[] {
@@ -377,7 +381,8 @@ export function matmul(
   const whole: Part = { b0: 0, b1: batch, n0: 0, n1: n };
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
   if (
-    runner && runner.threads > 1 && 2 * batch * m * n * k >= THREAD_MIN_FLOPS &&
+    runner && runner.threads > 1 &&
+    2 * batch * m * n * k >= (problem.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
     shared(a.data) && shared(b.data) && shared(c.data)
   ) {
     const parts = split(batch, n, runner.threads);

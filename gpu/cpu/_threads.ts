@@ -4,7 +4,9 @@
  * computes part 0 itself and then blocks on `Atomics.wait` until every worker has flagged its part done.
  *
  * Workers are `node:worker_threads` workers built from the kernel source (no separate file, so `deno compile`
- * needs nothing extra) and `unref`'d so they never keep a process alive. Messages carry the raw
+ * needs nothing extra) and `unref`'d so they never keep a process alive. That source carries the WebAssembly
+ * kernel's bytes too (`_wasm_matmul.ts`): each worker instantiates its own module, with its own fixed memory,
+ * on its first f32 part. Messages carry the raw
  * `SharedArrayBuffer`s, not typed-array views: Deno's `node:worker_threads` serialises views element by element
  * (seconds for a 20 MB weight), buffers in microseconds.
  *

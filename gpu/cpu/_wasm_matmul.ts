@@ -6,9 +6,9 @@
  * k slice, B is packed into 8-column slivers; for each `MC`-tall row block A is packed into 4-row slivers; the
  * module computes that `MC x NC` block of C into its own memory with a 4x8 register tile of `f32x4` accumulators,
  * and the block is then copied (first k slice) or added (later slices, `accumulate`) into the real C. Packing
- * happens here in JavaScript straight from the strided operands into the module's memory, so the module's memory
- * is fixed (`WASM_PAGES`, about 1.7 MB) whatever the product's size, and works the same on plain and shared
- * buffers.
+ * copies operand rows into a staging area of the module's memory (`TypedArray.set`, from plain or shared
+ * buffers alike) and the module's packing helpers reorder them into slivers (other strides are gathered in
+ * JavaScript), so the module's memory is fixed (`WASM_PAGES`, about 2.7 MB) whatever the product's size.
  *
  * Accumulation is in f32, with `f32x4.relaxed_madd` where the engine supports relaxed SIMD (a fused multiply-add
  * on CPUs with FMA, a multiply and an add elsewhere; fixed for a given engine and CPU) and `f32x4.mul` +
@@ -30,15 +30,21 @@ import { WASM_KC, WASM_MC, WASM_MR, WASM_NC, WASM_NR } from "./_wasm/matmul_wat.
 const W_MR = WASM_MR, W_NR = WASM_NR, W_KC = WASM_KC, W_MC = WASM_MC, W_NC = WASM_NC;
 const W_FMA = WASM_FMA_BASE64, W_PLAIN = WASM_PLAIN_BASE64;
 
-/** The instantiated kernel of this thread: `block`, a view of its memory and the layout of that memory. */
+/** The instantiated kernel of this thread: its exports, a view of its memory and the layout of that memory. */
 interface WasmKernel {
   block: (mc: number, nc: number, kc: number, pa: number, pb: number, pc: number, ldc: number) => void;
+  /** `pack_t4`, `pack_t8`, `pack_n4`, `pack_n8`: (src, ld, slivers, kc, dst), byte addresses and strides. */
+  packT4: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
+  packT8: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
+  packN4: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
+  packN8: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
   f32: Float32Array;
   fma: boolean;
-  /** Float offsets of the packed A block, the packed B panel and the C block. */
+  /** Float offsets of the packed A block, the packed B panel, the C block and the staging area. */
   pa: number;
   pb: number;
   pc: number;
+  ps: number;
 }
 
 let wasmKernelCache: WasmKernel | null = null;
@@ -58,86 +64,89 @@ function wasmKernel(): WasmKernel {
       `cpu matmul: cannot instantiate the WebAssembly SIMD kernel (${e}); use CpuBackend({ matmul: "js" })`,
     );
   }
-  const exp = instance.exports as { block: WasmKernel["block"]; memory: WebAssembly.Memory };
-  const pa = 0, pb = W_MC * W_KC, pc = pb + W_KC * W_NC;
-  wasmKernelCache = { block: exp.block, f32: new Float32Array(exp.memory.buffer), fma, pa, pb, pc };
+  // deno-lint-ignore no-explicit-any
+  const x = instance.exports as any;
+  const pa = 0, pb = W_MC * W_KC, pc = pb + W_KC * W_NC, ps = pc + W_MC * W_NC;
+  wasmKernelCache = {
+    block: x.block,
+    packT4: x.pack_t4,
+    packT8: x.pack_t8,
+    packN4: x.pack_n4,
+    packN8: x.pack_n8,
+    f32: new Float32Array((x.memory as WebAssembly.Memory).buffer),
+    fma,
+    pa,
+    pb,
+    pc,
+    ps,
+  };
   return wasmKernelCache;
 }
 
-/** Pack rows `[ic, ic + mc)`, columns `[pc, pc + kc)` of A into 4-row k-major slivers at `f[dst..]`, zero-padded. */
-function wasmPackA(
-  a: Operand,
-  ic: number,
-  mc: number,
-  pc: number,
-  kc: number,
-  f: Float32Array,
-  dst: number,
-): void {
+/**
+ * Pack rows `[ic, ic + mc)`, columns `[pc, pc + kc)` of A into 4-row k-major slivers at `w.pa`, zero-padded to a
+ * multiple of 4 rows. Row-major or transposed A is staged row by row with `set` and packed by the module; other
+ * layouts are gathered here.
+ */
+function wasmPackA(a: Operand, ic: number, mc: number, pc: number, kc: number, w: WasmKernel): void {
   const { data, rs, cs } = a;
-  const base = a.off + pc * cs;
-  for (let ir = 0; ir < mc; ir += W_MR) {
-    const h = Math.min(W_MR, mc - ir);
-    const d0 = dst + ir * kc;
-    if (cs === 1 || h < W_MR) {
-      // Row-major A (or a short last sliver): walk each row along k.
-      for (let r = 0; r < W_MR; r++) {
-        let d = d0 + r;
-        if (r >= h) {
-          for (let k = 0; k < kc; k++, d += W_MR) f[d] = 0;
-          continue;
-        }
-        let s = base + (ic + ir + r) * rs;
-        for (let k = 0; k < kc; k++, s += cs, d += W_MR) f[d] = data[s]!;
+  const f = w.f32, st = w.ps;
+  const base = a.off + pc * cs + ic * rs;
+  const mcPad = Math.ceil(mc / W_MR) * W_MR;
+  if (cs === 1) {
+    for (let r = 0; r < mc; r++) f.set(data.subarray(base + r * rs, base + r * rs + kc), st + r * kc);
+    if (mcPad > mc) f.fill(0, st + mc * kc, st + mcPad * kc);
+    w.packT4(4 * st, 4 * kc, mcPad / W_MR, kc, 4 * w.pa);
+    return;
+  }
+  if (rs === 1) {
+    for (let k = 0; k < kc; k++) {
+      f.set(data.subarray(base + k * cs, base + k * cs + mc), st + k * mcPad);
+      if (mcPad > mc) f.fill(0, st + k * mcPad + mc, st + (k + 1) * mcPad);
+    }
+    w.packN4(4 * st, 4 * mcPad, mcPad / W_MR, kc, 4 * w.pa);
+    return;
+  }
+  for (let ir = 0; ir < mcPad; ir += W_MR) {
+    for (let r = 0; r < W_MR; r++) {
+      let d = w.pa + ir * kc + r;
+      if (ir + r >= mc) {
+        for (let k = 0; k < kc; k++, d += W_MR) f[d] = 0;
+        continue;
       }
-    } else {
-      // Transposed A: the 4 rows of one k step lie `rs` apart (adjacent when rs = 1).
-      let s = base + (ic + ir) * rs, d = d0;
-      const r1 = rs, r2 = 2 * rs, r3 = 3 * rs;
-      for (let k = 0; k < kc; k++, s += cs, d += W_MR) {
-        f[d] = data[s]!;
-        f[d + 1] = data[s + r1]!;
-        f[d + 2] = data[s + r2]!;
-        f[d + 3] = data[s + r3]!;
-      }
+      let s = base + (ir + r) * rs;
+      for (let k = 0; k < kc; k++, s += cs, d += W_MR) f[d] = data[s]!;
     }
   }
 }
 
-/** Pack rows `[pc, pc + kc)`, columns `[jc, jc + nc)` of B into 8-column k-major slivers at `f[dst..]`. */
-function wasmPackB(
-  b: Operand,
-  pc: number,
-  kc: number,
-  jc: number,
-  nc: number,
-  f: Float32Array,
-  dst: number,
-): void {
+/**
+ * Pack rows `[pc, pc + kc)`, columns `[jc, jc + nc)` of B into 8-column k-major slivers at `w.pb`, zero-padded to
+ * a multiple of 8 columns; staged and packed by the module like A when B is row-major or transposed.
+ */
+function wasmPackB(b: Operand, pc: number, kc: number, jc: number, nc: number, w: WasmKernel): void {
   const { data, rs, cs } = b;
+  const f = w.f32, st = w.ps;
   const base = b.off + pc * rs + jc * cs;
-  for (let jr = 0; jr < nc; jr += W_NR) {
-    const w = Math.min(W_NR, nc - jr);
-    const d0 = dst + jr * kc;
-    if (cs === 1 && w === W_NR) {
-      // Row-major B: 8 adjacent values per k step.
-      let s = base + jr, d = d0;
-      for (let k = 0; k < kc; k++, s += rs, d += W_NR) {
-        f[d] = data[s]!;
-        f[d + 1] = data[s + 1]!;
-        f[d + 2] = data[s + 2]!;
-        f[d + 3] = data[s + 3]!;
-        f[d + 4] = data[s + 4]!;
-        f[d + 5] = data[s + 5]!;
-        f[d + 6] = data[s + 6]!;
-        f[d + 7] = data[s + 7]!;
-      }
-      continue;
+  const ncPad = Math.ceil(nc / W_NR) * W_NR;
+  if (cs === 1) {
+    for (let k = 0; k < kc; k++) {
+      f.set(data.subarray(base + k * rs, base + k * rs + nc), st + k * ncPad);
+      if (ncPad > nc) f.fill(0, st + k * ncPad + nc, st + (k + 1) * ncPad);
     }
-    // Transposed B (or the last, narrow sliver): walk each column along k.
+    w.packN8(4 * st, 4 * ncPad, ncPad / W_NR, kc, 4 * w.pb);
+    return;
+  }
+  if (rs === 1) {
+    for (let j = 0; j < nc; j++) f.set(data.subarray(base + j * cs, base + j * cs + kc), st + j * kc);
+    if (ncPad > nc) f.fill(0, st + nc * kc, st + ncPad * kc);
+    w.packT8(4 * st, 4 * kc, ncPad / W_NR, kc, 4 * w.pb);
+    return;
+  }
+  for (let jr = 0; jr < ncPad; jr += W_NR) {
     for (let col = 0; col < W_NR; col++) {
-      let d = d0 + col;
-      if (col >= w) {
+      let d = w.pb + jr * kc + col;
+      if (jr + col >= nc) {
         for (let k = 0; k < kc; k++, d += W_NR) f[d] = 0;
         continue;
       }
@@ -171,11 +180,11 @@ function wasmGemm(
     const ncPad = Math.ceil(nc / W_NR) * W_NR;
     for (let pc = 0; pc < k; pc += W_KC) {
       const kc = Math.min(W_KC, k - pc);
-      wasmPackB(b, pc, kc, jc, nc, f, w.pb);
+      wasmPackB(b, pc, kc, jc, nc, w);
       const add = accumulate || pc > 0;
       for (let ic = 0; ic < m; ic += W_MC) {
         const mc = Math.min(W_MC, m - ic);
-        wasmPackA(a, ic, mc, pc, kc, f, w.pa);
+        wasmPackA(a, ic, mc, pc, kc, w);
         w.block(Math.ceil(mc / W_MR) * W_MR, ncPad, kc, 4 * w.pa, 4 * w.pb, 4 * w.pc, 4 * ncPad);
         let s = w.pc, d = cOff + ic * ldc + jc;
         for (let i = 0; i < mc; i++, s += ncPad, d += ldc) {

@@ -7,11 +7,12 @@ Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitw
   const one = new CpuBackend();
   const three = new CpuBackend({ threads: 3 });
   assert(three.threads === 3 && one.threads === 1, "threads getter");
+  // Every case is above the threading threshold (30 MFLOP for the WebAssembly kernel, 4 MFLOP for row products).
   const cases: [string, number[], number[], Kind, Kind][] = [
     ["columns split, b transposed", [100, 200], [200, 1030], "contig", "colmajor"],
     ["row-times-matrix split (M = 2)", [2, 1152], [1152, 1030], "contig", "colmajor"],
-    ["a transposed, odd N", [70, 300], [300, 333], "colmajor", "contig"],
-    ["batches split, shared weights", [7, 64, 64], [7, 64, 100], "contig", { broadcast: 0 }],
+    ["a transposed, odd N", [70, 600], [600, 401], "colmajor", "contig"],
+    ["batches split, shared weights", [7, 64, 256], [7, 256, 200], "contig", { broadcast: 0 }],
     [
       "wasm block edges (MC 128, KC 256, NC 1024), both transposed",
       [130, 300],

@@ -12,6 +12,11 @@
  * multiply-adds, as `f32x4.relaxed_madd` (fused on CPUs with FMA) or as `f32x4.mul` + `f32x4.add`. Every output
  * element is summed over k in order, so the result does not depend on where the element sits in a tile.
  *
+ * Four packing helpers turn operand rows that the driver copied into a staging area (plain `TypedArray.set`
+ * copies) into those slivers: `pack_t4` / `pack_t8` when the staged rows run along k (row-major A, transposed
+ * B; 4x4 transposes with `i8x16.shuffle`), `pack_n4` / `pack_n8` when they run across it (transposed A,
+ * row-major B; 16- or 32-byte copies).
+ *
  * @module
  */
 
@@ -118,8 +123,131 @@ export function matmulWat({ mr, nr, unroll, fma }: KernelShape, pages: number): 
   out(6, `(local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`);
   out(6, "(br $jloop)))");
   out(2, ")");
+  for (const w of [4, 8]) lines.push(packT(w), packN(w));
   out(0, ")");
   return lines.join("\n") + "\n";
+}
+
+/** Byte indices of `i8x16.shuffle` picking f32 lanes `l` (0-3 first operand, 4-7 second). */
+function lanes(...l: number[]): string {
+  return l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]).join(" ");
+}
+
+/**
+ * `pack_t<w>(src, ld, nsl, kc, dst)`: pack `nsl` slivers of `w` rows of a row-major staging area (`ld` bytes
+ * per row, `kc` values used per row) into k-major slivers `dst[s][k][r]`, transposing 4x4 tiles with shuffles.
+ */
+function packT(w: number): string {
+  const g = w / 4;
+  const L: string[] = [];
+  L.push(
+    `  (func (export "pack_t${w}") (param $src i32) (param $ld i32) (param $nsl i32) (param $kc i32) (param $dst i32)`,
+  );
+  L.push(
+    "    (local $s i32) (local $k i32) (local $row i32) (local $out i32) (local $k4 i32) (local $r i32)",
+  );
+  L.push("    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)");
+  L.push("    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)");
+  L.push("    (local.set $k4 (i32.and (local.get $kc) (i32.const -4)))");
+  L.push("    (block $sdone (loop $sloop");
+  L.push("      (br_if $sdone (i32.ge_u (local.get $s) (local.get $nsl)))");
+  L.push(
+    `      (local.set $row (i32.add (local.get $src) (i32.mul (i32.mul (local.get $s) (i32.const ${w})) (local.get $ld))))`,
+  );
+  L.push(
+    `      (local.set $out (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $kc)) (i32.const ${
+      4 * w
+    }))))`,
+  );
+  L.push("      (local.set $k (i32.const 0))");
+  L.push("      (block $kdone (loop $kloop");
+  L.push("        (br_if $kdone (i32.ge_u (local.get $k) (local.get $k4)))");
+  for (let q = 0; q < g; q++) {
+    for (let i = 0; i < 4; i++) {
+      L.push(
+        `        (local.set $x${i} (v128.load (i32.add (i32.add (local.get $row) (i32.mul (local.get $ld) (i32.const ${
+          4 * q + i
+        }))) (i32.shl (local.get $k) (i32.const 2)))))`,
+      );
+    }
+    L.push(`        (local.set $t0 (i8x16.shuffle ${lanes(0, 4, 1, 5)} (local.get $x0) (local.get $x1)))`);
+    L.push(`        (local.set $t1 (i8x16.shuffle ${lanes(2, 6, 3, 7)} (local.get $x0) (local.get $x1)))`);
+    L.push(`        (local.set $t2 (i8x16.shuffle ${lanes(0, 4, 1, 5)} (local.get $x2) (local.get $x3)))`);
+    L.push(`        (local.set $t3 (i8x16.shuffle ${lanes(2, 6, 3, 7)} (local.get $x2) (local.get $x3)))`);
+    const dst = (j: number) =>
+      `offset=${j * 4 * w + 16 * q} (i32.add (local.get $out) (i32.mul (local.get $k) (i32.const ${4 * w})))`;
+    L.push(
+      `        (v128.store ${dst(0)} (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $t0) (local.get $t2)))`,
+    );
+    L.push(
+      `        (v128.store ${dst(1)} (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $t0) (local.get $t2)))`,
+    );
+    L.push(
+      `        (v128.store ${dst(2)} (i8x16.shuffle ${lanes(0, 1, 4, 5)} (local.get $t1) (local.get $t3)))`,
+    );
+    L.push(
+      `        (v128.store ${dst(3)} (i8x16.shuffle ${lanes(2, 3, 6, 7)} (local.get $t1) (local.get $t3)))`,
+    );
+  }
+  L.push("        (local.set $k (i32.add (local.get $k) (i32.const 4)))");
+  L.push("        (br $kloop)))");
+  // Last kc % 4 steps, one value at a time.
+  L.push("      (block $tdone (loop $tloop");
+  L.push("        (br_if $tdone (i32.ge_u (local.get $k) (local.get $kc)))");
+  L.push("        (local.set $r (i32.const 0))");
+  L.push("        (block $rdone (loop $rloop");
+  L.push(`          (br_if $rdone (i32.ge_u (local.get $r) (i32.const ${w})))`);
+  L.push(
+    `          (f32.store (i32.add (i32.add (local.get $out) (i32.mul (local.get $k) (i32.const ${
+      4 * w
+    }))) (i32.shl (local.get $r) (i32.const 2)))`,
+  );
+  L.push(
+    "            (f32.load (i32.add (i32.add (local.get $row) (i32.mul (local.get $ld) (local.get $r))) (i32.shl (local.get $k) (i32.const 2)))))",
+  );
+  L.push("          (local.set $r (i32.add (local.get $r) (i32.const 1)))");
+  L.push("          (br $rloop)))");
+  L.push("        (local.set $k (i32.add (local.get $k) (i32.const 1)))");
+  L.push("        (br $tloop)))");
+  L.push("      (local.set $s (i32.add (local.get $s) (i32.const 1)))");
+  L.push("      (br $sloop)))");
+  L.push("  )");
+  return L.join("\n");
+}
+
+/**
+ * `pack_n<w>(src, ld, nsl, kc, dst)`: pack `nsl` slivers of `w` columns of a k-major staging area (`kc` rows of
+ * `ld` bytes) into `dst[s][k][c]`: a `w`-value copy per row and sliver.
+ */
+function packN(w: number): string {
+  const L: string[] = [];
+  L.push(
+    `  (func (export "pack_n${w}") (param $src i32) (param $ld i32) (param $nsl i32) (param $kc i32) (param $dst i32)`,
+  );
+  L.push("    (local $s i32) (local $in i32) (local $out i32) (local $end i32)");
+  L.push("    (block $sdone (loop $sloop");
+  L.push("      (br_if $sdone (i32.ge_u (local.get $s) (local.get $nsl)))");
+  L.push(`      (local.set $in (i32.add (local.get $src) (i32.mul (local.get $s) (i32.const ${4 * w}))))`);
+  L.push(
+    `      (local.set $out (i32.add (local.get $dst) (i32.mul (i32.mul (local.get $s) (local.get $kc)) (i32.const ${
+      4 * w
+    }))))`,
+  );
+  L.push(`      (local.set $end (i32.add (local.get $out) (i32.mul (local.get $kc) (i32.const ${4 * w}))))`);
+  L.push("      (block $kdone (loop $kloop");
+  L.push("        (br_if $kdone (i32.ge_u (local.get $out) (local.get $end)))");
+  for (let q = 0; q < w / 4; q++) {
+    L.push(
+      `        (v128.store offset=${16 * q} (local.get $out) (v128.load offset=${16 * q} (local.get $in)))`,
+    );
+  }
+  L.push("        (local.set $in (i32.add (local.get $in) (local.get $ld)))");
+  L.push(`        (local.set $out (i32.add (local.get $out) (i32.const ${4 * w})))`);
+  L.push("        (br $kloop)))");
+  L.push("      (local.set $s (i32.add (local.get $s) (i32.const 1)))");
+  L.push("      (br $sloop)))");
+  L.push("  )");
+  return L.join("\n");
 }
 
 /** Register tile rows of the shipped kernel. */
@@ -134,7 +262,10 @@ export const WASM_MC = 128;
 export const WASM_NC = 1024;
 /** Steps of k per main-loop iteration of the shipped kernel. */
 export const WASM_UNROLL = 4;
-/** Fixed memory of the module: packed A block, packed B panel and the C block, rounded up to 64 KiB pages. */
+/**
+ * Fixed memory of the module: packed A block, packed B panel, the C block and a staging area for unpacked operand
+ * rows (as large as the larger packed operand), rounded up to 64 KiB pages.
+ */
 export const WASM_PAGES = Math.ceil(
-  (4 * (WASM_MC * WASM_KC + WASM_KC * WASM_NC + WASM_MC * WASM_NC)) / 65536,
+  (4 * (WASM_MC * WASM_KC + 2 * WASM_KC * WASM_NC + WASM_MC * WASM_NC)) / 65536,
 );

@@ -153,7 +153,8 @@ export type VocabFileErrorCode =
   | "empty"
   | "bad_json"
   | "bad_utf8"
-  | "unreadable";
+  | "unreadable"
+  | "wrong_format";
 
 /** A vocabulary file (pickle, JSON array or one token per line) does not hold a list of words. */
 export class VocabFileError extends CheckpointError {

@@ -157,6 +157,13 @@ function decodeText(bytes: Uint8Array, file: string): string {
  */
 export function decodeItos(bytes: Uint8Array, options: DecodeItosOptions = {}): string[] {
   const { file = "<bytes>", format = "auto" } = options;
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    throw new VocabFileError(
+      "wrong_format",
+      "is a zip archive (a torch.save checkpoint?), not a vocabulary: pass the itos .pkl or .json",
+      { file },
+    );
+  }
   const lower = file.toLowerCase();
   const isPickle = format === "pickle" ||
     (format === "auto" && (/\.(pkl|pickle)$/.test(lower) || looksLikePickle(bytes)));

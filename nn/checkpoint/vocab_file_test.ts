@@ -125,6 +125,12 @@ Deno.test("decodeItos() picks the format by extension or content", async (t) => 
     );
     deepStrictEqual(decodeItos(utf8('["a"]'), { file: "itos.pkl", format: "json" }), ["a"]);
   });
+  await t.step("a zip (torch.save checkpoint) given as the vocabulary says so", () => {
+    throws(
+      () => decodeItos(new Uint8Array([0x50, 0x4b, 3, 4, 0, 0]), { file: "lm.pth" }),
+      code("wrong_format", VocabFileError, /^lm\.pth: is a zip archive \(a torch\.save checkpoint\?\)/),
+    );
+  });
   await t.step("JSON: an array of strings; other JSON names what it holds", () => {
     deepStrictEqual(decodeItos(utf8('\ufeff ["a", "", "é"]')), ["a", "", "é"]);
     throws(

@@ -4,11 +4,12 @@
  *
  * Same GotoBLAS blocking as the JavaScript kernel in `_matmul.ts`: for each `NC`-wide column block and `KC`-deep
  * k slice, B is packed into 8-column slivers; for each `MC`-tall row block A is packed into 4-row slivers; the
- * module computes that `MC x NC` block of C into its own memory with a 4x8 register tile of `f32x4` accumulators,
- * and the block is then copied (first k slice) or added (later slices, `accumulate`) into the real C. Packing
- * copies operand rows into a staging area of the module's memory (`TypedArray.set`, from plain or shared
- * buffers alike) and the module's packing helpers reorder them into slivers (other strides are gathered in
- * JavaScript), so the module's memory is fixed (`WASM_PAGES`, about 2.7 MB) whatever the product's size.
+ * module computes that `MC x NC` block of C into its own memory with a 4x8 register tile of `f32x4` accumulators
+ * and the block is copied out into the real C (for later k slices and `accumulate`, C's rows are first copied in
+ * and the module adds its sums to them). Packing copies operand rows into a staging area of the module's memory
+ * (`TypedArray.set`, from plain or shared buffers alike) and the module's packing helpers reorder them into
+ * slivers (other strides are gathered in JavaScript), so the module's memory is fixed (`WASM_PAGES`, about
+ * 2.7 MB) whatever the product's size.
  *
  * Accumulation is in f32, with `f32x4.relaxed_madd` where the engine supports relaxed SIMD (a fused multiply-add
  * on CPUs with FMA, a multiply and an add elsewhere; fixed for a given engine and CPU) and `f32x4.mul` +
@@ -32,7 +33,16 @@ const W_FMA = WASM_FMA_BASE64, W_PLAIN = WASM_PLAIN_BASE64;
 
 /** The instantiated kernel of this thread: its exports, a view of its memory and the layout of that memory. */
 interface WasmKernel {
-  block: (mc: number, nc: number, kc: number, pa: number, pb: number, pc: number, ldc: number) => void;
+  block: (
+    mc: number,
+    nc: number,
+    kc: number,
+    pa: number,
+    pb: number,
+    pc: number,
+    ldc: number,
+    add: number,
+  ) => void;
   /** `pack_t4`, `pack_t8`, `pack_n4`, `pack_n8`: (src, ld, slivers, kc, dst), byte addresses and strides. */
   packT4: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
   packT8: (src: number, ld: number, nsl: number, kc: number, dst: number) => void;
@@ -185,12 +195,15 @@ function wasmGemm(
       for (let ic = 0; ic < m; ic += W_MC) {
         const mc = Math.min(W_MC, m - ic);
         wasmPackA(a, ic, mc, pc, kc, w);
-        w.block(Math.ceil(mc / W_MR) * W_MR, ncPad, kc, 4 * w.pa, 4 * w.pb, 4 * w.pc, 4 * ncPad);
-        let s = w.pc, d = cOff + ic * ldc + jc;
-        for (let i = 0; i < mc; i++, s += ncPad, d += ldc) {
-          if (add) { for (let j = 0; j < nc; j++) c[d + j] = c[d + j]! + f[s + j]!; }
-          else c.set(f.subarray(s, s + nc), d);
+        const d0 = cOff + ic * ldc + jc;
+        if (add) {
+          // The block adds its sums to these rows of C in the module's memory (rows past mc are padding).
+          for (let i = 0, s = w.pc, d = d0; i < mc; i++, s += ncPad, d += ldc) {
+            f.set(c.subarray(d, d + nc), s);
+          }
         }
+        w.block(Math.ceil(mc / W_MR) * W_MR, ncPad, kc, 4 * w.pa, 4 * w.pb, 4 * w.pc, 4 * ncPad, add ? 1 : 0);
+        for (let i = 0, s = w.pc, d = d0; i < mc; i++, s += ncPad, d += ldc) c.set(f.subarray(s, s + nc), d);
       }
     }
   }

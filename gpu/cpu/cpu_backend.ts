@@ -1,9 +1,11 @@
 /**
  * The CPU reference backend: every kernel of {@linkcode KERNEL_NAMES} in plain TypeScript. It is the reference
  * the WebGPU kernels are tested against and the fallback when no adapter exists. Kernels run synchronously when
- * enqueued; values are computed in double precision and stored in the output's dtype. Matmul is cache-blocked
- * (see `_matmul.ts`) and can use worker threads ({@linkcode CpuBackendOptions.threads}); elementwise kernels are
- * generated per op over coalesced strided views (see `_strided.ts`).
+ * enqueued; values are computed in double precision and stored in the output's dtype, except f32 matmuls, which
+ * by default run on a WebAssembly SIMD kernel accumulating in f32 (`_wasm_matmul.ts`;
+ * {@linkcode CpuBackendOptions.matmul} `"js"` keeps the f64 one). Matmul is cache-blocked (see `_matmul.ts`) and
+ * can use worker threads ({@linkcode CpuBackendOptions.threads}); elementwise kernels are generated per op over
+ * coalesced strided views (see `_strided.ts`).
  *
  * @module
  */

@@ -2,9 +2,10 @@
  * Generator of the WebAssembly text of the f32 matmul micro-kernel (see `../_wasm_matmul.ts` for the driver and
  * `build.ts` for the build). One exported function,
  *
- *     block(mc, nc, kc, pa, pb, pc, ldc)
+ *     block(mc, nc, kc, pa, pb, pc, ldc, add)
  *
- * computes `C[0..mc, 0..nc) = Ap @ Bp` where `Ap` (at byte address `pa`) is `mc / MR` packed slivers of `MR` rows
+ * computes `C[0..mc, 0..nc) = Ap @ Bp` (or `C += Ap @ Bp` when `add` is non-zero: each element's k sum is
+ * computed from zero, then added to C) where `Ap` (at byte address `pa`) is `mc / MR` packed slivers of `MR` rows
  * (k-major: `Ap[s][k][r]`), `Bp` (at `pb`) is `nc / NR` packed slivers of `NR` columns (`Bp[s][k][c]`) and C (at
  * `pc`) is row-major with a row stride of `ldc` bytes. `mc` and `nc` must be multiples of `MR` and `NR` (the driver
  * pads with zero rows and columns) and `kc >= 1`. The `MR x NR` register tile is held in `MR * NR / 4` `v128`
@@ -64,7 +65,7 @@ export function matmulWat({ mr, nr, unroll, fma }: KernelShape, pages: number): 
     2,
     `(func (export "block") (param $mc i32) (param $nc i32) (param $kc i32) (param $pa i32) (param $pb i32)`,
   );
-  out(4, "(param $pc i32) (param $ldc i32)");
+  out(4, "(param $pc i32) (param $ldc i32) (param $add i32)");
   out(4, "(local $jr i32) (local $ir i32) (local $a i32) (local $b i32) (local $end i32) (local $endu i32)");
   out(4, "(local $cp i32) (local $ka i32) (local $kb i32) (local $av v128)");
   for (let j = 0; j < nv; j++) out(4, `(local $b${j} v128)`);
@@ -112,12 +113,22 @@ export function matmulWat({ mr, nr, unroll, fma }: KernelShape, pages: number): 
   out(10, "(br $kloop)))");
   out(8, "(local.set $cp (i32.add (local.get $pc)");
   out(10, "(i32.add (i32.mul (local.get $ir) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2)))))");
+  out(8, "(if (local.get $add) (then");
   for (let r = 0; r < mr; r++) {
     for (let j = 0; j < nv; j++) {
-      out(8, `(v128.store offset=${16 * j} (local.get $cp) (local.get ${acc(r, j)}))`);
+      out(10, `(v128.store offset=${16 * j} (local.get $cp)`);
+      out(12, `(f32x4.add (v128.load offset=${16 * j} (local.get $cp)) (local.get ${acc(r, j)})))`);
     }
-    if (r < mr - 1) out(8, "(local.set $cp (i32.add (local.get $cp) (local.get $ldc)))");
+    if (r < mr - 1) out(10, "(local.set $cp (i32.add (local.get $cp) (local.get $ldc)))");
   }
+  out(8, ") (else");
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nv; j++) {
+      out(10, `(v128.store offset=${16 * j} (local.get $cp) (local.get ${acc(r, j)}))`);
+    }
+    if (r < mr - 1) out(10, "(local.set $cp (i32.add (local.get $cp) (local.get $ldc)))");
+  }
+  out(8, "))");
   out(8, `(local.set $ir (i32.add (local.get $ir) (i32.const ${mr})))`);
   out(8, "(br $iloop)))");
   out(6, `(local.set $jr (i32.add (local.get $jr) (i32.const ${nr})))`);

@@ -257,12 +257,16 @@ export interface Problem {
   wasm: boolean;
 }
 
-/** The share of a problem one thread computes: batches `[b0, b1)`, output columns `[n0, n1)`. */
+/** The share of a problem one thread computes: batches `[b0, b1)`, output rows `[m0, m1)`, columns `[n0, n1)`. */
 export interface Part {
   /** First batch. */
   b0: number;
   /** End batch. */
   b1: number;
+  /** First row. */
+  m0: number;
+  /** End row. */
+  m1: number;
   /** First column. */
   n0: number;
   /** End column. */
@@ -271,14 +275,15 @@ export interface Part {
 
 /** Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. */
 export function runPart(p: Problem, c: TypedArray, part: Part): void {
-  const dims = { m: p.m, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
+  const dims = { m: part.m1 - part.m0, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
+  // The kernel follows the whole product's row count, so every part of a split uses the same one.
   const kernel = p.wasm && p.m >= SMALL_M ? wasmGemm : gemm;
   for (let i = part.b0; i < part.b1; i++) {
     kernel(
-      { data: p.a.data, off: p.a.off + i * p.aBs, rs: p.a.rs, cs: p.a.cs },
+      { data: p.a.data, off: p.a.off + i * p.aBs + part.m0 * p.a.rs, rs: p.a.rs, cs: p.a.cs },
       { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs },
       c,
-      p.cOff + i * p.m * p.n + part.n0,
+      p.cOff + i * p.m * p.n + part.m0 * p.n + part.n0,
       dims,
     );
   }
@@ -301,13 +306,28 @@ export function matmulSource(): string {
  */
 const THREAD_MIN_FLOPS = 4e6, WASM_THREAD_MIN_FLOPS = 3e7;
 
-/** Split `p` (with `batch` batches) into at most `threads` parts: by batch when there are enough, else by columns. */
-function split(batch: number, n: number, threads: number): Part[] {
+/**
+ * Split a `batch x (m, n)` product into at most `threads` parts: by batch when there are enough; else by rows when
+ * the output is tall and narrow (each thread then packs only its rows of A, the large operand, instead of all of
+ * A for a few columns: the decoder's gradient products, 2624 x 96 and 3000 x 96); else by columns.
+ */
+function split(batch: number, m: number, n: number, threads: number): Part[] {
   const parts: Part[] = [];
   if (batch >= threads) {
     for (let t = 0; t < threads; t++) {
       const b0 = Math.floor((t * batch) / threads), b1 = Math.floor(((t + 1) * batch) / threads);
-      if (b1 > b0) parts.push({ b0, b1, n0: 0, n1: n });
+      if (b1 > b0) parts.push({ b0, b1, m0: 0, m1: m, n0: 0, n1: n });
+    }
+    return parts;
+  }
+  if (m >= 4 * n && m >= 64 * threads) {
+    // Row splits on multiples of 4 (the register tile height of both kernels), at least 60 rows per part, so
+    // no part falls to the row-times-matrix path.
+    const quads = Math.ceil(m / 4);
+    for (let t = 0; t < threads; t++) {
+      const m0 = Math.min(m, 4 * Math.floor((t * quads) / threads));
+      const m1 = Math.min(m, 4 * Math.floor(((t + 1) * quads) / threads));
+      if (m1 > m0) parts.push({ b0: 0, b1: batch, m0, m1, n0: 0, n1: n });
     }
     return parts;
   }
@@ -316,7 +336,7 @@ function split(batch: number, n: number, threads: number): Part[] {
   for (let t = 0; t < threads; t++) {
     const n0 = Math.min(n, 8 * Math.floor((t * octs) / threads));
     const n1 = Math.min(n, 8 * Math.floor(((t + 1) * octs) / threads));
-    if (n1 > n0) parts.push({ b0: 0, b1: batch, n0, n1 });
+    if (n1 > n0) parts.push({ b0: 0, b1: batch, m0: 0, m1: m, n0, n1 });
   }
   return parts;
 }
@@ -378,14 +398,14 @@ export function matmul(
     wasm: kernel === "wasm" && a.data instanceof Float32Array && b.data instanceof Float32Array &&
       c.data instanceof Float32Array,
   };
-  const whole: Part = { b0: 0, b1: batch, n0: 0, n1: n };
+  const whole: Part = { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n };
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
   if (
     runner && runner.threads > 1 &&
     2 * batch * m * n * k >= (problem.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
     shared(a.data) && shared(b.data) && shared(c.data)
   ) {
-    const parts = split(batch, n, runner.threads);
+    const parts = split(batch, m, n, runner.threads);
     if (parts.length > 1) return runner.run(problem, c.data, parts);
   }
   runPart(problem, c.data, whole);

@@ -20,6 +20,8 @@ Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitw
       "colmajor",
       "colmajor",
     ],
+    ["rows split (tall, narrow output), a transposed", [1030, 300], [300, 70], "colmajor", "contig"],
+    ["rows split, b transposed, k past KC", [517, 900], [900, 40], "contig", "colmajor"],
   ];
   for (const [name, as, bs, ka, kb] of cases) {
     await t.step(name, () => {
@@ -41,14 +43,20 @@ Deno.test("CpuBackend({ threads }) splits large matmuls across workers with bitw
   }
   await t.step('the JavaScript kernel (matmul: "js") threads with identical bits too', () => {
     const [js1, js2] = [new CpuBackend({ matmul: "js" }), new CpuBackend({ matmul: "js", threads: 2 })];
-    const [r1, r2] = [js1, js2].map((cpu) => {
-      const a = randomView(cpu, [40, 300], { rng: new Rng(7) }),
-        b = randomView(cpu, [300, 500], { rng: new Rng(8) });
-      const c = outView(cpu, [40, 500]);
-      cpu.run("matmul", [a.view, b.view], [c], {});
-      return readView(cpu, c);
-    }) as [Float64Array, Float64Array];
-    assert(r1.some((v) => v !== 0) && r1.every((v, i) => v === r2[i]), "js kernel: 1 vs 2 threads differ");
+    // Split by columns (40 x 500), then by rows (600 x 40).
+    for (const [m, k, n] of [[40, 300, 500], [600, 300, 40]] as const) {
+      const [r1, r2] = [js1, js2].map((cpu) => {
+        const a = randomView(cpu, [m, k], { rng: new Rng(7) }),
+          b = randomView(cpu, [k, n], { rng: new Rng(8) });
+        const c = outView(cpu, [m, n]);
+        cpu.run("matmul", [a.view, b.view], [c], {});
+        return readView(cpu, c);
+      }) as [Float64Array, Float64Array];
+      assert(
+        r1.some((v) => v !== 0) && r1.every((v, i) => v === r2[i]),
+        `js kernel ${[m, k, n]}: threads differ`,
+      );
+    }
     js1.dispose(), js2.dispose();
   });
   await t.step("storages of a threaded backend are shared; bad thread counts are errors", () => {

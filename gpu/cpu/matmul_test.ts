@@ -134,6 +134,50 @@ Deno.test("matmul kernel matches a naive triple loop", async (t) => {
     const av = readView(cpu, aView), bv = readView(cpu, bView);
     assertProductClose(readView(cpu, c), av, bv, [1, M, K, N], "wasm", "strided slices");
   });
+  await t.step(
+    "wasm: negative and zero strides (flipped rows, a broadcast row, a reversed column order)",
+    () => {
+      const [M, K, N] = [13, 40, 21];
+      const abuf = randomView(cpu, [M, K], { rng }), bbuf = randomView(cpu, [K, N], { rng });
+      const views: [string, View, View][] = [
+        [
+          "a rows flipped",
+          { storage: abuf.storage, shape: [M, K], strides: [-K, 1], offset: (M - 1) * K },
+          bbuf.view,
+        ],
+        ["b columns reversed", abuf.view, {
+          storage: bbuf.storage,
+          shape: [K, N],
+          strides: [N, -1],
+          offset: N - 1,
+        }],
+        [
+          "a one row broadcast",
+          { storage: abuf.storage, shape: [M, K], strides: [0, 1], offset: K },
+          bbuf.view,
+        ],
+        ["b transposed and flipped", abuf.view, {
+          storage: bbuf.storage,
+          shape: [K, N],
+          strides: [-1, K],
+          offset: K - 1,
+        }],
+      ];
+      for (const [what, av, bv] of views) {
+        const c = outView(cpu, [M, N]);
+        cpu.run("matmul", [av, bv], [c], {});
+        assertProductClose(
+          readView(cpu, c),
+          readView(cpu, av),
+          readView(cpu, bv),
+          [1, M, K, N],
+          "wasm",
+          what,
+        );
+        cpu.free(c.storage);
+      }
+    },
+  );
   await t.step("wasm and js agree closely; the wasm result is the same bits run to run", () => {
     const [M, K, N] = [70, 500, 300];
     const a = randomView(cpu, [M, K], { rng }), b = randomView(cpu, [K, N], { kind: "colmajor", rng });

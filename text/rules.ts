@@ -465,6 +465,7 @@ function repeatCount(t: string | undefined): number {
  *   decodeRules(["xxbos", "xxmaj", "wow", "xxrep", "3", "!", "xxwrep", "3", "xxup", "go"]),
  *   ["Wow", "!!!", "GO", "GO", "GO"],
  * );
+ * assert.deepEqual(decodeRules(["xxmaj", "xxmaj", "from", "xxmaj", "xxup", "hi"]), ["From", "HI"]);
  * ```
  */
 export function decodeRules(tokens: readonly string[]): string[] {
@@ -487,6 +488,8 @@ export function decodeRules(tokens: readonly string[]): string[] {
     glueNext = 0;
   };
   const cased = (i: number): [string, number] => {
+    // a run of case markers ("xxmaj xxup word", as a sampling LM may write): the last one applies, like fastai
+    while ((tokens[i] === UP || tokens[i] === MAJ) && (tokens[i + 1] === UP || tokens[i + 1] === MAJ)) i++;
     const t = tokens[i];
     if (t === UP && i + 1 < tokens.length) return [tokens[i + 1]!.toUpperCase(), i + 2];
     if (t === MAJ && i + 1 < tokens.length) return [capitalise(tokens[i + 1]!), i + 2];

@@ -184,10 +184,10 @@ export async function lmTrain(
     backwards,
   });
   const last = log.records.at(-1);
-  console.log(
-    `language model -> ${o.out}, encoder -> ${encoderOut}; valid accuracy ${last?.accuracy?.toFixed(4)}, ` +
-      `perplexity ${last?.perplexity?.toFixed(2)}`,
-  );
+  const scores = last?.accuracy != null && last.perplexity !== undefined
+    ? `; valid accuracy ${last.accuracy.toFixed(4)}, perplexity ${last.perplexity.toFixed(2)}`
+    : " (no epoch trained: no validation scores)";
+  console.log(`language model -> ${o.out}, encoder -> ${encoderOut}${scores}`);
   return { accuracy: last?.accuracy ?? null, perplexity: last?.perplexity };
 }
 

@@ -7,11 +7,14 @@
  * the 3rd to the last step (flat when nothing accumulates), and backend bytes live after the run.
  *
  * `deno task bench train_step` (`TRAIN_STEP_BACKENDS=cpu1,cpu2,webgpu` picks configurations,
- * `TRAIN_STEP_STEPS=12` the number of steps).
+ * `TRAIN_STEP_STEPS=12` the number of steps). `TRAIN_STEP_KERNELS=1` also times every backend kernel call
+ * (CPU kernels run synchronously, so the wall time of `run` is the kernel's) and prints one more JSON line per
+ * configuration: milliseconds per step by kernel name (and shape for the largest), median over steps 3 to last.
  *
  * @module
  */
 
+import type { Backend } from "../gpu/backend.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
 import { createBackend } from "../gpu/webgpu/auto.ts";
 import { seed as seedRng } from "../gpu/rng.ts";
@@ -37,6 +40,7 @@ async function one(config: string, steps: number): Promise<void> {
     setBackend(gpu.backend);
   }
   const backend = getBackend();
+  const kernelMs = Deno.env.get("TRAIN_STEP_KERNELS") === "1" ? timeKernels(backend) : null;
   seedRng(42);
   const { vocab, bs, bptt } = SHAPE;
   const model = new AwdLstmLM(vocab, {
@@ -65,6 +69,7 @@ async function one(config: string, steps: number): Promise<void> {
     afterBatch() {
       times.push(performance.now() - t);
       rss.push(Deno.memoryUsage().rss);
+      kernelMs?.endStep();
       t = performance.now();
     },
   });
@@ -85,6 +90,50 @@ async function one(config: string, steps: number): Promise<void> {
     backend_peak_mb: Math.round(backend.stats().peakBytes / 2 ** 20),
     shape: `vocab ${vocab}, ${SHAPE.emb}/${SHAPE.hid}/${SHAPE.layers}, bs ${bs}, bptt ${bptt}`,
   });
+  if (kernelMs) {
+    emit({
+      suite: "train_step",
+      case: `awd_lstm_demo_lm_${config}_kernels`,
+      value: Number(kernelMs.total().toFixed(1)),
+      unit: "ms/step in kernels",
+      backend: backend.name,
+      kernels_ms_per_step: kernelMs.table(),
+    });
+  }
+}
+
+/**
+ * Wrap `backend.run` with a wall-clock timer. Calls are keyed by kernel name (plus op for unary/binary/reduce,
+ * plus the first input's shape when it has at least 100,000 elements); `endStep` closes one step.
+ */
+function timeKernels(backend: Backend) {
+  const steps: Map<string, number>[] = [];
+  let cur = new Map<string, number>();
+  const run = backend.run.bind(backend);
+  backend.run = ((name, ins, outs, attrs) => {
+    const t0 = performance.now();
+    run(name, ins, outs, attrs);
+    const ms = performance.now() - t0;
+    const op = (attrs as { op?: string }).op;
+    const shape = ins[0]?.shape ?? outs[0]?.shape ?? [];
+    const big = shape.reduce((a, b) => a * b, 1) >= 100_000 ? ` [${shape.join(",")}]` : "";
+    const key = `${name}${op ? ` ${op}` : ""}${big}`;
+    cur.set(key, (cur.get(key) ?? 0) + ms);
+  }) as Backend["run"];
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const table = () => {
+    const keys = new Set(steps.slice(2).flatMap((m) => [...m.keys()]));
+    const rows = [...keys].map((k) => [k, median(steps.slice(2).map((m) => m.get(k) ?? 0))] as const);
+    return Object.fromEntries(rows.sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number(v.toFixed(1))]));
+  };
+  return {
+    endStep() {
+      steps.push(cur);
+      cur = new Map();
+    },
+    table,
+    total: () => median(steps.slice(2).map((m) => [...m.values()].reduce((a, b) => a + b, 0))),
+  };
 }
 
 /** Run every configuration, each in a fresh `deno` process. */

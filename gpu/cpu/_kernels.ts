@@ -21,6 +21,7 @@ import {
   sizeOf,
   vec,
 } from "./_args.ts";
+import { wasmRowsLogSumExp, wasmRowsSoftmaxGrad } from "./_wasm_exp.ts";
 import { BINARY_EXPR, COPY_EXPR, elementwiseLoop, makePlan, UNARY_EXPR, WHERE_EXPR } from "./_strided.ts";
 
 function runElementwise(kernel: string, ins: readonly Arg[], y: Arg, expr: string, A = 0, B = 0): void {
@@ -290,14 +291,29 @@ export function crossEntropy(
   expectShape(k, "output loss", outs[0]!, [R]);
   expectShape(k, "output logSumExp", outs[1]!, [R]);
   const x = mat(ins[0]!), tv = vec(ins[1]!), loss = vec(outs[0]!), lseOut = vec(outs[1]!);
+  for (let r = 0; r < R; r++) target(k, tv, r, C, attrs.ignoreIndex);
+  const lse = lseScratch(R);
+  const fast = x.data instanceof Float32Array && x.cs === 1 &&
+    wasmRowsLogSumExp(x.data, x.off, x.rs, R, C, lse);
   for (let r = 0; r < R; r++) {
-    const t = target(k, tv, r, C, attrs.ignoreIndex);
-    const lse = rowLogSumExp(x.data, x.off + r * x.rs, x.cs, C);
-    lseOut.data[lseOut.off + r * lseOut.s] = lse;
-    loss.data[loss.off + r * loss.s] = t === attrs.ignoreIndex
-      ? 0
-      : lse - x.data[x.off + r * x.rs + t * x.cs]!;
+    const t = tv.data[tv.off + r * tv.s]!;
+    let l = lse[r]!;
+    if (!fast || l !== l) l = rowLogSumExp(x.data, x.off + r * x.rs, x.cs, C);
+    lseOut.data[lseOut.off + r * lseOut.s] = l;
+    loss.data[loss.off + r * loss.s] = t === attrs.ignoreIndex ? 0 : l - x.data[x.off + r * x.rs + t * x.cs]!;
   }
+}
+
+let lseBuf = new Float64Array(1024), gBuf = new Float64Array(1024);
+
+function lseScratch(n: number): Float64Array {
+  if (lseBuf.length < n) lseBuf = new Float64Array(n);
+  return lseBuf;
+}
+
+function gScratch(n: number): Float64Array {
+  if (gBuf.length < n) gBuf = new Float64Array(n);
+  return gBuf;
 }
 
 /** `crossEntropyBackward` kernel: `gradLoss * (softmax - onehot)`, zero on ignored rows. */
@@ -315,17 +331,37 @@ export function crossEntropyBackward(
   expectShape(k, "output", y, [R, C]);
   expectContiguous(k, "output", y);
   const x = mat(ins[0]!), tv = vec(ins[1]!), lv = vec(ins[2]!), gv = vec(ins[3]!), out = y.data;
-  for (let r = 0; r < R; r++) {
-    const t = target(k, tv, r, C, attrs.ignoreIndex);
+  const ignore = attrs.ignoreIndex;
+  /** Row r in double precision: the reference the WebAssembly path matches to f32 rounding. */
+  const slow = (r: number) => {
+    const t = tv.data[tv.off + r * tv.s]!;
     const q = y.offset + r * C;
-    if (t === attrs.ignoreIndex) {
+    if (t === ignore) {
       out.fill(0, q, q + C);
-      continue;
+      return;
     }
     const lse = lv.data[lv.off + r * lv.s]!, g = gv.data[gv.off + r * gv.s]!;
     let p = x.off + r * x.rs;
     for (let c = 0; c < C; c++, p += x.cs) out[q + c] = g * (Math.exp(x.data[p]! - lse) - (c === t ? 1 : 0));
+  };
+  for (let r = 0; r < R; r++) target(k, tv, r, C, ignore);
+  if (x.data instanceof Float32Array && out instanceof Float32Array && x.cs === 1 && ins[0]!.id !== y.id) {
+    const lse = lseScratch(R), g = gScratch(R);
+    for (let r = 0; r < R; r++) {
+      const t = tv.data[tv.off + r * tv.s]!;
+      lse[r] = t === ignore ? 0 : lv.data[lv.off + r * lv.s]!;
+      g[r] = t === ignore ? 0 : gv.data[gv.off + r * gv.s]!;
+    }
+    if (wasmRowsSoftmaxGrad(x.data, x.off, x.rs, R, C, lse, g, out, y.offset, slow)) {
+      for (let r = 0; r < R; r++) {
+        const t = tv.data[tv.off + r * tv.s]!, q = y.offset + r * C;
+        if (t === ignore) out.fill(0, q, q + C);
+        else out[q + t] = g[r]! * (Math.exp(x.data[x.off + r * x.rs + t]! - lse[r]!) - 1);
+      }
+      return;
+    }
   }
+  for (let r = 0; r < R; r++) slow(r);
 }
 
 /** `random` kernel: element i draws at `(seed, counter + i)`. */

@@ -242,3 +242,95 @@ Deno.test("a freed storage, a bad view and a wrong kernel call are errors naming
     `peak ${JSON.stringify(after)}`,
   );
 });
+
+/** f32 logits as a view of a storage with rows `rs` apart (`rs >= C`), the extra columns garbage. */
+function f32Rows(cpu: CpuBackend, rows: number[][], rs: number): View {
+  const R = rows.length, C = rows[0]?.length ?? 0;
+  const data = new Float32Array(Math.max(1, R * rs)).fill(1e30);
+  rows.forEach((row, r) => data.set(row, r * rs));
+  return { storage: store(cpu, "f32", data), shape: [R, C], strides: [rs, 1], offset: 0 };
+}
+
+/** Within one f32 rounding step of `want` (both already f32 values), NaN only where `want` is NaN. */
+function f32Near(got: number, want: number): boolean {
+  if (want !== want) return got !== got;
+  return got === want || Math.abs(got - want) <= Math.abs(want) * 2 ** -23;
+}
+
+Deno.test("f32 crossEntropy on the WebAssembly exp kernel matches the f64 reference to f32 rounding", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(77);
+  const ignore = -100;
+  const check = (
+    rows: number[][],
+    rs: number,
+    targets: number[],
+    opts: { lseShift?: number; g?: number[] } = {},
+  ) => {
+    const R = rows.length, C = rows[0]?.length ?? 0;
+    const x = f32Rows(cpu, rows, rs);
+    const tv: View = { storage: store(cpu, "i32", targets), shape: [R], strides: [1], offset: 0 };
+    const loss = outView(cpu, [R]), lse = outView(cpu, [R]);
+    cpu.run("crossEntropy", [x, tv], [loss, lse], { ignoreIndex: ignore });
+    const gotLse = readView(cpu, lse), gotLoss = readView(cpu, loss);
+    const lseIn = Array.from(gotLse, (v) => Math.fround(v + (opts.lseShift ?? 0)));
+    const gl = opts.g ?? Array.from({ length: R }, () => -2 + 4 * rng.random());
+    const lseView: View = { storage: store(cpu, "f32", lseIn), shape: [R], strides: [1], offset: 0 };
+    const gView: View = { storage: store(cpu, "f32", gl), shape: [R], strides: [1], offset: 0 };
+    const grad = outView(cpu, [R, C]);
+    cpu.run("crossEntropyBackward", [x, tv, lseView, gView], [grad], { ignoreIndex: ignore });
+    const got = readView(cpu, grad);
+    let same = 0;
+    rows.forEach((row, r) => {
+      const f = row.map(Math.fround);
+      let m = -Infinity;
+      for (const v of f) if (v > m) m = v;
+      const want = m === -Infinity ? -Infinity : m + Math.log(f.reduce((a, v) => a + Math.exp(v - m), 0));
+      assert(f32Near(gotLse[r]!, Math.fround(want)), `row ${r}: lse ${gotLse[r]}, want ${Math.fround(want)}`);
+      const tr = targets[r]!;
+      const wantLoss = tr === ignore ? 0 : Math.fround(want - f[tr]!);
+      assert(f32Near(gotLoss[r]!, wantLoss), `row ${r}: loss ${gotLoss[r]}, want ${wantLoss}`);
+      const g = Math.fround(gl[r]!);
+      for (let c = 0; c < C; c++) {
+        const w = tr === ignore ? 0 : Math.fround(g * (Math.exp(f[c]! - lseIn[r]!) - (c === tr ? 1 : 0)));
+        assert(f32Near(got[r * C + c]!, w), `row ${r} col ${c}: grad ${got[r * C + c]}, want ${w}`);
+        if (Object.is(got[r * C + c], w)) same++;
+      }
+    });
+    return R * C === 0 ? 1 : same / (R * C);
+  };
+  const randRows = (R: number, C: number, lo: number, hi: number) =>
+    Array.from({ length: R }, () => Array.from({ length: C }, () => lo + (hi - lo) * rng.random()));
+  await t.step("LM-sized rows, contiguous and padded: nearly all gradients bitwise equal", () => {
+    const targets = Array.from({ length: 6 }, (_, r) => (r === 4 ? ignore : rng.int(3000)));
+    const a = check(randRows(6, 3000, -8, 8), 3000, targets);
+    const b = check(randRows(6, 3000, -8, 8), 3011, targets);
+    assert(a > 0.999 && b > 0.999, `bitwise-equal fractions ${a}, ${b}`);
+  });
+  await t.step("row lengths around the 8-wide loop (tails) and one row longer than the module memory", () => {
+    for (const C of [1, 2, 7, 8, 9, 15, 17, 33]) {
+      check(randRows(3, C, -3, 3), C + (C % 2), [0, C - 1, ignore]);
+    }
+    const long = randRows(2, 262144 + 37, -20, 20);
+    assert(check(long, 262144 + 37, [5, 262144 + 36]) > 0.999, "long rows");
+  });
+  await t.step("extreme and special values", () => {
+    // Spread over 1e4: most exps underflow (clamped below at -708 in the kernel, 0 in f32 either way).
+    check(randRows(3, 100, -1e4, 1e4), 100, [1, 2, 3]);
+    const row = (f: (c: number) => number) => Array.from({ length: 20 }, (_, c) => f(c));
+    check(
+      [
+        row((c) => (c === 3 ? -Infinity : c / 7)),
+        row(() => -Infinity),
+        row((c) => (c === 11 ? NaN : c)),
+        row((c) => (c === 5 ? Infinity : c)),
+        row(() => 1e38),
+      ],
+      20,
+      [0, 1, 2, 3, 4],
+    );
+    // A logSumExp far below the row's values (x - lse > 700): those rows are computed in JavaScript.
+    check(randRows(2, 40, -1, 1), 40, [0, 1], { lseShift: -800 });
+    check(randRows(3, 40, -1, 1), 40, [0, 1, 2], { g: [NaN, Infinity, 0] });
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Generator of the WebAssembly text of the CPU backend's exponential kernels (see `../_wasm_exp.ts` for the
+ * driver and `build_exp.ts` for the build): log-sum-exp and softmax-gradient rows for the cross-entropy kernels.
+ *
+ * Every exponential is computed in f64 (`f64x2` lanes, and the same operations in scalar f64 for the last
+ * elements of a row), so an element's result does not depend on its position: `d` is clamped below at -708
+ * (`exp(-708)` is ~3e-308, which rounds to 0 in f32 and is lost next to the row's `exp(0) = 1`), split as
+ * `d = k ln2 + r` with `|r| <= ln2 / 2` (Cody-Waite, fdlibm's two-part ln2; `k` rounded by adding 1.5 * 2^52),
+ * `exp(r)` is the degree-11 Taylor polynomial (truncation error below 7e-15 relative) and `2^k` is built from
+ * the bits of the rounded `k`. The relative error is a few units in the last place of an f64, ~10^7 times below
+ * an f32 rounding step, so stored f32 results match `Math.exp` computed in f64 except at rare rounding ties. Only
+ * SIMD128 operations (no relaxed SIMD, no fused multiply-add): results are the same on every engine.
+ *
+ * Exports (byte addresses, `n` f32 elements):
+ *
+ * - `maxf(p, n) -> f64`: the largest element (NaN when any is NaN; -Infinity when `n` is 0);
+ * - `sumexp(p, n, m) -> f64`: `sum exp(x[i] - m)` accumulated in f64;
+ * - `softmax_grad(p, n, lse, g) -> f64`: in place `x[i] = f32(g * exp(x[i] - lse))`; returns the largest
+ *   `x[i] - lse` (NaN when any is NaN) so that the caller can redo rows the clamp-free range does not cover.
+ *
+ * @module
+ */
+
+/** 64 KiB pages of the module's memory (fixed): the driver stages f32 rows in it. */
+export const EXP_PAGES = 16;
+
+const C = {
+  LOG2E: "1.4426950408889634",
+  SHIFT: "6755399441055744.0", // 1.5 * 2^52: adding it rounds to an integer kept in the low mantissa bits
+  LN2HI: "0x1.62e42feep-1", // fdlibm ln2_hi (low bits zero: k * LN2HI is exact for |k| < 2^11)
+  LN2LO: "0x1.a39ef35793c76p-33", // fdlibm ln2_lo
+  LO: "-708.0",
+};
+
+/** Taylor coefficients 1/11!, ..., 1/1!, 1/0! (Horner order). */
+function taylor(): string[] {
+  const c: number[] = [];
+  let f = 1;
+  for (let k = 0; k <= 11; k++) {
+    if (k > 0) f *= k;
+    c.push(1 / f);
+  }
+  return c.reverse().map((x) => x.toString());
+}
+
+const f64x2 = (x: string) => `(v128.const f64x2 ${x} ${x})`;
+
+/**
+ * Statements computing `$e{i} = exp($d{i})` for lanes `0..u` (f64x2; `$d{i}` is clamped first), interleaved
+ * step by step so that the `u` dependency chains overlap.
+ */
+function vexp(u: number): string[] {
+  const out: string[] = [];
+  const each = (f: (i: number) => string) => {
+    for (let i = 0; i < u; i++) out.push(f(i));
+  };
+  each((i) => `(local.set $d${i} (f64x2.max (local.get $d${i}) (local.get $lo)))`);
+  each((i) =>
+    `(local.set $t${i} (f64x2.add (f64x2.mul (local.get $d${i}) (local.get $log2e)) (local.get $shift)))`
+  );
+  each((i) => `(local.set $k${i} (f64x2.sub (local.get $t${i}) (local.get $shift)))`);
+  each((i) =>
+    `(local.set $r${i} (f64x2.sub (f64x2.sub (local.get $d${i}) (f64x2.mul (local.get $k${i}) (local.get $ln2hi)))` +
+    ` (f64x2.mul (local.get $k${i}) (local.get $ln2lo))))`
+  );
+  const coef = taylor();
+  each((i) => `(local.set $e${i} (local.get $c0))`);
+  for (let j = 1; j < coef.length; j++) {
+    each((i) =>
+      `(local.set $e${i} (f64x2.add (f64x2.mul (local.get $e${i}) (local.get $r${i})) (local.get $c${j})))`
+    );
+  }
+  each((i) =>
+    `(local.set $e${i} (f64x2.mul (local.get $e${i}) (i64x2.add (i64x2.shl (local.get $t${i}) (i32.const 52))` +
+    ` (local.get $one))))`
+  );
+  return out;
+}
+
+/** The scalar function `$exp1(d) -> f64`: the same operations as one lane of `vexp`. */
+function scalarExp(): string[] {
+  const coef = taylor();
+  const lines = [
+    `(func $exp1 (param $d f64) (result f64) (local $t f64) (local $k f64) (local $r f64) (local $e f64)`,
+    `  (local.set $d (f64.max (local.get $d) (f64.const ${C.LO})))`,
+    `  (local.set $t (f64.add (f64.mul (local.get $d) (f64.const ${C.LOG2E})) (f64.const ${C.SHIFT})))`,
+    `  (local.set $k (f64.sub (local.get $t) (f64.const ${C.SHIFT})))`,
+    `  (local.set $r (f64.sub (f64.sub (local.get $d) (f64.mul (local.get $k) (f64.const ${C.LN2HI})))` +
+    ` (f64.mul (local.get $k) (f64.const ${C.LN2LO}))))`,
+    `  (local.set $e (f64.const ${coef[0]}))`,
+  ];
+  for (const c of coef.slice(1)) {
+    lines.push(`  (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const ${c})))`);
+  }
+  lines.push(
+    `  (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.add (i64.shl (i64.reinterpret_f64 (local.get $t))` +
+      ` (i64.const 52)) (i64.const 0x3ff0000000000000)))))`,
+  );
+  return lines;
+}
+
+/** Locals shared by the vector loops (`u` f64x2 lanes). */
+function vlocals(u: number): string[] {
+  const names = ["d", "t", "k", "r", "e"];
+  return [
+    names.map((n) => Array.from({ length: u }, (_, i) => `(local $${n}${i} v128)`).join(" ")).join(" "),
+    "(local $lo v128) (local $log2e v128) (local $shift v128) (local $ln2hi v128) (local $ln2lo v128)",
+    "(local $one v128) (local $end i32) (local $acc v128)",
+    taylor().map((_, j) => `(local $c${j} v128)`).join(" "),
+  ];
+}
+
+/** Constants of the vector loops, set once per call. */
+function vconsts(): string[] {
+  return [
+    `(local.set $lo ${f64x2(C.LO)}) (local.set $log2e ${f64x2(C.LOG2E)}) (local.set $shift ${
+      f64x2(C.SHIFT)
+    })`,
+    `(local.set $ln2hi ${f64x2(C.LN2HI)}) (local.set $ln2lo ${f64x2(C.LN2LO)})`,
+    `(local.set $one (v128.const i64x2 0x3ff0000000000000 0x3ff0000000000000))`,
+    ...taylor().map((c, j) => `(local.set $c${j} ${f64x2(c)})`),
+  ];
+}
+
+/** Lanes (f64x2 vectors) per loop iteration. */
+const U = 4;
+
+/** WebAssembly text of the module: exports `memory`, `maxf`, `sumexp`, `softmax_grad`. */
+export function expWat(): string {
+  const L: string[] = [];
+  const out = (indent: number, s: string | string[]) => {
+    for (const line of Array.isArray(s) ? s : [s]) L.push(" ".repeat(indent) + line);
+  };
+  const step = 8 * U; // bytes of f32 per iteration: 2 per lane
+  const loads = (i: number) =>
+    `(local.set $d${i} (f64x2.sub (f64x2.promote_low_f32x4 (v128.load64_zero offset=${
+      8 * i
+    } (local.get $p)))` +
+    ` (local.get $m2)))`;
+  out(0, `;; Generated by gpu/cpu/_wasm/exp_wat.ts: f64 exp, ${U} f64x2 lanes per iteration.`);
+  out(0, "(module");
+  out(2, `(memory (export "memory") ${EXP_PAGES} ${EXP_PAGES})`);
+  out(2, scalarExp());
+
+  // maxf: f32x4.max propagates NaN, like f32.max.
+  out(2, `(func (export "maxf") (param $p i32) (param $n i32) (result f64) (local $end i32) (local $v v128)`);
+  out(4, "(local $m f32)");
+  out(4, "(local.set $m (f32.const -inf))");
+  out(
+    4,
+    "(local.set $end (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))",
+  );
+  out(4, "(if (i32.lt_u (local.get $p) (local.get $end)) (then");
+  out(6, "(local.set $v (v128.const f32x4 -inf -inf -inf -inf))");
+  out(6, "(loop $l");
+  out(8, "(local.set $v (f32x4.max (local.get $v) (v128.load (local.get $p))))");
+  out(8, "(local.set $p (i32.add (local.get $p) (i32.const 16)))");
+  out(8, "(br_if $l (i32.lt_u (local.get $p) (local.get $end))))");
+  out(
+    6,
+    "(local.set $m (f32.max (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))",
+  );
+  out(8, "(f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))))");
+  out(
+    4,
+    "(local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))",
+  );
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $p) (local.get $end)))");
+  out(6, "(local.set $m (f32.max (local.get $m) (f32.load (local.get $p))))");
+  out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
+  out(4, "(f64.promote_f32 (local.get $m)))");
+
+  // sumexp
+  out(2, `(func (export "sumexp") (param $p i32) (param $n i32) (param $m f64) (result f64)`);
+  out(4, vlocals(U));
+  out(
+    4,
+    `(local $m2 v128) (local $s f64) ${Array.from({ length: U }, (_, i) => `(local $a${i} v128)`).join(" ")}`,
+  );
+  out(4, vconsts());
+  out(4, "(local.set $m2 (f64x2.splat (local.get $m)))");
+  out(
+    4,
+    `(local.set $end (i32.add (local.get $p) (i32.mul (i32.div_u (local.get $n) (i32.const ${2 * U}))` +
+      ` (i32.const ${step}))))`,
+  );
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $p) (local.get $end)))");
+  for (let i = 0; i < U; i++) out(6, loads(i));
+  out(6, vexp(U));
+  for (let i = 0; i < U; i++) out(6, `(local.set $a${i} (f64x2.add (local.get $a${i}) (local.get $e${i})))`);
+  out(6, `(local.set $p (i32.add (local.get $p) (i32.const ${step}))) (br $l)))`);
+  const tree = (lo: number, hi: number): string =>
+    hi - lo === 1
+      ? `(local.get $a${lo})`
+      : `(f64x2.add ${tree(lo, (lo + hi) >> 1)} ${tree((lo + hi) >> 1, hi)})`;
+  out(4, `(local.set $acc ${tree(0, U)})`);
+  out(
+    4,
+    "(local.set $s (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))",
+  );
+  out(
+    4,
+    `(local.set $end (i32.add (local.get $end) (i32.shl (i32.rem_u (local.get $n) (i32.const ${2 * U}))` +
+      ` (i32.const 2))))`,
+  );
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $p) (local.get $end)))");
+  out(
+    6,
+    "(local.set $s (f64.add (local.get $s) (call $exp1 (f64.sub (f64.promote_f32 (f32.load (local.get $p)))",
+  );
+  out(8, "(local.get $m)))))");
+  out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
+  out(4, "(local.get $s))");
+
+  // softmax_grad
+  out(
+    2,
+    `(func (export "softmax_grad") (param $p i32) (param $n i32) (param $lse f64) (param $g f64) (result f64)`,
+  );
+  out(4, vlocals(U));
+  out(4, "(local $m2 v128) (local $g2 v128) (local $dm f64) (local $d f64)");
+  out(4, vconsts());
+  out(4, "(local.set $m2 (f64x2.splat (local.get $lse))) (local.set $g2 (f64x2.splat (local.get $g)))");
+  out(4, "(local.set $acc (f64x2.splat (f64.const -inf)))");
+  out(
+    4,
+    `(local.set $end (i32.add (local.get $p) (i32.mul (i32.div_u (local.get $n) (i32.const ${2 * U}))` +
+      ` (i32.const ${step}))))`,
+  );
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $p) (local.get $end)))");
+  for (let i = 0; i < U; i++) out(6, loads(i));
+  for (let i = 0; i < U; i++) out(6, `(local.set $acc (f64x2.max (local.get $acc) (local.get $d${i})))`);
+  out(6, vexp(U));
+  for (let i = 0; i < U; i++) {
+    out(
+      6,
+      `(v128.store64_lane offset=${
+        8 * i
+      } 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.mul (local.get $e${i})` +
+        ` (local.get $g2))))`,
+    );
+  }
+  out(6, `(local.set $p (i32.add (local.get $p) (i32.const ${step}))) (br $l)))`);
+  out(
+    4,
+    "(local.set $dm (f64.max (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))))",
+  );
+  out(
+    4,
+    `(local.set $end (i32.add (local.get $end) (i32.shl (i32.rem_u (local.get $n) (i32.const ${2 * U}))` +
+      ` (i32.const 2))))`,
+  );
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $p) (local.get $end)))");
+  out(6, "(local.set $d (f64.sub (f64.promote_f32 (f32.load (local.get $p))) (local.get $lse)))");
+  out(6, "(local.set $dm (f64.max (local.get $dm) (local.get $d)))");
+  out(6, "(f32.store (local.get $p) (f32.demote_f64 (f64.mul (call $exp1 (local.get $d)) (local.get $g))))");
+  out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
+  out(4, "(local.get $dm))");
+  out(0, ")");
+  return L.join("\n") + "\n";
+}

@@ -15,6 +15,12 @@ import {
   mat,
   shapeStr,
 } from "./_args.ts";
+import { type F32Mat, wasmLstmCell, wasmTanhRows, wasmTanhRowsMax } from "./_wasm_exp.ts";
+
+/** True when no output shares a storage with an input. */
+function distinct(ins: readonly Arg[], outs: readonly Arg[]): boolean {
+  return outs.every((o) => ins.every((i) => i.id !== o.id));
+}
 
 function sig(x: number): number {
   return 1 / (1 + Math.exp(-x));
@@ -46,6 +52,11 @@ export function lstmCell(ins: readonly Arg[], outs: readonly Arg[]): void {
   const g = mat(ins[0]!), cp = mat(ins[1]!);
   const h = outs[0]!.data, ho = outs[0]!.offset, c = outs[1]!.data, co = outs[1]!.offset;
   const act = outs[2]!.data, ao = outs[2]!.offset;
+  if (
+    g.data instanceof Float32Array && cp.data instanceof Float32Array && h instanceof Float32Array &&
+    c instanceof Float32Array && act instanceof Float32Array &&
+    wasmLstmCell(g as F32Mat, cp as F32Mat, B, H, { h, ho, c, co, act, ao }, !distinct(ins, outs))
+  ) return;
   for (let b = 0; b < B; b++) {
     const gr = g.off + b * g.rs, cr = cp.off + b * cp.rs, ar = ao + b * 4 * H, hr = b * H;
     for (let j = 0; j < H; j++) {
@@ -70,15 +81,22 @@ export function lstmCellBackward(ins: readonly Arg[], outs: readonly Arg[]): voi
   outputs(k, outs, [[B, 4 * H], [B, H]]);
   const act = mat(ins[0]!), cp = mat(ins[1]!), cm = mat(ins[2]!), dhm = mat(ins[3]!), dcm = mat(ins[4]!);
   const dg = outs[0]!.data, dgo = outs[0]!.offset, dcp = outs[1]!.data, dcpo = outs[1]!.offset;
+  // tanh(c) in f64 by the WebAssembly kernel for f32 data, a block of rows at a time; else Math.tanh.
+  const wasm = cm.data instanceof Float32Array && H > 0 ? Math.floor(wasmTanhRowsMax() / H) : 0;
+  let th: Float64Array | null = null, t0 = 0, tEnd = 0;
   for (let b = 0; b < B; b++) {
     const ar = act.off + b * act.rs, dr = dgo + b * 4 * H;
+    if (wasm > 0 && b >= tEnd) {
+      const n = Math.min(wasm, B - b), got = wasmTanhRows(cm as F32Mat, H, b, n);
+      if (got) [th, t0, tEnd] = [got[0], got[1] - b * H, b + n];
+    }
     for (let j = 0; j < H; j++) {
       const i = act.data[ar + j * act.cs]!, f = act.data[ar + (H + j) * act.cs]!;
       const g = act.data[ar + (2 * H + j) * act.cs]!, o = act.data[ar + (3 * H + j) * act.cs]!;
       const cPrev = cp.data[cp.off + b * cp.rs + j * cp.cs]!, c = cm.data[cm.off + b * cm.rs + j * cm.cs]!;
       const dh = dhm.data[dhm.off + b * dhm.rs + j * dhm.cs]!,
         dc = dcm.data[dcm.off + b * dcm.rs + j * dcm.cs]!;
-      const tc = Math.tanh(c);
+      const tc = th !== null ? th[t0 + b * H + j]! : Math.tanh(c);
       const dct = dc + dh * o * (1 - tc * tc);
       dg[dr + j] = dct * g * i * (1 - i);
       dg[dr + H + j] = dct * cPrev * f * (1 - f);

@@ -19,7 +19,10 @@ interface ExpKernel {
   maxf: (p: number, n: number) => number;
   sumexp: (p: number, n: number, m: number) => number;
   softmaxGrad: (p: number, n: number, lse: number, g: number) => number;
+  lstmFwd: (pg: number, pc: number, pcn: number, ph: number, B: number, H: number) => void;
+  tanhF64: (ps: number, pd: number, n: number) => void;
   f32: Float32Array;
+  f64: Float64Array;
 }
 
 /** f32 elements of the module's memory. */
@@ -38,7 +41,10 @@ export function wasmExpKernel(): ExpKernel | null {
       maxf: x.maxf,
       sumexp: x.sumexp,
       softmaxGrad: x.softmax_grad,
+      lstmFwd: x.lstm_fwd,
+      tanhF64: x.tanh_f64,
       f32: new Float32Array((x.memory as WebAssembly.Memory).buffer),
+      f64: new Float64Array((x.memory as WebAssembly.Memory).buffer),
     };
   } catch {
     cache = null;
@@ -163,4 +169,78 @@ export function wasmRowsSoftmaxGrad(
     if (!exact(r, dmax)) redo(r);
   }
   return true;
+}
+
+/** A strided f32 matrix: element (r, c) is `data[off + r * rs + c * cs]`. */
+export interface F32Mat {
+  data: Float32Array;
+  off: number;
+  rs: number;
+  cs: number;
+}
+
+/** Copy rows `[r0, r0 + n)`, `C` columns of `m` into the module's f32 memory at float index `dst`. */
+function stageMat(f: Float32Array, m: F32Mat, C: number, r0: number, n: number, dst: number): void {
+  const { data, off, rs, cs } = m;
+  if (cs === 1 && rs === C) {
+    f.set(data.subarray(off + r0 * C, off + (r0 + n) * C), dst);
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const p = off + (r0 + i) * rs;
+    if (cs === 1) f.set(data.subarray(p, p + C), dst + i * C);
+    else for (let c = 0; c < C; c++) f[dst + i * C + c] = data[p + c * cs]!;
+  }
+}
+
+/**
+ * The LSTM cell forward of `_rnn.ts` (`B` rows, `H` even) on f32 data: `gates (B, 4H)` and `cPrev (B, H)` any
+ * strided views, outputs contiguous at `h[ho..]`, `c[co..]`, `act[ao..]`. Returns false without writing when the
+ * kernel is unavailable, `H` is odd or too large for the module's memory, or when `shared` (an output shares a
+ * storage with an input, e.g. c(t) and c(t-1) in one buffer) and the rows do not fit at once: inputs are staged
+ * block by block and a later block's inputs must not have been overwritten by an earlier block's outputs.
+ */
+export function wasmLstmCell(
+  gates: F32Mat,
+  cPrev: F32Mat,
+  B: number,
+  H: number,
+  out: { h: Float32Array; ho: number; c: Float32Array; co: number; act: Float32Array; ao: number },
+  shared: boolean,
+): boolean {
+  const w = H % 2 === 0 && H > 0 ? wasmExpKernel() : null;
+  const per = Math.floor(CAP / (7 * H + 8));
+  if (w === null || per < 1 || (shared && per < B)) return false;
+  const f = w.f32;
+  for (let r0 = 0; r0 < B; r0 += per) {
+    const n = Math.min(per, B - r0);
+    const pc = n * 4 * H, pcn = n * 5 * H, ph = n * 6 * H;
+    stageMat(f, gates, 4 * H, r0, n, 0);
+    stageMat(f, cPrev, H, r0, n, pc);
+    w.lstmFwd(0, 4 * pc, 4 * pcn, 4 * ph, n, H);
+    out.act.set(f.subarray(0, pc), out.ao + r0 * 4 * H);
+    out.c.set(f.subarray(pcn, pcn + n * H), out.co + r0 * H);
+    out.h.set(f.subarray(ph, ph + n * H), out.ho + r0 * H);
+  }
+  return true;
+}
+
+/**
+ * `tanh` of rows `[r0, r0 + n)` of the f32 matrix `m` (`H` columns), in f64: returns the module's f64 array and
+ * the index of element (r0, 0) in it (row-major, `H` per row), or null when the kernel is unavailable or the
+ * rows do not fit (`n * H` at most {@linkcode wasmTanhRowsMax}).
+ */
+export function wasmTanhRows(m: F32Mat, H: number, r0: number, n: number): [Float64Array, number] | null {
+  const w = wasmExpKernel();
+  const len = n * H;
+  if (w === null || len > wasmTanhRowsMax()) return null;
+  stageMat(w.f32, m, H, r0, n, 0);
+  const pd = Math.ceil((len + 4) / 4) * 16; // bytes: past the staged floats (and the rounded-up tail), 16-aligned
+  w.tanhF64(0, pd, len);
+  return [w.f64, pd / 8];
+}
+
+/** The most elements {@linkcode wasmTanhRows} takes at once. */
+export function wasmTanhRowsMax(): number {
+  return Math.floor(CAP / 3) - 8;
 }

@@ -150,3 +150,97 @@ Deno.test("gruCell forward matches the PyTorch formulas and backward matches fin
     assert(a.some((v, i) => v !== b[i]), "f32 run must actually round");
   });
 });
+
+/** Within one f32 rounding step of `want` (an f32 value), NaN only where `want` is NaN. */
+function f32Near(got: number, want: number): boolean {
+  if (want !== want) return got !== got;
+  return got === want || Math.abs(got - want) <= Math.abs(want) * 2 ** -23;
+}
+
+Deno.test("f32 lstmCell on the WebAssembly kernel matches the f64 formulas to f32 rounding", async (t) => {
+  const rng = new Rng(5);
+  const special = [0, -0, 1e-9, -3e-5, 0.01, -0.0156, 0.0157, 3, -20, 400, -800, Infinity, -Infinity, NaN];
+  for (
+    const [B, H, kind] of [[64, 96, "contig"], [5, 6, "colmajor"], [3, 7, "contig"], [
+      2,
+      2,
+      "padded",
+    ]] as const
+  ) {
+    await t.step(`B=${B}, H=${H}, ${kind} gates${H % 2 ? " (odd H: JavaScript)" : ""}`, () => {
+      const gates = randomView(cpu, [B, 4 * H], { kind, rng, lo: -6, hi: 6 });
+      if (B > 10) {
+        const d = cpu.readSync(gates.view.storage);
+        special.forEach((v, i) => [0, 1, 2, 3].forEach((k) => d[k * H + 7 * i] = v));
+        cpu.write(gates.view.storage, d);
+        gates.values.set(d);
+      }
+      const cPrev = randomView(cpu, [B, H], { kind: { broadcast: 0 }, rng, lo: -3, hi: 3 });
+      const h = outView(cpu, [B, H]), c = outView(cpu, [B, H]), act = outView(cpu, [B, 4 * H]);
+      cpu.run("lstmCell", [gates.view, cPrev.view], [h, c, act], {});
+      const [gotH, gotC, gotA] = [readView(cpu, h), readView(cpu, c), readView(cpu, act)];
+      let same = 0;
+      const near = (got: number, want: number, what: string) => {
+        assert(f32Near(got, Math.fround(want)), `${what}: ${got}, want ${Math.fround(want)}`);
+        if (Object.is(got, Math.fround(want))) same++;
+      };
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const g = (k: number) => gates.values[b * 4 * H + k * H + j]!;
+          const [i, f, gg, o] = [sig(g(0)), sig(g(1)), Math.tanh(g(2)), sig(g(3))];
+          [i, f, gg, o].forEach((v, k) => near(gotA[b * 4 * H + k * H + j]!, v, `act ${k} (${b}, ${j})`));
+          const cn = f * cPrev.values[b * H + j]! + i * gg;
+          near(gotC[b * H + j]!, cn, `c (${b}, ${j})`);
+          near(gotH[b * H + j]!, o * Math.tanh(cn), `h (${b}, ${j})`);
+        }
+      }
+      assert(same >= 0.99 * B * H * 6, `bitwise equal ${same} of ${B * H * 6}`);
+
+      // Backward from the stored f32 activations: only tanh(c) is computed differently.
+      const dh = randomView(cpu, [B, H], { rng }), dc = randomView(cpu, [B, H], { rng, kind: "padded" });
+      const dGates = outView(cpu, [B, 4 * H]), dcPrev = outView(cpu, [B, H]);
+      cpu.run("lstmCellBackward", [act, cPrev.view, c, dh.view, dc.view], [dGates, dcPrev], {});
+      const [gotG, gotDc] = [readView(cpu, dGates), readView(cpu, dcPrev)];
+      same = 0;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const a = (k: number) => gotA[b * 4 * H + k * H + j]!;
+          const [i, f, g, o] = [a(0), a(1), a(2), a(3)];
+          const cp = cPrev.values[b * H + j]!, tc = Math.tanh(gotC[b * H + j]!);
+          const dhv = dh.values[b * H + j]!, dct = dc.values[b * H + j]! + dhv * o * (1 - tc * tc);
+          const want = [
+            dct * g * i * (1 - i),
+            dct * cp * f * (1 - f),
+            dct * i * (1 - g * g),
+            dhv * tc * o * (1 - o),
+          ];
+          want.forEach((v, k) => near(gotG[b * 4 * H + k * H + j]!, v, `dGates ${k} (${b}, ${j})`));
+          near(gotDc[b * H + j]!, dct * f, `dcPrev (${b}, ${j})`);
+        }
+      }
+      assert(same >= 0.99 * B * H * 5, `backward bitwise equal ${same} of ${B * H * 5}`);
+    });
+  }
+  await t.step(
+    "cPrev and c in one storage (as lstmSequence steps through time) give the same results",
+    () => {
+      const [B, H] = [8, 12];
+      const gates = randomView(cpu, [B, 4 * H], { rng, lo: -4, hi: 4 });
+      const cs = store(cpu, "f32", Array.from({ length: 2 * B * H }, (_, i) => Math.sin(i)));
+      const step = (k: number): View => ({ storage: cs, shape: [B, H], strides: [H, 1], offset: k * B * H });
+      const cPrevCopy: View = {
+        storage: store(cpu, "f32", cpu.readSync(cs).slice(0, B * H)),
+        shape: [B, H],
+        strides: [H, 1],
+        offset: 0,
+      };
+      const run = (cPrev: View, c: View) => {
+        const h = outView(cpu, [B, H]), act = outView(cpu, [B, 4 * H]);
+        cpu.run("lstmCell", [gates.view, cPrev], [h, c, act], {});
+        return [...readView(cpu, h), ...readView(cpu, c), ...readView(cpu, act)];
+      };
+      const apart = run(cPrevCopy, outView(cpu, [B, H])), shared = run(step(0), step(1));
+      assert(apart.every((v, i) => Object.is(v, shared[i])), "shared-storage results differ");
+    },
+  );
+});

@@ -122,6 +122,131 @@ function vconsts(): string[] {
   ];
 }
 
+/** Below this |x|, tanh is its odd Taylor polynomial to x^7 (relative error < 1e-16), avoiding 1 - exp(-2|x|). */
+const TANH_SMALL = "0.015625";
+
+/** Locals and constants of `tanhOf` / `sigmoidOf`. */
+const ACT_LOCALS =
+  "(local $sign v128) (local $small v128) (local $q3 v128) (local $q5 v128) (local $q7 v128)" +
+  " (local $zero v128) (local $xx v128)";
+const ACT_CONSTS = [
+  "(local.set $sign (v128.const i64x2 0x8000000000000000 0x8000000000000000))",
+  `(local.set $small ${f64x2(TANH_SMALL)}) (local.set $q3 ${f64x2((-1 / 3).toString())})`,
+  `(local.set $q5 ${f64x2((2 / 15).toString())}) (local.set $q7 ${f64x2((-17 / 315).toString())})`,
+];
+
+/** `sigmoid(x)` from `e = exp(-|x|)` (both f64x2 expressions): `1 / (1 + e)` for x >= 0, `e / (1 + e)` below. */
+function sigmoidOf(x: string, e: string): string {
+  return `(f64x2.div (v128.bitselect (local.get $one) ${e} (f64x2.ge ${x} (local.get $zero)))` +
+    ` (f64x2.add (local.get $one) ${e}))`;
+}
+
+/**
+ * Statements setting `$out` to `tanh(x)` from `e = exp(-2|x|)`: `sign(x) (1 - e) / (1 + e)`, or the polynomial
+ * `x - x^3/3 + 2x^5/15 - 17x^7/315` where `|x| < TANH_SMALL`. NaN stays NaN.
+ */
+function tanhOf(out: string, x: string, e: string): string[] {
+  return [
+    `(local.set $xx (f64x2.mul ${x} ${x}))`,
+    `(local.set ${out} (v128.bitselect`,
+    `  (f64x2.add ${x} (f64x2.mul (f64x2.mul ${x} (local.get $xx)) (f64x2.add (local.get $q3) (f64x2.mul (local.get $xx)`,
+    `    (f64x2.add (local.get $q5) (f64x2.mul (local.get $xx) (local.get $q7)))))))`,
+    `  (v128.or (f64x2.div (f64x2.sub (local.get $one) ${e}) (f64x2.add (local.get $one) ${e}))`,
+    `    (v128.and ${x} (local.get $sign)))`,
+    `  (f64x2.lt (f64x2.abs ${x}) (local.get $small))))`,
+  ];
+}
+
+/**
+ * `lstm_fwd(pg, pc, pcn, ph, B, H)`: the LSTM cell over `B` rows (`H` even) of staged f32 data: gates `(B, 4H)`
+ * at `pg` (replaced by the activations i, f, g, o), cPrev `(B, H)` at `pc`, new c and h `(B, H)` written at `pcn`
+ * and `ph`. `c = f cPrev + i g` and `h = o tanh(c)` use the f64 activations, as the JavaScript kernel does.
+ *
+ * `tanh_f64(ps, pd, n)`: `pd[i] = tanh(ps[i])` from f32 to f64, `n` rounded up to a multiple of 4.
+ */
+function lstmFunctions(out: (indent: number, s: string | string[]) => void): void {
+  const ld = (addr: string) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${addr}))`;
+  const st = (addr: string, v: string) => `(v128.store64_lane 0 ${addr} (f32x4.demote_f64x2_zero ${v}))`;
+  const at = (k: number) => k === 0 ? "(local.get $a)" : `(i32.add (local.get $a) (local.get $h${k}))`;
+  out(2, `(func (export "lstm_fwd") (param $pg i32) (param $pc i32) (param $pcn i32) (param $ph i32)`);
+  out(4, "(param $B i32) (param $H i32)");
+  out(4, vlocals(4));
+  out(4, ACT_LOCALS);
+  out(
+    4,
+    "(local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $cn v128) (local $th v128)",
+  );
+  out(4, "(local $ai v128) (local $af v128) (local $ag v128) (local $ao v128)");
+  out(
+    4,
+    "(local $b i32) (local $a i32) (local $q i32) (local $qe i32) (local $h1 i32) (local $h2 i32) (local $h3 i32)",
+  );
+  out(4, vconsts());
+  out(4, ACT_CONSTS);
+  out(4, "(local.set $h1 (i32.shl (local.get $H) (i32.const 2)))");
+  out(
+    4,
+    "(local.set $h2 (i32.shl (local.get $H) (i32.const 3))) (local.set $h3 (i32.mul (local.get $H) (i32.const 12)))",
+  );
+  out(4, "(block $bb (loop $lb (br_if $bb (i32.ge_u (local.get $b) (local.get $B)))");
+  out(
+    6,
+    "(local.set $a (i32.add (local.get $pg) (i32.mul (local.get $b) (i32.shl (local.get $H) (i32.const 4)))))",
+  );
+  out(6, "(local.set $q (i32.mul (local.get $b) (local.get $h1)))");
+  out(6, "(local.set $qe (i32.add (local.get $q) (local.get $h1)))");
+  out(6, "(block $bj (loop $lj (br_if $bj (i32.ge_u (local.get $q) (local.get $qe)))");
+  for (let k = 0; k < 4; k++) out(8, `(local.set $x${k} ${ld(at(k))})`);
+  for (const k of [0, 1, 3]) out(8, `(local.set $d${k} (f64x2.neg (f64x2.abs (local.get $x${k}))))`);
+  out(8, `(local.set $d2 (f64x2.mul (f64x2.abs (local.get $x2)) ${f64x2("-2.0")}))`);
+  out(8, vexp(4));
+  out(8, `(local.set $ai ${sigmoidOf("(local.get $x0)", "(local.get $e0)")})`);
+  out(8, `(local.set $af ${sigmoidOf("(local.get $x1)", "(local.get $e1)")})`);
+  out(8, `(local.set $ao ${sigmoidOf("(local.get $x3)", "(local.get $e3)")})`);
+  out(8, tanhOf("$ag", "(local.get $x2)", "(local.get $e2)"));
+  ["$ai", "$af", "$ag", "$ao"].forEach((v, k) => out(8, st(at(k), `(local.get ${v})`)));
+  out(8, "(local.set $cn (f64x2.add (f64x2.mul (local.get $af)");
+  out(10, `${ld("(i32.add (local.get $pc) (local.get $q))")})`);
+  out(10, "(f64x2.mul (local.get $ai) (local.get $ag))))");
+  out(8, st("(i32.add (local.get $pcn) (local.get $q))", "(local.get $cn)"));
+  out(8, `(local.set $d0 (f64x2.mul (f64x2.abs (local.get $cn)) ${f64x2("-2.0")}))`);
+  out(8, vexp(1));
+  out(8, tanhOf("$th", "(local.get $cn)", "(local.get $e0)"));
+  out(8, st("(i32.add (local.get $ph) (local.get $q))", "(f64x2.mul (local.get $ao) (local.get $th))"));
+  out(
+    8,
+    "(local.set $a (i32.add (local.get $a) (i32.const 8))) (local.set $q (i32.add (local.get $q) (i32.const 8)))",
+  );
+  out(8, "(br $lj)))");
+  out(6, "(local.set $b (i32.add (local.get $b) (i32.const 1))) (br $lb)))");
+  out(2, ")");
+
+  out(2, `(func (export "tanh_f64") (param $ps i32) (param $pd i32) (param $n i32)`);
+  out(4, vlocals(2));
+  out(4, ACT_LOCALS);
+  out(4, "(local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128)");
+  out(4, vconsts());
+  out(4, ACT_CONSTS);
+  out(4, "(local.set $end (i32.add (local.get $ps) (i32.shl (i32.and (i32.add (local.get $n) (i32.const 3))");
+  out(6, "(i32.const -4)) (i32.const 2))))");
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $ps) (local.get $end)))");
+  for (let k = 0; k < 2; k++) {
+    out(6, `(local.set $x${k} ${ld(`offset=${8 * k} (local.get $ps)`)})`);
+    out(6, `(local.set $d${k} (f64x2.mul (f64x2.abs (local.get $x${k})) ${f64x2("-2.0")}))`);
+  }
+  out(6, vexp(2));
+  for (let k = 0; k < 2; k++) {
+    out(6, tanhOf(`$y${k}`, `(local.get $x${k})`, `(local.get $e${k})`));
+    out(6, `(v128.store offset=${16 * k} (local.get $pd) (local.get $y${k}))`);
+  }
+  out(
+    6,
+    "(local.set $ps (i32.add (local.get $ps) (i32.const 16))) (local.set $pd (i32.add (local.get $pd) (i32.const 32)))",
+  );
+  out(6, "(br $l)))");
+  out(2, ")");
+}
+
 /** Lanes (f64x2 vectors) per loop iteration. */
 const U = 4;
 
@@ -256,6 +381,7 @@ export function expWat(): string {
   out(6, "(f32.store (local.get $p) (f32.demote_f64 (f64.mul (call $exp1 (local.get $d)) (local.get $g))))");
   out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
   out(4, "(local.get $dm))");
+  lstmFunctions(out);
   out(0, ")");
   return L.join("\n") + "\n";
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { WASM_EXP_BASE64 } from "./_wasm_exp_bytes.ts";
+import { WASM_EXP_FMA_BASE64, WASM_EXP_PLAIN_BASE64 } from "./_wasm_exp_bytes.ts";
 import { EXP_PAGES } from "./_wasm/exp_wat.ts";
 
 interface ExpKernel {
@@ -23,6 +23,8 @@ interface ExpKernel {
   tanhF64: (ps: number, pd: number, n: number) => void;
   f32: Float32Array;
   f64: Float64Array;
+  /** The relaxed-SIMD (`f64x2.relaxed_madd`) build is in use. */
+  fma: boolean;
 }
 
 /** f32 elements of the module's memory. */
@@ -30,14 +32,30 @@ const CAP = (EXP_PAGES * 65536) / 4;
 
 let cache: ExpKernel | null | undefined;
 
-/** The instantiated module, or null when this engine has no WebAssembly SIMD (the callers then stay in JS). */
-export function wasmExpKernel(): ExpKernel | null {
+/**
+ * The instantiated module (the relaxed-SIMD build when the engine validates it, else the SIMD128 one), or null
+ * when this engine has no WebAssembly SIMD (the callers then stay in JavaScript). `fma: false` forces the plain
+ * build (tests).
+ */
+export function wasmExpKernel({ fma = true }: { fma?: boolean } = {}): ExpKernel | null {
+  if (!fma) return instantiate(decode(WASM_EXP_PLAIN_BASE64), false);
   if (cache !== undefined) return cache;
+  const fmaBytes = decode(WASM_EXP_FMA_BASE64);
+  cache = WebAssembly.validate(fmaBytes)
+    ? instantiate(fmaBytes, true)
+    : instantiate(decode(WASM_EXP_PLAIN_BASE64), false);
+  return cache;
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+}
+
+function instantiate(bytes: Uint8Array<ArrayBuffer>, fma: boolean): ExpKernel | null {
   try {
-    const bytes = Uint8Array.from(atob(WASM_EXP_BASE64), (ch) => ch.charCodeAt(0));
     // deno-lint-ignore no-explicit-any
     const x = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as any;
-    cache = {
+    return {
       maxf: x.maxf,
       sumexp: x.sumexp,
       softmaxGrad: x.softmax_grad,
@@ -45,11 +63,11 @@ export function wasmExpKernel(): ExpKernel | null {
       tanhF64: x.tanh_f64,
       f32: new Float32Array((x.memory as WebAssembly.Memory).buffer),
       f64: new Float64Array((x.memory as WebAssembly.Memory).buffer),
+      fma,
     };
   } catch {
-    cache = null;
+    return null;
   }
-  return cache;
 }
 
 /** Copy rows `[r0, r0 + n)` of `x` (row stride `rs`, `C` contiguous columns from `off`) to the module at 0. */

@@ -2,14 +2,16 @@
  * Generator of the WebAssembly text of the CPU backend's exponential kernels (see `../_wasm_exp.ts` for the
  * driver and `build_exp.ts` for the build): log-sum-exp and softmax-gradient rows for the cross-entropy kernels.
  *
- * Every exponential is computed in f64 (`f64x2` lanes, and the same operations in scalar f64 for the last
- * elements of a row), so an element's result does not depend on its position: `d` is clamped below at -708
+ * Every exponential is computed in f64 by the same `f64x2` code (the last elements of a row go through it as
+ * splatted vectors), so an element's result does not depend on its position: `d` is clamped below at -708
  * (`exp(-708)` is ~3e-308, which rounds to 0 in f32 and is lost next to the row's `exp(0) = 1`), split as
  * `d = k ln2 + r` with `|r| <= ln2 / 2` (Cody-Waite, fdlibm's two-part ln2; `k` rounded by adding 1.5 * 2^52),
  * `exp(r)` is the degree-11 Taylor polynomial (truncation error below 7e-15 relative) and `2^k` is built from
  * the bits of the rounded `k`. The relative error is a few units in the last place of an f64, ~10^7 times below
- * an f32 rounding step, so stored f32 results match `Math.exp` computed in f64 except at rare rounding ties. Only
- * SIMD128 operations (no relaxed SIMD, no fused multiply-add): results are the same on every engine.
+ * an f32 rounding step, so stored f32 results match `Math.exp` computed in f64 except at rare rounding ties. Two
+ * builds: `fma` evaluates the polynomial with `f64x2.relaxed_madd` (relaxed SIMD: fused on CPUs with FMA, ~30 %
+ * faster; fixed for a given engine and CPU), `plain` with SIMD128 `f64x2.mul` + `f64x2.add` only (the same
+ * results on every engine). Both are accurate to a few f64 units in the last place.
  *
  * Exports (byte addresses, `n` f32 elements):
  *
@@ -67,7 +69,9 @@ function vexp(u: number): string[] {
   each((i) => `(local.set $e${i} (local.get $c0))`);
   for (let j = 1; j < coef.length; j++) {
     each((i) =>
-      `(local.set $e${i} (f64x2.add (f64x2.mul (local.get $e${i}) (local.get $r${i})) (local.get $c${j})))`
+      FMA
+        ? `(local.set $e${i} (f64x2.relaxed_madd (local.get $e${i}) (local.get $r${i}) (local.get $c${j})))`
+        : `(local.set $e${i} (f64x2.add (f64x2.mul (local.get $e${i}) (local.get $r${i})) (local.get $c${j})))`
     );
   }
   each((i) =>
@@ -77,26 +81,16 @@ function vexp(u: number): string[] {
   return out;
 }
 
-/** The scalar function `$exp1(d) -> f64`: the same operations as one lane of `vexp`. */
+/** `$exp1(d) -> f64`: `exp(d)` through the vector code (`$vexp1` on a splatted `d`), as every lane computes it. */
 function scalarExp(): string[] {
-  const coef = taylor();
-  const lines = [
-    `(func $exp1 (param $d f64) (result f64) (local $t f64) (local $k f64) (local $r f64) (local $e f64)`,
-    `  (local.set $d (f64.max (local.get $d) (f64.const ${C.LO})))`,
-    `  (local.set $t (f64.add (f64.mul (local.get $d) (f64.const ${C.LOG2E})) (f64.const ${C.SHIFT})))`,
-    `  (local.set $k (f64.sub (local.get $t) (f64.const ${C.SHIFT})))`,
-    `  (local.set $r (f64.sub (f64.sub (local.get $d) (f64.mul (local.get $k) (f64.const ${C.LN2HI})))` +
-    ` (f64.mul (local.get $k) (f64.const ${C.LN2LO}))))`,
-    `  (local.set $e (f64.const ${coef[0]}))`,
+  return [
+    "(func $vexp1 (param $d0 v128) (result v128)",
+    "  " + vlocals(1).join(" ").replace("(local $d0 v128) ", ""),
+    ...vconsts().map((l) => "  " + l),
+    ...vexp(1).map((l) => "  " + l),
+    "  (local.get $e0))",
+    "(func $exp1 (param $d f64) (result f64) (f64x2.extract_lane 0 (call $vexp1 (f64x2.splat (local.get $d)))))",
   ];
-  for (const c of coef.slice(1)) {
-    lines.push(`  (local.set $e (f64.add (f64.mul (local.get $e) (local.get $r)) (f64.const ${c})))`);
-  }
-  lines.push(
-    `  (f64.mul (local.get $e) (f64.reinterpret_i64 (i64.add (i64.shl (i64.reinterpret_f64 (local.get $t))` +
-      ` (i64.const 52)) (i64.const 0x3ff0000000000000)))))`,
-  );
-  return lines;
 }
 
 /** Locals shared by the vector loops (`u` f64x2 lanes). */
@@ -250,8 +244,15 @@ function lstmFunctions(out: (indent: number, s: string | string[]) => void): voi
 /** Lanes (f64x2 vectors) per loop iteration. */
 const U = 4;
 
-/** WebAssembly text of the module: exports `memory`, `maxf`, `sumexp`, `softmax_grad`. */
-export function expWat(): string {
+/** Whether the module being generated uses `f64x2.relaxed_madd` (set by `expWat`). */
+let FMA = false;
+
+/**
+ * WebAssembly text of the module: exports `memory`, `maxf`, `sumexp`, `softmax_grad`, `lstm_fwd`, `tanh_f64`.
+ * With `fma`, the exponential's polynomial uses `f64x2.relaxed_madd` (needs the relaxed-SIMD proposal).
+ */
+export function expWat({ fma }: { fma: boolean }): string {
+  FMA = fma;
   const L: string[] = [];
   const out = (indent: number, s: string | string[]) => {
     for (const line of Array.isArray(s) ? s : [s]) L.push(" ".repeat(indent) + line);
@@ -262,7 +263,7 @@ export function expWat(): string {
       8 * i
     } (local.get $p)))` +
     ` (local.get $m2)))`;
-  out(0, `;; Generated by gpu/cpu/_wasm/exp_wat.ts: f64 exp, ${U} f64x2 lanes per iteration.`);
+  out(0, `;; Generated by gpu/cpu/_wasm/exp_wat.ts: f64 exp, ${U} f64x2 lanes per iteration, fma ${fma}.`);
   out(0, "(module");
   out(2, `(memory (export "memory") ${EXP_PAGES} ${EXP_PAGES})`);
   out(2, scalarExp());

@@ -32,7 +32,7 @@ import { emit } from "./_report.ts";
 const SHAPE = { vocab: 3000, emb: 96, hid: 96, layers: 1, bs: 64, bptt: 40 };
 
 /** Train `steps` steps on `config` (`cpu1`, `cpu2`, `webgpu`) in this process and print one JSON line. */
-async function one(config: string, steps: number): Promise<void> {
+export async function one(config: string, steps: number): Promise<void> {
   if (config.startsWith("cpu")) setBackend(new CpuBackend({ threads: Number(config.slice(3)) }));
   else {
     const gpu = await createBackend({ prefer: "auto", quiet: true });

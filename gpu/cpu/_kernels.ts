@@ -97,11 +97,28 @@ export function reduce(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelA
   if ((op === "sum" || op === "mean" || op === "sumSquares") && R > 1 && Math.abs(rs) < Math.abs(cs)) {
     // Rows run down the memory (a column sum, e.g. a bias gradient): sweep the columns in the outer loop so every
     // pass reads memory in order. Each row still adds its columns in order 0..C-1, so the result is the same.
+    // Eight columns per sweep, added to each row's sum one after another (still in order 0..C-1, so the same
+    // result): an eighth of the accumulator loads and stores.
     const acc = colScratch(R);
-    for (let c = 0; c < C; c++) {
+    let c = 0;
+    if (op === "sumSquares") {
+      for (; c < C; c++) {
+        let p = off + c * cs;
+        for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]! * x[p]!;
+      }
+    }
+    for (; c + 8 <= C; c += 8) {
+      const p0 = off + c * cs, p1 = p0 + cs, p2 = p1 + cs, p3 = p2 + cs;
+      const p4 = p3 + cs, p5 = p4 + cs, p6 = p5 + cs, p7 = p6 + cs;
+      for (let r = 0, q = 0; r < R; r++, q += rs) {
+        acc[r] = acc[r]! + x[p0 + q]! + x[p1 + q]! + x[p2 + q]! + x[p3 + q]! + x[p4 + q]! + x[p5 + q]! +
+          x[p6 + q]! +
+          x[p7 + q]!;
+      }
+    }
+    for (; c < C; c++) {
       let p = off + c * cs;
-      if (op === "sumSquares") { for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]! * x[p]!; }
-      else for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]!;
+      for (let r = 0; r < R; r++, p += rs) acc[r] = acc[r]! + x[p]!;
     }
     for (let r = 0; r < R; r++) out[yo + r * ys] = op === "mean" ? acc[r]! / C : acc[r]!;
     return;

@@ -48,6 +48,29 @@ Deno.test("reduce kernel matches per-row references over (R, C) views", async (t
       }
     });
   }
+  await t.step(
+    "sums down the memory (bias gradients) add each row's columns in order: exactly the f64 sum",
+    () => {
+      // A transposed (R, C) view with rows along memory takes the column-sweep path (8 columns at a time).
+      for (const [R, C] of [[37, 8], [300, 61], [5, 3], [2, 17]] as [number, number][]) {
+        const x = randomView(cpu, [R, C], { kind: "colmajor", rng, lo: -1e3, hi: 1e3 });
+        for (const op of ["sum", "sumSquares", "mean"] as const) {
+          const y = outView(cpu, [R], "f64");
+          cpu.run("reduce", [x.view], [y], { op });
+          const want = rowRef(x.values, R, C, (row) => {
+            let a = 0;
+            for (const v of row) a += op === "sumSquares" ? v * v : v;
+            return op === "mean" ? a / C : a;
+          });
+          const got = readView(cpu, y);
+          assert(
+            got.every((v, i) => v === want[i]),
+            `${op} ${[R, C]}: ${got.slice(0, 3)} vs ${want.slice(0, 3)}`,
+          );
+        }
+      }
+    },
+  );
   await t.step("ties pick the first index; NaN propagates through max and argmax", () => {
     const x = store(cpu, "f32", [1, 3, 3, 0, NaN, 2]);
     const v: View = { storage: x, shape: [2, 3], strides: [3, 1], offset: 0 };

@@ -69,9 +69,13 @@ Deno.test("the committed WebAssembly exp kernels match their source and compute 
             `tanh(${tx[i]}) = ${g}, want ${want}`,
           );
         }
-        w.f32[500] = NaN;
-        assert(Number.isNaN(w.maxf(0, n)), "maxf ignores NaN");
-        assert(w.maxf(0, 0) === -Infinity, "maxf of nothing");
+        // maxf skips NaN (vector body and scalar tail alike); sumexp then propagates it.
+        w.f32.set(x, 0);
+        w.f32[500] = NaN, w.f32[n - 1] = NaN;
+        assert(w.maxf(0, n) === m, `maxf with NaN elements ${w.maxf(0, n)}, want ${m}`);
+        assert(Number.isNaN(w.sumexp(0, n, m)), "sumexp of a row with NaN");
+        w.f32.fill(NaN, 0, 7);
+        assert(w.maxf(0, 0) === -Infinity && w.maxf(0, 7) === -Infinity, "maxf of nothing / all NaN");
       },
     );
   }

@@ -21,14 +21,31 @@ import {
   sizeOf,
   vec,
 } from "./_args.ts";
-import { wasmRowsLogSumExp, wasmRowsSoftmaxGrad } from "./_wasm_exp.ts";
+import { wasmBinaryF32, wasmRowsLogSumExp, wasmRowsSoftmaxGrad } from "./_wasm_exp.ts";
+import { WASM_BINARY_OPS } from "./_wasm/exp_wat.ts";
 import { BINARY_EXPR, COPY_EXPR, elementwiseLoop, makePlan, UNARY_EXPR, WHERE_EXPR } from "./_strided.ts";
 
-function runElementwise(kernel: string, ins: readonly Arg[], y: Arg, expr: string, A = 0, B = 0): void {
+function runElementwise(
+  kernel: string,
+  ins: readonly Arg[],
+  y: Arg,
+  expr: string,
+  A = 0,
+  B = 0,
+  simd?: string,
+): void {
   for (let k = 0; k < ins.length; k++) expectShape(kernel, `input ${k}`, ins[k]!, y.shape);
   const plan = makePlan(y.shape, [y, ...ins]);
-  elementwiseLoop(ins.length, expr)(y.data, ins.map((x) => x.data), plan, A, B);
+  const X = ins.map((x) => x.data);
+  if (
+    simd !== undefined && y.data instanceof Float32Array && X.every((x) => x instanceof Float32Array) &&
+    wasmBinaryF32(simd, y.data, X as Float32Array[], [y.id, ...ins.map((x) => x.id)], plan)
+  ) return;
+  elementwiseLoop(ins.length, expr)(y.data, X, plan, A, B);
 }
+
+/** Binary ops with a WebAssembly SIMD path for large f32 operands (bitwise the same results). */
+const SIMD_BINARY = new Set<string>(WASM_BINARY_OPS);
 
 /** `unary` kernel. */
 export function unary(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttrs["unary"]): void {
@@ -48,7 +65,15 @@ export function binary(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelA
   const expr = BINARY_EXPR[attrs.op];
   if (expr === undefined) throw new KernelError("binary", `unknown op "${attrs.op}"`);
   expectContiguous("binary", "output", outs[0]!);
-  runElementwise(`binary ${attrs.op}`, ins, outs[0]!, expr);
+  runElementwise(
+    `binary ${attrs.op}`,
+    ins,
+    outs[0]!,
+    expr,
+    0,
+    0,
+    SIMD_BINARY.has(attrs.op) ? attrs.op : undefined,
+  );
 }
 
 /** `where` kernel. */

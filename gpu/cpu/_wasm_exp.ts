@@ -13,13 +13,19 @@
  */
 
 import { WASM_EXP_FMA_BASE64, WASM_EXP_PLAIN_BASE64 } from "./_wasm_exp_bytes.ts";
-import { EXP_PAGES } from "./_wasm/exp_wat.ts";
+import { EXP_PAGES, WASM_BINARY_OPS } from "./_wasm/exp_wat.ts";
+import type { Plan } from "./_strided.ts";
 
 interface ExpKernel {
   maxf: (p: number, n: number) => number;
   sumexp: (p: number, n: number, m: number) => number;
   softmaxGrad: (p: number, n: number, lse: number, g: number) => number;
   lstmFwd: (pg: number, pc: number, pcn: number, ph: number, B: number, H: number) => void;
+  /** `add_rows`, `sub_rows`, `mul_rows`, `div_rows` by op name. */
+  rows: Record<
+    string,
+    (pa: number, ra: number, pb: number, rb: number, py: number, n: number, rows: number) => void
+  >;
   tanhF64: (ps: number, pd: number, n: number) => void;
   f32: Float32Array;
   f64: Float64Array;
@@ -61,6 +67,7 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, fma: boolean): ExpKernel | 
       softmaxGrad: x.softmax_grad,
       lstmFwd: x.lstm_fwd,
       tanhF64: x.tanh_f64,
+      rows: Object.fromEntries(WASM_BINARY_OPS.map((op) => [op, x[`${op}_rows`]])),
       f32: new Float32Array((x.memory as WebAssembly.Memory).buffer),
       f64: new Float64Array((x.memory as WebAssembly.Memory).buffer),
       fma,
@@ -261,4 +268,73 @@ export function wasmTanhRows(m: F32Mat, H: number, r0: number, n: number): [Floa
 /** The most elements {@linkcode wasmTanhRows} takes at once. */
 export function wasmTanhRowsMax(): number {
   return Math.floor(CAP / 3) - 8;
+}
+
+/** Elements below which {@linkcode wasmBinaryF32} leaves the op to the JavaScript loop (staging costs more). */
+const BINARY_MIN = 1 << 15;
+/** f32 elements of each staging area (a, b, y), less room for the vector tail. */
+const PIECE = Math.floor(CAP / 3 / 4) * 4 - 4;
+
+/**
+ * `binary` add / sub / mul / div of f32 views on the module's `f32x4` row functions (the same results as the
+ * JavaScript loop: an f32 sum, difference, product or quotient computed in f64 and rounded to f32 is the correctly
+ * rounded f32 result). Takes coalesced plans of rank 1 or 2 whose output runs are contiguous and whose inputs
+ * step by 1 or 0 (broadcast) along the runs: same-shape tensors, bias rows, scalars, per-row scalars. Returns
+ * false (computing nothing) for anything else, for small sizes, and when an input shares the output's storage
+ * through a different view.
+ */
+export function wasmBinaryF32(
+  op: string,
+  y: Float32Array,
+  ins: readonly Float32Array[],
+  ids: readonly number[],
+  plan: Plan,
+): boolean {
+  if (plan.size < BINARY_MIN || plan.shape.length > 2 || ins.length !== 2) return false;
+  const w = wasmExpKernel();
+  const fn = w?.rows[op];
+  if (w === null || fn === undefined) return false;
+  const r2 = plan.shape.length === 2;
+  const n = plan.shape[plan.shape.length - 1]!, R = r2 ? plan.shape[0]! : 1;
+  const S = plan.strides, O = plan.offsets;
+  const inner = (k: number) => S[k]![S[k]!.length - 1]!, outer = (k: number) => (r2 ? S[k]![0]! : 0);
+  if (inner(0) !== 1 || (r2 && outer(0) !== n)) return false;
+  for (let k = 1; k <= 2; k++) {
+    const s = inner(k);
+    if (s !== 0 && s !== 1) return false;
+    // In place only over the very same elements (each block is read before it is written).
+    if (ids[k]! === ids[0]! && (O[k] !== O[0] || s !== 1 || outer(k) !== outer(0))) return false;
+  }
+  const f = w.f32, base = [0, PIECE + 4, 2 * (PIECE + 4)];
+  const len = Math.min(n, PIECE), per = n <= PIECE ? Math.max(1, Math.floor(PIECE / n)) : 1;
+  for (let r0 = 0; r0 < R; r0 += per) {
+    const cnt = Math.min(per, R - r0);
+    for (let c0 = 0; c0 < n; c0 += len) {
+      const m = Math.min(len, n - c0);
+      const strides = [0, 0];
+      for (let k = 0; k < 2; k++) {
+        const x = ins[k]!, dst = base[k]!, s = inner(k + 1), t = outer(k + 1);
+        const at = (r: number) => O[k + 1]! + r * t + c0 * s;
+        if (t === 0 || cnt === 1) {
+          // One row serves every row of the block.
+          if (s === 1) f.set(x.subarray(at(r0), at(r0) + m), dst);
+          else f.fill(x[at(r0)]!, dst, dst + m);
+          strides[k] = 0;
+        } else if (s === 1 && t === n && m === n) {
+          f.set(x.subarray(at(r0), at(r0) + cnt * n), dst);
+          strides[k] = 4 * n;
+        } else {
+          for (let i = 0; i < cnt; i++) {
+            if (s === 1) f.set(x.subarray(at(r0 + i), at(r0 + i) + m), dst + i * m);
+            else f.fill(x[at(r0 + i)]!, dst + i * m, dst + (i + 1) * m);
+          }
+          strides[k] = 4 * m;
+        }
+      }
+      fn(4 * base[0]!, strides[0]!, 4 * base[1]!, strides[1]!, 4 * base[2]!, m, cnt);
+      // Output rows are contiguous (stride n): a block of whole rows, or one piece of one row.
+      y.set(f.subarray(base[2]!, base[2]! + cnt * m), O[0]! + r0 * n + c0);
+    }
+  }
+  return true;
 }

@@ -196,3 +196,77 @@ Deno.test("copy kernel writes any view into any strided view", async (t) => {
     assertClose(cpu.readSync(s), [1, 1, 2, 3, 4], "shift right by one");
   });
 });
+
+Deno.test("large f32 add/sub/mul/div (WebAssembly SIMD rows) equal f64 arithmetic rounded to f32, bitwise", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(99);
+  const special = [NaN, Infinity, -Infinity, -0, 0, 1e-40, -3e-39, 3e38, -3e38, 1, 7];
+  const f32Store = (n: number) => {
+    const d = Float32Array.from({ length: n }, () => (rng.random() - 0.5) * 10);
+    for (let i = 0; i < special.length && i < n; i++) d[(i * 7919) % n] = special[i]!;
+    return { storage: store(cpu, "f32", d), data: d };
+  };
+  // [label, shape, strides of a, strides of b] (a and b get their own storages, big enough for the strides).
+  const cases: [string, number[], number[], number[]][] = [
+    ["same shape", [300, 301], [301, 1], [301, 1]],
+    ["bias row", [2000, 33], [33, 1], [0, 1]],
+    ["per-row scalar", [500, 97], [97, 1], [1, 0]],
+    ["scalar", [70001], [1], [0]],
+    ["padded rows", [300, 120], [122, 1], [120, 1]],
+    ["rows longer than the staging area", [3, 100003], [100003, 1], [0, 1]],
+    ["transposed input (JavaScript loop)", [200, 170], [1, 200], [170, 1]],
+  ];
+  for (const op of ["add", "sub", "mul", "div"] as const) {
+    await t.step(op, () => {
+      const fn = {
+        add: (a: number, b: number) => a + b,
+        sub: (a: number, b: number) => a - b,
+        mul: (a: number, b: number) => a * b,
+        div: (a: number, b: number) => a / b,
+      }[op];
+      for (const [label, shape, sa, sb] of cases) {
+        const extent = (s: number[]) => 1 + shape.reduce((acc, n, d) => acc + (n - 1) * s[d]!, 0);
+        const a = f32Store(extent(sa)), b = f32Store(extent(sb));
+        const va: View = { storage: a.storage, shape, strides: sa, offset: 0 };
+        const vb: View = { storage: b.storage, shape, strides: sb, offset: 0 };
+        const y = outView(cpu, shape);
+        cpu.run("binary", [va, vb], [y], { op });
+        const got = readView(cpu, y);
+        const la = readView(cpu, va), lb = readView(cpu, vb);
+        for (let i = 0; i < got.length; i++) {
+          const want = Math.fround(fn(la[i]!, lb[i]!));
+          assert(
+            Object.is(got[i], want),
+            `${op} ${label} [${i}]: ${la[i]} ${op} ${lb[i]} = ${got[i]}, want ${want}`,
+          );
+        }
+      }
+    });
+  }
+  await t.step(
+    "in place: the same view as output and input; a shifted alias takes the JavaScript loop",
+    () => {
+      const n = 50000;
+      const a = f32Store(n + 8), b = f32Store(n);
+      const before = cpu.readSync(a.storage);
+      const va: View = { storage: a.storage, shape: [n], strides: [1], offset: 0 };
+      const vb: View = { storage: b.storage, shape: [n], strides: [1], offset: 0 };
+      cpu.run("binary", [va, vb], [va], { op: "add" });
+      const got = cpu.readSync(a.storage);
+      for (let i = 0; i < n; i++) {
+        const want = Math.fround(before[i]! + b.data[i]!);
+        assert(Object.is(got[i], want), `in place [${i}]: ${got[i]}, want ${want}`);
+      }
+      // Output 8 elements past the input: the JavaScript loop runs in order, so from element 8 on it reads
+      // what it wrote 8 steps earlier (the staged SIMD path would read the old values: it must not be taken).
+      const shifted: View = { storage: a.storage, shape: [n], strides: [1], offset: 8 };
+      const want = Float32Array.from(cpu.readSync(a.storage));
+      for (let i = 0; i < n; i++) want[i + 8] = want[i]! * b.data[i]!;
+      cpu.run("binary", [va, vb], [shifted], { op: "mul" });
+      const out = cpu.readSync(a.storage);
+      for (let i = 0; i < n + 8; i++) {
+        assert(Object.is(out[i], want[i]), `shifted [${i}]: ${out[i]}, want ${want[i]}`);
+      }
+    },
+  );
+});

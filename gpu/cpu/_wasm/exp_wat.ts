@@ -246,6 +246,40 @@ function lstmFunctions(out: (indent: number, s: string | string[]) => void): voi
   out(2, ")");
 }
 
+/** The f32 binary ops with SIMD row functions: `f32x4` results equal f64 arithmetic rounded to f32. */
+export const WASM_BINARY_OPS = ["add", "sub", "mul", "div"] as const;
+
+/**
+ * `{op}_rows(pa, ra, pb, rb, py, n, rows)` for each of {@linkcode WASM_BINARY_OPS}: `y[r][i] = a[r][i] op b[r][i]`
+ * over `rows` rows of `n` f32, row `r` of `a` at byte `pa + r * ra` (`ra` 0 repeats one row), of `b` likewise,
+ * of `y` at `py + 4 n r`. Each row is computed in whole vectors of 4: up to 3 elements past its end are written
+ * too (the next row overwrites them; the caller leaves room after the last).
+ */
+function binaryFunctions(out: (indent: number, s: string | string[]) => void): void {
+  for (const op of WASM_BINARY_OPS) {
+    out(2, `(func (export "${op}_rows") (param $pa i32) (param $ra i32) (param $pb i32) (param $rb i32)`);
+    out(4, "(param $py i32) (param $n i32) (param $rows i32)");
+    out(4, "(local $i i32) (local $nb i32) (local $r i32)");
+    out(4, "(local.set $nb (i32.shl (local.get $n) (i32.const 2)))");
+    out(4, "(block $br (loop $lr (br_if $br (i32.ge_u (local.get $r) (local.get $rows)))");
+    out(6, "(local.set $i (i32.const 0))");
+    out(6, "(block $bi (loop $li (br_if $bi (i32.ge_u (local.get $i) (local.get $nb)))");
+    out(8, `(v128.store (i32.add (local.get $py) (local.get $i)) (f32x4.${op}`);
+    out(
+      10,
+      "(v128.load (i32.add (local.get $pa) (local.get $i))) (v128.load (i32.add (local.get $pb) (local.get $i)))))",
+    );
+    out(8, "(local.set $i (i32.add (local.get $i) (i32.const 16))) (br $li)))");
+    out(
+      6,
+      "(local.set $pa (i32.add (local.get $pa) (local.get $ra))) (local.set $pb (i32.add (local.get $pb) (local.get $rb)))",
+    );
+    out(6, "(local.set $py (i32.add (local.get $py) (local.get $nb)))");
+    out(6, "(local.set $r (i32.add (local.get $r) (i32.const 1))) (br $lr)))");
+    out(2, ")");
+  }
+}
+
 /** Lanes (f64x2 vectors) per loop iteration. */
 const U = 4;
 
@@ -390,6 +424,7 @@ export function expWat({ fma }: { fma: boolean }): string {
   out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
   out(4, "(local.get $dm))");
   lstmFunctions(out);
+  binaryFunctions(out);
   out(0, ")");
   return L.join("\n") + "\n";
 }

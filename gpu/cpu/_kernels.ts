@@ -88,7 +88,31 @@ export function copy(ins: readonly Arg[], outs: readonly Arg[]): void {
   expectArity("copy", ins, outs, 1, 1);
   const x = ins[0]!, y = outs[0]!;
   const src = x.id === y.id ? { ...x, data: x.data.slice() } : x;
+  expectShape("copy", "input 0", src, y.shape);
+  const plan = makePlan(y.shape, [y, src]);
+  if (src.data.constructor === y.data.constructor && copyRuns(y.data, src.data, plan)) return;
   runElementwise("copy", [src], y, COPY_EXPR);
+}
+
+/**
+ * Copy as `TypedArray.set` runs (a memcpy each) when both sides step by 1 along the coalesced last axis and runs
+ * are at least 16 long; false (nothing copied) otherwise. Same dtype only, so the values are those of the loop.
+ */
+function copyRuns(Y: TypedArray, X: TypedArray, plan: ReturnType<typeof makePlan>): boolean {
+  const { shape, strides: S, offsets: O } = plan, r = shape.length, n = shape[r - 1]!;
+  if (plan.size === 0 || n < 16 || S[0]![r - 1] !== 1 || S[1]![r - 1] !== 1) return false;
+  const idx = new Array<number>(r).fill(0);
+  let yo = O[0]!, xo = O[1]!;
+  for (let t = 0, runs = plan.size / n; t < runs; t++) {
+    Y.set(X.subarray(xo, xo + n), yo);
+    for (let d = r - 2; d >= 0; d--) {
+      yo += S[0]![d]!, xo += S[1]![d]!;
+      if (++idx[d]! < shape[d]!) break;
+      idx[d] = 0;
+      yo -= S[0]![d]! * shape[d]!, xo -= S[1]![d]! * shape[d]!;
+    }
+  }
+  return true;
 }
 
 function rowsCols(kernel: string, x: Arg): [number, number] {

@@ -185,6 +185,35 @@ Deno.test("copy kernel writes any view into any strided view", async (t) => {
       }
     }
   });
+  await t.step(
+    "row runs (copied with TypedArray.set): contiguous, padded rows, into a sub-block, each dtype",
+    () => {
+      for (const dtype of ["f32", "f64", "i32"] as const) {
+        for (
+          const [shape, kind] of [[[1000], "contig"], [[7, 40], "padded"], [[3, 5, 33], "padded"]] as const
+        ) {
+          const x = randomView(cpu, shape, { kind, rng, dtype, lo: -1e6, hi: 1e6 });
+          // Destination: the shape placed at offset 3 inside a bigger buffer whose rows are 3 longer.
+          const dst: number[] = [...shape];
+          dst[dst.length - 1] = dst[dst.length - 1]! + 3;
+          const big = outView(cpu, dst, dtype);
+          const y: View = { ...big, shape: [...shape], offset: 3 };
+          cpu.run("copy", [x.view], [y], {});
+          const got = readView(cpu, y);
+          assert(
+            got.every((v, i) => v === x.values[i]),
+            `copy ${dtype} ${shape} ${kind}: ${got.slice(0, 4)}`,
+          );
+          const all = cpu.readSync(big.storage);
+          const outside = all.length - numel(shape);
+          assert(
+            all.filter((v) => v === 0).length >= outside,
+            `copy ${dtype} ${shape} wrote outside the view`,
+          );
+        }
+      }
+    },
+  );
   await t.step("overlapping source and destination in one storage reads before writing", () => {
     const s = store(cpu, "f32", [1, 2, 3, 4, 5]);
     cpu.run("copy", [{ storage: s, shape: [4], strides: [1], offset: 0 }], [{
@@ -194,6 +223,19 @@ Deno.test("copy kernel writes any view into any strided view", async (t) => {
       offset: 1,
     }], {});
     assertClose(cpu.readSync(s), [1, 1, 2, 3, 4], "shift right by one");
+    const long = Array.from({ length: 40 }, (_, i) => i + 1);
+    const t = store(cpu, "f32", long);
+    cpu.run("copy", [{ storage: t, shape: [30], strides: [1], offset: 0 }], [{
+      storage: t,
+      shape: [30],
+      strides: [1],
+      offset: 7,
+    }], {});
+    assertClose(
+      cpu.readSync(t),
+      [...long.slice(0, 7), ...long.slice(0, 30), ...long.slice(37)],
+      "shift right by 7",
+    );
   });
 });
 

@@ -281,7 +281,7 @@ function binaryFunctions(out: (indent: number, s: string | string[]) => void): v
 }
 
 /** Lanes (f64x2 vectors) per loop iteration. */
-const U = 4;
+const U = 6;
 
 /** Whether the module being generated uses `f64x2.relaxed_madd` (set by `expWat`). */
 let FMA = false;

@@ -145,9 +145,8 @@ export function reduce(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelA
   }
   if ((op === "sum" || op === "mean" || op === "sumSquares") && R > 1 && Math.abs(rs) < Math.abs(cs)) {
     // Rows run down the memory (a column sum, e.g. a bias gradient): sweep the columns in the outer loop so every
-    // pass reads memory in order. Each row still adds its columns in order 0..C-1, so the result is the same.
-    // Eight columns per sweep, added to each row's sum one after another (still in order 0..C-1, so the same
-    // result): an eighth of the accumulator loads and stores.
+    // pass reads memory in order, eight columns per sweep (an eighth of the accumulator loads and stores). Each
+    // row still adds its columns one after another in order 0..C-1, so the result is the same.
     const acc = colScratch(R);
     let c = 0;
     if (op === "sumSquares") {

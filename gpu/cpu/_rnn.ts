@@ -89,6 +89,7 @@ export function lstmCellBackward(ins: readonly Arg[], outs: readonly Arg[]): voi
     if (wasm > 0 && b >= tEnd) {
       const n = Math.min(wasm, B - b), got = wasmTanhRows(cm as F32Mat, H, b, n);
       if (got) [th, t0, tEnd] = [got[0], got[1] - b * H, b + n];
+      else [th, tEnd] = [null, B];
     }
     for (let j = 0; j < H; j++) {
       const i = act.data[ar + j * act.cs]!, f = act.data[ar + (H + j) * act.cs]!;

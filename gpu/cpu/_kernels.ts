@@ -21,7 +21,7 @@ import {
   sizeOf,
   vec,
 } from "./_args.ts";
-import { wasmBinaryF32, wasmRowsLogSumExp, wasmRowsSoftmaxGrad } from "./_wasm_exp.ts";
+import { wasmBinaryF32, wasmRowsLogSumExp, wasmRowsSoftmax, wasmRowsSoftmaxGrad } from "./_wasm_exp.ts";
 import { WASM_BINARY_OPS } from "./_wasm/exp_wat.ts";
 import { BINARY_EXPR, COPY_EXPR, elementwiseLoop, makePlan, UNARY_EXPR, WHERE_EXPR } from "./_strided.ts";
 
@@ -232,31 +232,47 @@ export function softmax(ins: readonly Arg[], outs: readonly Arg[], attrs: Kernel
   expectContiguous("softmax", "output", y);
   const { data: x, off, rs, cs } = mat(ins[0]!);
   const out = y.data, yo = y.offset;
-  for (let r = 0; r < R; r++) {
-    const p0 = off + r * rs, q0 = yo + r * C;
-    if (attrs.log) {
-      const lse = rowLogSumExp(x, p0, cs, C);
-      for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = x[p]! - lse;
-      continue;
+  const simd = x instanceof Float32Array && out instanceof Float32Array && cs === 1 && ins[0]!.id !== y.id;
+  if (attrs.log) {
+    // log-sum-exp rows from the WebAssembly kernel when it applies (NaN where a row's max is not finite).
+    const lse = lseScratch(R);
+    const fast = simd && wasmRowsLogSumExp(x, off, rs, R, C, lse);
+    for (let r = 0; r < R; r++) {
+      const p0 = off + r * rs, q0 = yo + r * C;
+      let l = lse[r]!;
+      if (!fast || l !== l) l = rowLogSumExp(x, p0, cs, C);
+      for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = x[p]! - l;
     }
-    // One exp per element: keep exp(x - max) in double precision while summing, then scale.
-    let max = -Infinity;
-    for (let c = 0, p = p0; c < C; c++, p += cs) if (x[p]! > max) max = x[p]!;
-    if (max === -Infinity || max === Infinity || max !== max) {
-      const lse = rowLogSumExp(x, p0, cs, C);
-      for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = Math.exp(x[p]! - lse);
-      continue;
-    }
-    const e = rowScratch(C);
-    let sum = 0;
-    for (let c = 0, p = p0; c < C; c++, p += cs) {
-      const v = Math.exp(x[p]! - max);
-      e[c] = v;
-      sum += v;
-    }
-    const inv = 1 / sum;
-    for (let c = 0; c < C; c++) out[q0 + c] = e[c]! * inv;
+    return;
   }
+  if (
+    simd &&
+    wasmRowsSoftmax(x, off, rs, R, C, out, yo, (r) => softmaxRow(x, off + r * rs, cs, C, out, yo + r * C))
+  ) {
+    return;
+  }
+  for (let r = 0; r < R; r++) softmaxRow(x, off + r * rs, cs, C, out, yo + r * C);
+}
+
+/** One softmax row in double precision: `C` elements from `x[p0]` (stride `cs`) to `out[q0..]`. */
+function softmaxRow(x: TypedArray, p0: number, cs: number, C: number, out: TypedArray, q0: number): void {
+  // One exp per element: keep exp(x - max) in double precision while summing, then scale.
+  let max = -Infinity;
+  for (let c = 0, p = p0; c < C; c++, p += cs) if (x[p]! > max) max = x[p]!;
+  if (max === -Infinity || max === Infinity || max !== max) {
+    const lse = rowLogSumExp(x, p0, cs, C);
+    for (let c = 0, p = p0; c < C; c++, p += cs) out[q0 + c] = Math.exp(x[p]! - lse);
+    return;
+  }
+  const e = rowScratch(C);
+  let sum = 0;
+  for (let c = 0, p = p0; c < C; c++, p += cs) {
+    const v = Math.exp(x[p]! - max);
+    e[c] = v;
+    sum += v;
+  }
+  const inv = 1 / sum;
+  for (let c = 0; c < C; c++) out[q0 + c] = e[c]! * inv;
 }
 
 let scratch = new Float64Array(1024);

@@ -145,6 +145,40 @@ export function wasmRowsLogSumExp(
 }
 
 /**
+ * Softmax of the rows of the `R x C` f32 matrix at `off` (row stride `rs`, unit column stride) into the contiguous
+ * `y` at `yo`: `y = f32(exp(x - max) * (1 / sum exp(x - max)))`, the JavaScript kernel's formula. Returns false
+ * without writing when the kernel is unavailable or a row does not fit the module's memory; calls `redo(r)` for
+ * each row whose max is not finite, after writing it: the caller overwrites those rows.
+ */
+export function wasmRowsSoftmax(
+  x: Float32Array,
+  off: number,
+  rs: number,
+  R: number,
+  C: number,
+  y: Float32Array,
+  yo: number,
+  redo: (r: number) => void,
+): boolean {
+  const w = wasmExpKernel();
+  if (w === null || C > CAP || C === 0) return false;
+  const f = w.f32, per = Math.floor(CAP / C);
+  for (let r0 = 0; r0 < R; r0 += per) {
+    const n = Math.min(per, R - r0);
+    stage(f, x, off, rs, C, r0, n);
+    const bad: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const p = 4 * i * C, m = w.maxf(p, C);
+      if (!(m > -Infinity && m < Infinity)) bad.push(r0 + i);
+      else w.softmaxGrad(p, C, m, 1 / w.sumexp(p, C, m));
+    }
+    y.set(f.subarray(0, n * C), yo + r0 * C);
+    for (const r of bad) redo(r);
+  }
+  return true;
+}
+
+/**
  * `y[r, c] = f32(g[r] * exp(x[r, c] - lse[r]))` for the `R x C` f32 matrix at `off` (row stride `rs`, unit column
  * stride) into the contiguous `y` at `yo`. Returns false without writing when the kernel is unavailable; calls
  * `redo(r)` for each row it did not compute exactly (non-finite `lse[r]` or `g[r]`, or some `x - lse` above 700 or

@@ -357,3 +357,58 @@ Deno.test("f32 crossEntropy on the WebAssembly exp kernel matches the f64 refere
     check(randRows(3, 40, -1, 1), 40, [0, 1, 2], { g: [NaN, Infinity, 0] });
   });
 });
+
+Deno.test("f32 softmax and log-softmax on the WebAssembly exp kernel match the f64 formulas to f32 rounding", async (t) => {
+  const cpu = new CpuBackend();
+  const rng = new Rng(123);
+  const run = (rows: number[][], rs: number, log: boolean) => {
+    const R = rows.length, C = rows[0]!.length;
+    const x = f32Rows(cpu, rows, rs);
+    const y = outView(cpu, [R, C]);
+    cpu.run("softmax", [x], [y], { log });
+    const got = readView(cpu, y);
+    let same = 0;
+    rows.forEach((row, r) => {
+      const f = row.map(Math.fround);
+      let m = -Infinity;
+      for (const v of f) if (v > m) m = v;
+      const finite = m > -Infinity && m < Infinity;
+      const sum = f.reduce((a, v) => a + Math.exp(v - m), 0);
+      const lse = finite ? m + Math.log(sum) : (() => {
+        // The reference's non-finite-max path (rowLogSumExp): -Infinity when every element is -Infinity.
+        let mm = -Infinity;
+        for (const v of f) if (v > mm) mm = v;
+        return mm === -Infinity ? -Infinity : mm + Math.log(f.reduce((a, v) => a + Math.exp(v - mm), 0));
+      })();
+      f.forEach((v, c) => {
+        const w = Math.fround(log ? v - lse : finite ? Math.exp(v - m) * (1 / sum) : Math.exp(v - lse));
+        assert(
+          f32Near(got[r * C + c]!, w),
+          `${log ? "log" : ""}softmax row ${r} col ${c}: ${got[r * C + c]}, want ${w}`,
+        );
+        if (Object.is(got[r * C + c], w)) same++;
+      });
+    });
+    return same / (rows.length * rows[0]!.length);
+  };
+  const randRows = (R: number, C: number, lo: number, hi: number) =>
+    Array.from({ length: R }, () => Array.from({ length: C }, () => lo + (hi - lo) * rng.random()));
+  for (const log of [false, true]) {
+    await t.step(`${log ? "log-" : ""}softmax: vocabulary rows, tails, special values`, () => {
+      assert(run(randRows(9, 3000, -10, 10), 3001, log) > 0.999, "mostly bitwise equal");
+      for (const C of [1, 3, 12, 13, 25]) run(randRows(4, C, -5, 5), C, log);
+      const row = (f: (c: number) => number) => Array.from({ length: 20 }, (_, c) => f(c));
+      run(
+        [
+          row((c) => (c === 3 ? -Infinity : c / 7)),
+          row(() => -Infinity),
+          row((c) => (c === 11 ? NaN : c)),
+          row((c) => (c === 5 ? Infinity : c)),
+          row((c) => c * 1e3),
+        ],
+        20,
+        log,
+      );
+    });
+  }
+});

@@ -15,7 +15,13 @@ import {
   mat,
   shapeStr,
 } from "./_args.ts";
-import { type F32Mat, wasmLstmCell, wasmTanhRows, wasmTanhRowsMax } from "./_wasm_exp.ts";
+import {
+  type F32Mat,
+  wasmLstmCell,
+  wasmLstmCellBackward,
+  wasmTanhRows,
+  wasmTanhRowsMax,
+} from "./_wasm_exp.ts";
 
 /** True when no output shares a storage with an input. */
 function distinct(ins: readonly Arg[], outs: readonly Arg[]): boolean {
@@ -81,6 +87,17 @@ export function lstmCellBackward(ins: readonly Arg[], outs: readonly Arg[]): voi
   outputs(k, outs, [[B, 4 * H], [B, H]]);
   const act = mat(ins[0]!), cp = mat(ins[1]!), cm = mat(ins[2]!), dhm = mat(ins[3]!), dcm = mat(ins[4]!);
   const dg = outs[0]!.data, dgo = outs[0]!.offset, dcp = outs[1]!.data, dcpo = outs[1]!.offset;
+  if (
+    [act, cp, cm, dhm, dcm].every((m) => m.data instanceof Float32Array) && dg instanceof Float32Array &&
+    dcp instanceof Float32Array &&
+    wasmLstmCellBackward(
+      { act: act as F32Mat, cPrev: cp as F32Mat, c: cm as F32Mat, dh: dhm as F32Mat, dc: dcm as F32Mat },
+      B,
+      H,
+      { dg, dgo, dcp, dcpo },
+      !distinct(ins, outs),
+    )
+  ) return;
   // tanh(c) in f64 by the WebAssembly kernel for f32 data, a block of rows at a time; else Math.tanh.
   const wasm = cm.data instanceof Float32Array && H > 0 ? Math.floor(wasmTanhRowsMax() / H) : 0;
   let th: Float64Array | null = null, t0 = 0, tEnd = 0;

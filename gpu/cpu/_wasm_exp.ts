@@ -21,7 +21,18 @@ interface ExpKernel {
   maxf: (p: number, n: number) => number;
   sumexp: (p: number, n: number, m: number) => number;
   softmaxGrad: (p: number, n: number, lse: number, g: number) => number;
-  lstmFwd: (pg: number, pc: number, pcn: number, ph: number, B: number, H: number) => void;
+  lstmFwd: (pg: number, pc: number, pcn: number, pcs: number, pos: number, B: number, H: number) => void;
+  lstmH: (pcs: number, pos: number, ph: number, n: number) => void;
+  lstmBwd: (
+    pa: number,
+    pcp: number,
+    pc: number,
+    pdh: number,
+    pdc: number,
+    pt: number,
+    B: number,
+    H: number,
+  ) => void;
   /** `add_rows`, `sub_rows`, `mul_rows`, `div_rows` by op name. */
   rows: Record<
     string,
@@ -67,6 +78,8 @@ function instantiate(bytes: Uint8Array<ArrayBuffer>, fma: boolean): ExpKernel | 
       sumexp: x.sumexp,
       softmaxGrad: x.softmax_grad,
       lstmFwd: x.lstm_fwd,
+      lstmH: x.lstm_h,
+      lstmBwd: x.lstm_bwd,
       tanhF64: x.tanh_f64,
       rows: Object.fromEntries(WASM_BINARY_OPS.map((op) => [op, x[`${op}_rows`]])),
       f32: new Float32Array((x.memory as WebAssembly.Memory).buffer),
@@ -269,18 +282,55 @@ export function wasmLstmCell(
   shared: boolean,
 ): boolean {
   const w = H % 2 === 0 && H > 0 ? wasmExpKernel() : null;
-  const per = Math.floor(CAP / (7 * H + 8));
+  // Per row: gates 4H, cPrev H, c H, h H f32, then c and o as f64 (4H floats); 32 floats of slack for tails.
+  const per = Math.floor((CAP - 32) / (11 * H));
   if (w === null || per < 1 || (shared && per < B)) return false;
   const f = w.f32;
   for (let r0 = 0; r0 < B; r0 += per) {
     const n = Math.min(per, B - r0);
-    const pc = n * 4 * H, pcn = n * 5 * H, ph = n * 6 * H;
+    const pc = n * 4 * H, pcn = n * 5 * H, ph = n * 6 * H, pcs = Math.ceil((n * 7 * H + 4) / 4) * 4;
+    const pos = pcs + 2 * n * H + 4;
     stageMat(f, gates, 4 * H, r0, n, 0);
     stageMat(f, cPrev, H, r0, n, pc);
-    w.lstmFwd(0, 4 * pc, 4 * pcn, 4 * ph, n, H);
+    w.lstmFwd(0, 4 * pc, 4 * pcn, 4 * pcs, 4 * pos, n, H);
+    w.lstmH(4 * pcs, 4 * pos, 4 * ph, n * H);
     out.act.set(f.subarray(0, pc), out.ao + r0 * 4 * H);
     out.c.set(f.subarray(pcn, pcn + n * H), out.co + r0 * H);
     out.h.set(f.subarray(ph, ph + n * H), out.ho + r0 * H);
+  }
+  return true;
+}
+
+/**
+ * The LSTM cell backward of `_rnn.ts` (`B` rows, `H` even) on f32 data: inputs act `(B, 4H)`, cPrev, c, dh, dc
+ * `(B, H)` any strided views with unit column stride or gathered, outputs contiguous `dg[dgo..]` `(B, 4H)` and
+ * `dcp[dcpo..]` `(B, H)`. Returns false without writing when the kernel is unavailable, `H` is odd or too large,
+ * or when `shared` (an output shares a storage with an input) and the rows do not fit at once.
+ */
+export function wasmLstmCellBackward(
+  ins: { act: F32Mat; cPrev: F32Mat; c: F32Mat; dh: F32Mat; dc: F32Mat },
+  B: number,
+  H: number,
+  out: { dg: Float32Array; dgo: number; dcp: Float32Array; dcpo: number },
+  shared: boolean,
+): boolean {
+  const w = H % 2 === 0 && H > 0 ? wasmExpKernel() : null;
+  // Per row: act 4H, cPrev, c, dh, dc H each (f32), tanh(c) as f64 (2H floats); slack for the vector tails.
+  const per = Math.floor((CAP - 16) / (10 * H));
+  if (w === null || per < 1 || (shared && per < B)) return false;
+  const f = w.f32;
+  for (let r0 = 0; r0 < B; r0 += per) {
+    const n = Math.min(per, B - r0), nh = n * H;
+    const pcp = 4 * nh, pc = 5 * nh, pdh = 6 * nh, pdc = 7 * nh, pt = Math.ceil((8 * nh + 4) / 4) * 4;
+    stageMat(f, ins.act, 4 * H, r0, n, 0);
+    stageMat(f, ins.cPrev, H, r0, n, pcp);
+    stageMat(f, ins.c, H, r0, n, pc);
+    stageMat(f, ins.dh, H, r0, n, pdh);
+    stageMat(f, ins.dc, H, r0, n, pdc);
+    w.tanhF64(4 * pc, 4 * pt, nh);
+    w.lstmBwd(0, 4 * pcp, 4 * pc, 4 * pdh, 4 * pdc, 4 * pt, n, H);
+    out.dg.set(f.subarray(0, 4 * nh), out.dgo + r0 * 4 * H);
+    out.dcp.set(f.subarray(pcp, pcp + nh), out.dcpo + r0 * H);
   }
   return true;
 }

@@ -167,13 +167,13 @@ function lstmFunctions(out: (indent: number, s: string | string[]) => void): voi
   const ld = (addr: string) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${addr}))`;
   const st = (addr: string, v: string) => `(v128.store64_lane 0 ${addr} (f32x4.demote_f64x2_zero ${v}))`;
   const at = (k: number) => k === 0 ? "(local.get $a)" : `(i32.add (local.get $a) (local.get $h${k}))`;
-  out(2, `(func (export "lstm_fwd") (param $pg i32) (param $pc i32) (param $pcn i32) (param $ph i32)`);
-  out(4, "(param $B i32) (param $H i32)");
+  out(2, `(func (export "lstm_fwd") (param $pg i32) (param $pc i32) (param $pcn i32) (param $pcs i32)`);
+  out(4, "(param $pos i32) (param $B i32) (param $H i32)");
   out(4, vlocals(4));
   out(4, ACT_LOCALS);
   out(
     4,
-    "(local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $cn v128) (local $th v128)",
+    "(local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128) (local $cn v128)",
   );
   out(4, "(local $ai v128) (local $af v128) (local $ag v128) (local $ao v128)");
   out(
@@ -208,10 +208,9 @@ function lstmFunctions(out: (indent: number, s: string | string[]) => void): voi
   out(10, `${ld("(i32.add (local.get $pc) (local.get $q))")})`);
   out(10, "(f64x2.mul (local.get $ai) (local.get $ag))))");
   out(8, st("(i32.add (local.get $pcn) (local.get $q))", "(local.get $cn)"));
-  out(8, `(local.set $d0 (f64x2.mul (f64x2.abs (local.get $cn)) ${f64x2("-2.0")}))`);
-  out(8, vexp(1));
-  out(8, tanhOf("$th", "(local.get $cn)", "(local.get $e0)"));
-  out(8, st("(i32.add (local.get $ph) (local.get $q))", "(f64x2.mul (local.get $ao) (local.get $th))"));
+  // c and o in f64 for lstm_h (h = o tanh(c) in a second pass: independent tanh chains, 4 cells at a time).
+  out(8, "(v128.store (i32.add (local.get $pcs) (i32.shl (local.get $q) (i32.const 1))) (local.get $cn))");
+  out(8, "(v128.store (i32.add (local.get $pos) (i32.shl (local.get $q) (i32.const 1))) (local.get $ao))");
   out(
     8,
     "(local.set $a (i32.add (local.get $a) (i32.const 8))) (local.set $q (i32.add (local.get $q) (i32.const 8)))",
@@ -243,6 +242,96 @@ function lstmFunctions(out: (indent: number, s: string | string[]) => void): voi
     "(local.set $ps (i32.add (local.get $ps) (i32.const 16))) (local.set $pd (i32.add (local.get $pd) (i32.const 32)))",
   );
   out(6, "(br $l)))");
+  out(2, ")");
+}
+
+/**
+ * `lstm_h(pcs, pos, ph, n)`: `h[i] = f32(o[i] tanh(c[i]))` from f64 `c` at `pcs` and `o` at `pos` (`n` rounded up to
+ * a multiple of 4). `lstm_bwd(pa, pcp, pc, pdh, pdc, pt, B, H)`: the LSTM cell backward over `B` rows (`H` even) of
+ * staged f32 data, `tanh(c)` given in f64 at `pt` (from `tanh_f64`): act `(B, 4H)` at `pa` is replaced by dGates,
+ * cPrev at `pcp` by dcPrev; c, dh, dc `(B, H)` at `pc`, `pdh`, `pdc`. The same f64 operations in the same order as
+ * the JavaScript kernel.
+ */
+function lstmMore(out: (indent: number, s: string | string[]) => void): void {
+  const ld = (addr: string) => `(f64x2.promote_low_f32x4 (v128.load64_zero ${addr}))`;
+  const st = (addr: string, v: string) => `(v128.store64_lane 0 ${addr} (f32x4.demote_f64x2_zero ${v}))`;
+  out(2, `(func (export "lstm_h") (param $pcs i32) (param $pos i32) (param $ph i32) (param $n i32)`);
+  out(4, vlocals(2));
+  out(4, ACT_LOCALS);
+  out(4, "(local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128)");
+  out(4, vconsts());
+  out(4, ACT_CONSTS);
+  out(4, "(local.set $end (i32.add (local.get $ph) (i32.shl (i32.and (i32.add (local.get $n) (i32.const 3))");
+  out(6, "(i32.const -4)) (i32.const 2))))");
+  out(4, "(block $b (loop $l (br_if $b (i32.ge_u (local.get $ph) (local.get $end)))");
+  for (let k = 0; k < 2; k++) {
+    out(6, `(local.set $x${k} (v128.load offset=${16 * k} (local.get $pcs)))`);
+    out(6, `(local.set $d${k} (f64x2.mul (f64x2.abs (local.get $x${k})) ${f64x2("-2.0")}))`);
+  }
+  out(6, vexp(2));
+  for (let k = 0; k < 2; k++) {
+    out(6, tanhOf(`$y${k}`, `(local.get $x${k})`, `(local.get $e${k})`));
+    out(
+      6,
+      `(v128.store64_lane offset=${8 * k} 0 (local.get $ph) (f32x4.demote_f64x2_zero` +
+        ` (f64x2.mul (v128.load offset=${16 * k} (local.get $pos)) (local.get $y${k}))))`,
+    );
+  }
+  out(
+    6,
+    "(local.set $pcs (i32.add (local.get $pcs) (i32.const 32))) (local.set $pos (i32.add (local.get $pos) (i32.const 32)))",
+  );
+  out(6, "(local.set $ph (i32.add (local.get $ph) (i32.const 16))) (br $l)))");
+  out(2, ")");
+
+  const g = (name: string) => `(local.get $${name})`;
+  const mul = (a: string, b: string) => `(f64x2.mul ${a} ${b})`;
+  const one = (x: string) => `(f64x2.sub (local.get $one) ${x})`;
+  out(2, `(func (export "lstm_bwd") (param $pa i32) (param $pcp i32) (param $pc i32) (param $pdh i32)`);
+  out(4, "(param $pdc i32) (param $pt i32) (param $B i32) (param $H i32)");
+  out(4, "(local $i v128) (local $f v128) (local $g v128) (local $o v128) (local $cp v128) (local $tc v128)");
+  out(4, "(local $dh v128) (local $dct v128) (local $one v128)");
+  out(
+    4,
+    "(local $b i32) (local $a i32) (local $q i32) (local $qe i32) (local $h1 i32) (local $h2 i32) (local $h3 i32)",
+  );
+  out(4, `(local.set $one ${f64x2("1.0")})`);
+  out(4, "(local.set $h1 (i32.shl (local.get $H) (i32.const 2)))");
+  out(
+    4,
+    "(local.set $h2 (i32.shl (local.get $H) (i32.const 3))) (local.set $h3 (i32.mul (local.get $H) (i32.const 12)))",
+  );
+  out(4, "(block $bb (loop $lb (br_if $bb (i32.ge_u (local.get $b) (local.get $B)))");
+  out(
+    6,
+    "(local.set $a (i32.add (local.get $pa) (i32.mul (local.get $b) (i32.shl (local.get $H) (i32.const 4)))))",
+  );
+  out(6, "(local.set $q (i32.mul (local.get $b) (local.get $h1)))");
+  out(6, "(local.set $qe (i32.add (local.get $q) (local.get $h1)))");
+  out(6, "(block $bj (loop $lj (br_if $bj (i32.ge_u (local.get $q) (local.get $qe)))");
+  const at = (k: number) => k === 0 ? "(local.get $a)" : `(i32.add (local.get $a) (local.get $h${k}))`;
+  ["i", "f", "g", "o"].forEach((v, k) => out(8, `(local.set $${v} ${ld(at(k))})`));
+  const row = (base: string) => `(i32.add (local.get ${base}) (local.get $q))`;
+  out(8, `(local.set $cp ${ld(row("$pcp"))}) (local.set $dh ${ld(row("$pdh"))})`);
+  out(8, "(local.set $tc (v128.load (i32.add (local.get $pt) (i32.shl (local.get $q) (i32.const 1)))))");
+  // dct = dc + dh * o * (1 - tc * tc)
+  out(
+    8,
+    `(local.set $dct (f64x2.add ${ld(row("$pdc"))} ${
+      mul(mul(g("dh"), g("o")), one(mul(g("tc"), g("tc"))))
+    }))`,
+  );
+  out(8, st(at(0), mul(mul(mul(g("dct"), g("g")), g("i")), one(g("i")))));
+  out(8, st(at(1), mul(mul(mul(g("dct"), g("cp")), g("f")), one(g("f")))));
+  out(8, st(at(2), mul(mul(g("dct"), g("i")), one(mul(g("g"), g("g"))))));
+  out(8, st(at(3), mul(mul(mul(g("dh"), g("tc")), g("o")), one(g("o")))));
+  out(8, st(row("$pcp"), mul(g("dct"), g("f"))));
+  out(
+    8,
+    "(local.set $a (i32.add (local.get $a) (i32.const 8))) (local.set $q (i32.add (local.get $q) (i32.const 8)))",
+  );
+  out(8, "(br $lj)))");
+  out(6, "(local.set $b (i32.add (local.get $b) (i32.const 1))) (br $lb)))");
   out(2, ")");
 }
 
@@ -424,6 +513,7 @@ export function expWat({ fma }: { fma: boolean }): string {
   out(6, "(local.set $p (i32.add (local.get $p) (i32.const 4))) (br $l)))");
   out(4, "(local.get $dm))");
   lstmFunctions(out);
+  lstmMore(out);
   binaryFunctions(out);
   out(0, ")");
   return L.join("\n") + "\n";

@@ -160,13 +160,13 @@ function f32Near(got: number, want: number): boolean {
 Deno.test("f32 lstmCell on the WebAssembly kernel matches the f64 formulas to f32 rounding", async (t) => {
   const rng = new Rng(5);
   const special = [0, -0, 1e-9, -3e-5, 0.01, -0.0156, 0.0157, 3, -20, 400, -800, Infinity, -Infinity, NaN];
-  for (
-    const [B, H, kind] of [[64, 96, "contig"], [5, 6, "colmajor"], [3, 7, "contig"], [
-      2,
-      2,
-      "padded",
-    ]] as const
-  ) {
+  // [20, 2000] takes two blocks of rows through the module's memory.
+  const cases = [[64, 96, "contig"], [5, 6, "colmajor"], [3, 7, "contig"], [2, 2, "padded"], [
+    20,
+    2000,
+    "contig",
+  ]];
+  for (const [B, H, kind] of cases as [number, number, "contig" | "colmajor" | "padded"][]) {
     await t.step(`B=${B}, H=${H}, ${kind} gates${H % 2 ? " (odd H: JavaScript)" : ""}`, () => {
       const gates = randomView(cpu, [B, 4 * H], { kind, rng, lo: -6, hi: 6 });
       if (B > 10) {

@@ -309,11 +309,14 @@ export function gather(ins: readonly Arg[], outs: readonly Arg[]): void {
   expectContiguous("gather", "output", y);
   const t = mat(ins[0]!), iv = vec(ids), out = y.data;
   const shapes = `table ${shapeStr(ins[0]!.shape)}, ids ${shapeStr(ids.shape)}`;
+  // Rows with unit stride in a table of the output's dtype are copied with `set` (a memcpy each).
+  const rows = t.cs === 1 && t.data.constructor === out.constructor;
   for (let i = 0; i < N; i++) {
     const id = iv.data[iv.off + i * iv.s]!;
     checkId("gather", id, i, V, shapes);
     let p = t.off + id * t.rs, q = y.offset + i * D;
-    for (let d = 0; d < D; d++, p += t.cs) out[q++] = t.data[p]!;
+    if (rows) out.set(t.data.subarray(p, p + D), q);
+    else for (let d = 0; d < D; d++, p += t.cs) out[q++] = t.data[p]!;
   }
 }
 

@@ -124,7 +124,7 @@ Deno.test("gather and scatterAdd kernels move rows by id", async (t) => {
   const rng = new Rng(33);
   await t.step("gather rows of a (possibly transposed) table, with repeats", () => {
     for (const [V, D, N] of [[1, 1, 1], [17, 3, 40], [1031, 5, 7], [4, 6, 0], [3, 0, 2]] as const) {
-      for (const kind of ["contig", "colmajor"] as Kind[]) {
+      for (const kind of ["contig", "colmajor", "padded"] as Kind[]) {
         const table = randomView(cpu, [V, D], { kind, rng });
         const idsData = Array.from({ length: N }, () => rng.int(V));
         const ids: View = { storage: store(cpu, "i32", idsData), shape: [N], strides: [1], offset: 0 };

@@ -310,7 +310,9 @@ export function clasCommand(): Command {
       await clasTrain(opts);
     });
   clas.command("predict")
-    .description("classify a text (argument), a file (one text per line) or standard input")
+    .description(
+      "classify a text (argument), a file (one text per line) or standard input (all of it as one text)",
+    )
     .argument("[text]", "the text to classify")
     .option("--model <file>", "classifier file", "clas.safetensors")
     .option("--bwd-model <file>", "backwards classifier: predict with the ensemble")

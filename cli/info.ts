@@ -58,7 +58,9 @@ export async function describeModelFile(path: string): Promise<string> {
       if (m["denofit.config"]) out.push(`config ${m["denofit.config"]}`);
       if (m[META_ITOS]) {
         const itos = JSON.parse(m[META_ITOS]) as string[];
-        out.push(`vocabulary ${itos.length} tokens: ${itos.slice(9, 25).join(" ")} ...`);
+        // tokens such as "\n" or " " are quoted, as `vocab build` shows them, so the preview stays on one line
+        const shown = itos.slice(9, 25).map((t) => (/^\S+$/.test(t) ? t : JSON.stringify(t)));
+        out.push(`vocabulary ${itos.length} tokens: ${shown.join(" ")} ...`);
       }
       if (m[META_CLASSES]) out.push(`classes ${(JSON.parse(m[META_CLASSES]) as string[]).join(", ")}`);
       if (m[META_BACKWARDS]) {

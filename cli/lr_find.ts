@@ -33,6 +33,8 @@ export interface LrFindCliOptions extends VocabFlags {
   seed: number;
   backend: string;
   force?: boolean;
+  /** Given by the shared training options; lr-find has no epochs and refuses it. */
+  metrics?: string;
 }
 
 /**
@@ -42,6 +44,11 @@ export interface LrFindCliOptions extends VocabFlags {
  * @returns the suggested learning rates
  */
 export async function lrFindCli(o: LrFindCliOptions): Promise<{ lrMin: number; lrSteep: number }> {
+  if (o.metrics !== undefined) {
+    throw new CliError(
+      "lr-find: --metrics is for lm train and clas train (per epoch); the sweep goes to --plot",
+    );
+  }
   await guardOutput(o.plot, o.force ?? false);
   await selectBackend(o.backend);
   const { itos, docs } = await loadCorpus(o.store, o.name, o);
@@ -93,7 +100,7 @@ export async function lrFindCli(o: LrFindCliOptions): Promise<{ lrMin: number; l
 
 /** The `lr-find` command. */
 export function lrFindCommand(): Command {
-  return addCommonTrainOptions(
+  const cmd = addCommonTrainOptions(
     new Command("lr-find").description(
       "learning-rate finder for a language model or classifier: plot + suggestion",
     ),
@@ -108,4 +115,6 @@ export function lrFindCommand(): Command {
     .action(async (opts: LrFindCliOptions) => {
       await lrFindCli(opts);
     });
+  cmd.options.find((opt) => opt.long === "--metrics")?.hideHelp(); // per-epoch metrics: no epochs here
+  return cmd;
 }

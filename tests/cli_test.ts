@@ -367,3 +367,45 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("denofit info and lr-find: regressions found on the SpamAssassin walk-through", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "denofit_cli_walk_" });
+  workDir = dir;
+  try {
+    await t.step(
+      "info quotes whitespace tokens of the vocabulary, keeping the preview on one line",
+      async () => {
+        const { writeSafetensors } = await import("../nn/checkpoint/safetensors.ts");
+        const { f32Tensor } = await import("../nn/checkpoint/tensor_map.ts");
+        const specials = ["xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxrep", "xxwrep", "xxup", "xxmaj"];
+        const itos = [...specials, "\n", " ", "the", "\n\n", "spam"];
+        await writeSafetensors(
+          `${dir}/ws.safetensors`,
+          new Map([["encoder.weight", f32Tensor([14, 2], new Float32Array(28))]]),
+          {
+            metadata: { "denofit.kind": "lm", "denofit.itos": JSON.stringify(itos) },
+          },
+        );
+        const r = await cli(["info", `${dir}/ws.safetensors`]);
+        assertEquals(r.code, 0, r.out);
+        assertStringIncludes(r.out, 'vocabulary 14 tokens: "\\n" " " the "\\n\\n" spam ...');
+        const lines = r.stdout.trimEnd().split("\n");
+        assert(lines.every((l) => l.trim() !== ""), `blank lines in:\n${r.stdout}`);
+        assertEquals(lines.length, 5, r.stdout); // header, kind, vocabulary, tensor count, one tensor
+      },
+    );
+
+    await t.step("lr-find refuses --metrics (it has no epochs) and does not list it", async () => {
+      const r = await cli(["lr-find", "--name", "spam", "--metrics", `${dir}/m.jsonl`]);
+      assert(r.code !== 0);
+      assertStringIncludes(r.out, "lr-find: --metrics is for lm train and clas train");
+      await Deno.stat(`${dir}/m.jsonl`).then(() => assert(false, "wrote a metrics file"), () => {});
+      const help = await cli(["lr-find", "--help"]);
+      assertEquals(help.code, 0, help.out);
+      assert(!help.out.includes("--metrics"), help.out);
+      assertStringIncludes(help.out, "--plot");
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -85,7 +85,9 @@ export async function describeModelFile(path: string): Promise<string> {
     const mapped = mapFastaiAwdLstm(ck.tensors, { file: path });
     const emb = mapped.tensors.get("encoder.weight")!;
     out.push(
-      `fastai AWD-LSTM ${mapped.kind} (${mapped.format} names), ${mapped.layers} layers, ` +
+      `fastai AWD-LSTM ${mapped.kind} (${mapped.format} names), ${mapped.layers} layer${
+        mapped.layers === 1 ? "" : "s"
+      }, ` +
         `vocabulary ${emb.shape[0]}, embedding ${emb.shape[1]}` +
         (mapped.unused.length ? `; other tensors: ${mapped.unused.slice(0, 8).join(", ")}` : ""),
     );

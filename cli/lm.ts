@@ -152,7 +152,9 @@ export async function lmTrain(
   const split = splitIndices(ids.length, o.validPct, o.seed);
   note(
     `lm train: ${ids.length} texts (${split.train.length} train / ${split.valid.length} valid), vocab ${itos.length}, ` +
-      `emb ${sizes.embSize}, hid ${sizes.nHid}, ${sizes.nLayers} layers, backend ${backend}`,
+      `emb ${sizes.embSize}, hid ${sizes.nHid}, ${sizes.nLayers} layer${
+        sizes.nLayers === 1 ? "" : "s"
+      }, backend ${backend}`,
   );
   const log = new MetricsLog(o.metrics);
   const { model } = await trainLanguageModel(

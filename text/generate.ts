@@ -24,7 +24,7 @@ import { softmax } from "../nn/ops_reduce.ts";
 import { slice } from "../nn/ops_shape.ts";
 import { Rng } from "../gpu/rng.ts";
 import { decodeDocument, tokenizeDocument } from "./word_tokenizer.ts";
-import { BOS, PAD, UNK } from "./special_tokens.ts";
+import { BOS, MAJ, PAD, UNK, UP } from "./special_tokens.ts";
 
 /** A language model: `(1, T)` ids -> `{ output: (1, T, vocab) logits }`, stateful between calls. */
 export interface GeneratingModel {
@@ -131,6 +131,8 @@ export async function generate(
     model.reset();
   }
   const all = backwards ? [...out.slice().reverse(), ...promptToks] : [...promptToks, ...out];
+  // a sample cut right after a case marker: the marker has no word to apply to (fastai's decoding drops it)
+  if (!backwards && (all.at(-1) === MAJ || all.at(-1) === UP)) all.pop();
   const text = (options.decode ?? ((t: string[]) => decodeDocument(t)))(all.filter((t) => t !== BOS));
   return { text, tokens: out };
 }

@@ -15,10 +15,10 @@
  *    process (so both cores work) and reports forward, backwards and ensemble (mean of probabilities) accuracy.
  * 6. One generated sample from the forward language model.
  *
- * Presets: `--demo` (the defaults: 1,000 characters, 80 tokens, 1 LM epoch on 48 tokens, forward only; ~2-3 min) and
- * `--full` (3,000 characters, classifier on 300 tokens, 4 LM epochs on 200 tokens, 4 unfrozen epochs, forward +
- * backwards + ensemble; needs `--allow-run`: `deno run -A examples/ulmfit_spam.ts --full`). Any flag overrides
- * its preset value.
+ * Presets: `--demo` (the defaults: 1,000 characters, classifier on 100 tokens, 2 LM epochs on 80 tokens, forward
+ * only; ~3 min) and `--full` (3,000 characters, classifier on 300 tokens, 4 LM epochs on 200 tokens, 4 unfrozen
+ * epochs, forward + backwards + ensemble; ~22 min; needs `--allow-run`: `deno run -A examples/ulmfit_spam.ts
+ * --full`). Any flag overrides its preset value.
  *
  * Flags: `--store FILE`, `--out DIR` (models: `./denofit-demo/`), `--seed N`, `--metrics FILE`, `--backend
  * cpu|webgpu|auto` (default cpu: WebAssembly SIMD matmuls, faster than llvmpipe WebGPU on the 2-core machine),
@@ -79,10 +79,10 @@ export interface SpamPreset {
 export const SPAM_PRESETS: Record<"demo" | "full", SpamPreset> = {
   demo: {
     textChars: TEXT_CHARS,
-    maxTokens: 80,
-    lmMaxTokens: 48,
+    maxTokens: 100,
+    lmMaxTokens: 80,
     maxVocab: 3000,
-    lmEpochs: 1,
+    lmEpochs: 2,
     clasEpochs: 3,
     direction: "fwd",
   },

@@ -5,7 +5,7 @@
  * `bench/awd_lstm_torch.py` (same shapes, printed as the same JSON lines).
  *
  * `deno task bench awd_lstm` (set `AWD_BENCH_CASES=small` to skip the large model, `AWD_BENCH_BACKENDS=webgpu`
- * or `cpu` to run one backend).
+ * or `cpu` to run one backend; `cpu2` runs the CPU backend's large matmuls on 2 threads).
  *
  * @module
  */
@@ -60,7 +60,11 @@ export async function run(): Promise<void> {
   const only = Deno.env.get("AWD_BENCH_CASES");
   const cases = CASES.filter((c) => !only || only.split(",").some((o) => c.name.includes(o)));
   const which = Deno.env.get("AWD_BENCH_BACKENDS") ?? "cpu,webgpu";
-  const backends: Backend[] = which.includes("cpu") ? [new CpuBackend()] : [];
+  // "cpu" is one thread; "cpuN" runs large matmuls on N threads
+  const backends: Backend[] = which.split(",").flatMap((w) => {
+    const m = /^cpu(\d*)$/.exec(w.trim());
+    return m ? [new CpuBackend({ threads: Number(m[1] || 1) })] : [];
+  });
   if (which.includes("webgpu")) {
     const gpu = await createBackend({ prefer: "auto", quiet: true });
     if (gpu.backend.name === "webgpu") backends.push(gpu.backend);

@@ -254,7 +254,15 @@ async function main(): Promise<void> {
     say(`backwards model: a second process (${threads} threads), log ${values.out}/bwd.log`);
     const logFile = await Deno.open(`${values.out}/bwd.log`, { write: true, create: true, truncate: true });
     const proc = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(import.meta.url).pathname, ...bwdArgs],
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-ffi",
+        import.meta.url,
+        ...bwdArgs,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -405,4 +413,12 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ ...result, backend: backend.name, seed }));
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    // bad flags and bad files end with one line naming the problem, not a stack trace
+    console.error((e instanceof Error ? e.message : String(e)).replace(/^(ulmfit_spam: )?/, "ulmfit_spam: "));
+    Deno.exit(2);
+  }
+}

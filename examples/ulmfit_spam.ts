@@ -123,6 +123,8 @@ interface ProbsFile {
   direction: "fwd" | "bwd";
   classes: string[];
   probs: number[];
+  /** Class ids of the held-out texts, in the same order. */
+  labels: number[];
   accuracy: number;
 }
 
@@ -368,7 +370,13 @@ async function main(): Promise<void> {
       `${dir} classifier: accuracy ${acc.toFixed(4)} on ${valid.docs.length} held-out e-mails (seed ${seed})`,
     );
     if (values["probs-out"]) {
-      const file: ProbsFile = { direction: dir, classes, probs: [...probs], accuracy: acc };
+      const file: ProbsFile = {
+        direction: dir,
+        classes,
+        probs: [...probs],
+        labels: [...valid.labels],
+        accuracy: acc,
+      };
       await Deno.writeTextFile(values["probs-out"], JSON.stringify(file));
     }
     return { probs, lm };

@@ -1,37 +1,79 @@
 /**
- * Rebuilds the WebAssembly matmul kernel: writes `matmul_fma.wat` and `matmul_plain.wat` beside this file from
- * the generator in `matmul_wat.ts`, assembles them with wabt's `wat2wasm --enable-relaxed-simd` and writes both
- * modules as base64 into `../_wasm_matmul_bytes.ts`. Run from the repository root:
+ * Rebuilds the CPU backend's WebAssembly modules. For each module of {@linkcode WASM_MODULES} (`matmul` from
+ * `matmul_wat.ts`, `exp` from `exp_wat.ts`) it writes `<name>_fma.wat` and `<name>_plain.wat` beside this file,
+ * assembles them with wabt's `wat2wasm --enable-relaxed-simd` and writes both as base64 into the module's
+ * `../_wasm_<name>_bytes.ts`. Run from the repository root:
  *
- *     deno run --allow-read --allow-write --allow-run gpu/cpu/_wasm/build.ts
+ *     deno run --allow-read --allow-write --allow-run gpu/cpu/_wasm/build.ts [matmul|exp ...] [--check]
  *
- * (wabt 1.0.32 from Debian was used for the committed bytes). With `--check` it writes nothing and exits 1 when
- * the committed `.wat` or bytes differ from a fresh build.
+ * (wabt 1.0.32 from Debian was used for the committed bytes). No name builds every module. With `--check` it
+ * writes nothing and exits 1 when a committed `.wat` or bytes file differs from a fresh build.
  *
  * @module
  */
 
 import { matmulWat, WASM_MR, WASM_NR, WASM_PAGES, WASM_UNROLL } from "./matmul_wat.ts";
+import { EXP_PAGES, expWat } from "./exp_wat.ts";
+
+/** One generated module: its `.wat` generator and the TypeScript file that ships its bytes. */
+export interface WasmModuleSpec {
+  /** Prefix of the `.wat` files and of `_wasm_<name>_bytes.ts`. */
+  name: string;
+  /** Generator file named in the generated header. */
+  source: string;
+  /** The module text for the fused (relaxed SIMD) or plain (SIMD128 only) build. */
+  wat(fma: boolean): string;
+  /** One-line description for the generated file's module doc. */
+  doc: string;
+  /** Exported constant names and their docs, for the fused and the plain build. */
+  exports: Record<"fma" | "plain", { name: string; doc: string }>;
+}
+
+/** Every WebAssembly module of the CPU backend. */
+export const WASM_MODULES: Record<"matmul" | "exp", WasmModuleSpec> = {
+  matmul: {
+    name: "matmul",
+    source: "matmul_wat.ts",
+    wat: (fma) => matmulWat({ mr: WASM_MR, nr: WASM_NR, unroll: WASM_UNROLL, fma }, WASM_PAGES),
+    doc: `The WebAssembly f32 matmul kernel (${WASM_MR}x${WASM_NR} tile, ${WASM_PAGES} pages), base64: see ` +
+      "`_wasm_matmul.ts`.",
+    exports: {
+      fma: { name: "WASM_FMA_BASE64", doc: "Module using `f32x4.relaxed_madd` (relaxed SIMD)" },
+      plain: { name: "WASM_PLAIN_BASE64", doc: "Module using `f32x4.mul` + `f32x4.add` (SIMD128 only)" },
+    },
+  },
+  exp: {
+    name: "exp",
+    source: "exp_wat.ts",
+    wat: (fma) => expWat({ fma }),
+    doc: `The WebAssembly exponential kernels (f64 exp, ${EXP_PAGES} pages), base64: see \`_wasm_exp.ts\`.`,
+    exports: {
+      fma: { name: "WASM_EXP_FMA_BASE64", doc: "Module using `f64x2.relaxed_madd` (relaxed SIMD)" },
+      plain: { name: "WASM_EXP_PLAIN_BASE64", doc: "Module using `f64x2.mul` + `f64x2.add` (SIMD128 only)" },
+    },
+  },
+};
 
 const DIR = new URL(".", import.meta.url).pathname;
-const BYTES_FILE = new URL("../_wasm_matmul_bytes.ts", import.meta.url).pathname;
+const bytesFile = (spec: WasmModuleSpec) =>
+  new URL(`../_wasm_${spec.name}_bytes.ts`, import.meta.url).pathname;
 
-/** The two `.wat` texts (fused and plain) and their assembled bytes; throws when `wat2wasm` fails. */
-export async function buildWasmMatmul(): Promise<
-  { wat: Record<string, string>; bytes: Record<string, Uint8Array> }
-> {
+/** The module's two `.wat` texts (`fma`, `plain`) and their assembled bytes; throws when `wat2wasm` fails. */
+export async function buildWasm(
+  spec: WasmModuleSpec,
+): Promise<{ wat: Record<string, string>; bytes: Record<string, Uint8Array> }> {
   const wat: Record<string, string> = {}, bytes: Record<string, Uint8Array> = {};
   const tmp = await Deno.makeTempDir();
   try {
     for (const fma of [true, false]) {
       const name = fma ? "fma" : "plain";
-      wat[name] = matmulWat({ mr: WASM_MR, nr: WASM_NR, unroll: WASM_UNROLL, fma }, WASM_PAGES);
+      wat[name] = spec.wat(fma);
       await Deno.writeTextFile(`${tmp}/${name}.wat`, wat[name]);
       const out = await new Deno.Command("wat2wasm", {
         args: ["--enable-relaxed-simd", `${tmp}/${name}.wat`, "-o", `${tmp}/${name}.wasm`],
       }).output();
       if (!out.success) {
-        throw new Error(`wat2wasm failed on ${name}: ${new TextDecoder().decode(out.stderr)}`);
+        throw new Error(`wat2wasm failed on ${spec.name} ${name}: ${new TextDecoder().decode(out.stderr)}`);
       }
       bytes[name] = await Deno.readFile(`${tmp}/${name}.wasm`);
     }
@@ -41,39 +83,56 @@ export async function buildWasmMatmul(): Promise<
   return { wat, bytes };
 }
 
-/** The generated `_wasm_matmul_bytes.ts` for `bytes`. */
-export function bytesModule(bytes: Record<string, Uint8Array>): string {
+/** The generated `_wasm_<name>_bytes.ts` text for `bytes`. */
+export function bytesModule(spec: WasmModuleSpec, bytes: Record<string, Uint8Array>): string {
   const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
   const wrap = (s: string) => s.match(/.{1,100}/g)!.map((l) => `  "${l}"`).join(" +\n");
-  return `// Generated by gpu/cpu/_wasm/build.ts from gpu/cpu/_wasm/matmul_wat.ts -- do not edit.
+  const constant = (k: "fma" | "plain") =>
+    `/** ${spec.exports[k].doc}, ${bytes[k]!.length} bytes. */
+export const ${spec.exports[k].name}: string =
+${wrap(b64(bytes[k]!))};
+`;
+  return `// Generated by gpu/cpu/_wasm/build.ts from gpu/cpu/_wasm/${spec.source} -- do not edit.
 /**
- * The WebAssembly f32 matmul kernel (${WASM_MR}x${WASM_NR} tile, ${WASM_PAGES} pages), base64: see \`_wasm_matmul.ts\`.
+ * ${spec.doc}
  *
  * @module
  */
 
-/** Module using \`f32x4.relaxed_madd\` (relaxed SIMD), ${bytes.fma!.length} bytes. */
-export const WASM_FMA_BASE64: string =
-${wrap(b64(bytes.fma!))};
-
-/** Module using \`f32x4.mul\` + \`f32x4.add\` (SIMD128 only), ${bytes.plain!.length} bytes. */
-export const WASM_PLAIN_BASE64: string =
-${wrap(b64(bytes.plain!))};
-`;
+${constant("fma")}
+${constant("plain")}`;
 }
 
 if (import.meta.main) {
-  const { wat, bytes } = await buildWasmMatmul();
-  const mod = bytesModule(bytes);
-  if (Deno.args.includes("--check")) {
-    let same = (await Deno.readTextFile(BYTES_FILE)) === mod;
-    for (const name of Object.keys(wat)) {
-      same &&= (await Deno.readTextFile(`${DIR}matmul_${name}.wat`)) === wat[name];
-    }
-    console.log(same ? "committed kernel matches the source" : "committed kernel differs from a fresh build");
-    Deno.exit(same ? 0 : 1);
+  const check = Deno.args.includes("--check");
+  const names = Deno.args.filter((a) => a !== "--check");
+  const unknown = names.filter((n) => !(n in WASM_MODULES));
+  if (unknown.length > 0) {
+    console.error(
+      `build.ts: unknown module ${unknown.join(", ")} (known: ${Object.keys(WASM_MODULES).join(", ")})`,
+    );
+    Deno.exit(2);
   }
-  for (const name of Object.keys(wat)) await Deno.writeTextFile(`${DIR}matmul_${name}.wat`, wat[name]!);
-  await Deno.writeTextFile(BYTES_FILE, mod);
-  console.log(`wrote ${BYTES_FILE} (fma ${bytes.fma!.length} B, plain ${bytes.plain!.length} B)`);
+  const specs = (names.length > 0 ? names : Object.keys(WASM_MODULES))
+    .map((n) => WASM_MODULES[n as keyof typeof WASM_MODULES]);
+  let same = true;
+  for (const spec of specs) {
+    const { wat, bytes } = await buildWasm(spec);
+    const mod = bytesModule(spec, bytes);
+    if (check) {
+      let ok = (await Deno.readTextFile(bytesFile(spec))) === mod;
+      for (const k of Object.keys(wat)) {
+        ok &&= (await Deno.readTextFile(`${DIR}${spec.name}_${k}.wat`)) === wat[k];
+      }
+      console.log(
+        `${spec.name}: ${ok ? "committed module matches the source" : "differs from a fresh build"}`,
+      );
+      same &&= ok;
+      continue;
+    }
+    for (const k of Object.keys(wat)) await Deno.writeTextFile(`${DIR}${spec.name}_${k}.wat`, wat[k]!);
+    await Deno.writeTextFile(bytesFile(spec), mod);
+    console.log(`wrote ${bytesFile(spec)} (fma ${bytes.fma!.length} B, plain ${bytes.plain!.length} B)`);
+  }
+  if (!same) Deno.exit(1);
 }

@@ -1,7 +1,7 @@
 import { assert } from "../_test_util.ts";
 import { wasmExpKernel } from "../_wasm_exp.ts";
 import { WASM_EXP_FMA_BASE64, WASM_EXP_PLAIN_BASE64 } from "../_wasm_exp_bytes.ts";
-import { buildWasmExp, expBytesModule } from "./build_exp.ts";
+import { buildWasm, bytesModule, WASM_MODULES } from "./build.ts";
 import { expWat } from "./exp_wat.ts";
 
 const hasWat2wasm = await new Deno.Command("wat2wasm", {
@@ -19,7 +19,7 @@ Deno.test("the committed WebAssembly exp kernels match their source and compute 
       const file = new URL(`./exp_${fma ? "fma" : "plain"}.wat`, import.meta.url);
       assert(
         (await Deno.readTextFile(file)) === expWat({ fma }),
-        `${file.pathname} is stale: run gpu/cpu/_wasm/build_exp.ts`,
+        `${file.pathname} is stale: run gpu/cpu/_wasm/build.ts exp`,
       );
     }
   });
@@ -83,11 +83,11 @@ Deno.test("the committed WebAssembly exp kernels match their source and compute 
     name: "the committed bytes equal a fresh wat2wasm build",
     ignore: !hasWat2wasm,
     fn: async () => {
-      const { bytes } = await buildWasmExp();
+      const { bytes } = await buildWasm(WASM_MODULES.exp);
       const committed = await Deno.readTextFile(new URL("../_wasm_exp_bytes.ts", import.meta.url));
       assert(
-        committed === expBytesModule(bytes),
-        "gpu/cpu/_wasm_exp_bytes.ts is stale: run gpu/cpu/_wasm/build_exp.ts",
+        committed === bytesModule(WASM_MODULES.exp, bytes),
+        "gpu/cpu/_wasm_exp_bytes.ts is stale: run gpu/cpu/_wasm/build.ts exp",
       );
     },
   });

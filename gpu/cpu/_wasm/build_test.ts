@@ -1,6 +1,6 @@
 import { assert } from "../_test_util.ts";
 import { WASM_FMA_BASE64, WASM_PLAIN_BASE64 } from "../_wasm_matmul_bytes.ts";
-import { buildWasmMatmul, bytesModule } from "./build.ts";
+import { buildWasm, bytesModule, WASM_MODULES } from "./build.ts";
 import { matmulWat, WASM_MR, WASM_NR, WASM_PAGES, WASM_UNROLL } from "./matmul_wat.ts";
 
 const hasWat2wasm = await new Deno.Command("wat2wasm", {
@@ -33,10 +33,10 @@ Deno.test("the committed WebAssembly matmul kernel matches its source", async (t
     name: "the committed bytes equal a fresh wat2wasm build",
     ignore: !hasWat2wasm,
     fn: async () => {
-      const { bytes } = await buildWasmMatmul();
+      const { bytes } = await buildWasm(WASM_MODULES.matmul);
       const committed = await Deno.readTextFile(new URL("../_wasm_matmul_bytes.ts", import.meta.url));
       assert(
-        committed === bytesModule(bytes),
+        committed === bytesModule(WASM_MODULES.matmul, bytes),
         "gpu/cpu/_wasm_matmul_bytes.ts is stale: run gpu/cpu/_wasm/build.ts",
       );
     },

@@ -1,6 +1,6 @@
 /**
  * Generator of the WebAssembly text of the CPU backend's exponential kernels (see `../_wasm_exp.ts` for the
- * driver and `build_exp.ts` for the build): log-sum-exp and softmax-gradient rows for the cross-entropy kernels.
+ * driver and `build.ts` for the build): log-sum-exp and softmax-gradient rows for the cross-entropy kernels.
  *
  * Every exponential is computed in f64 by the same `f64x2` code (the last elements of a row go through it as
  * splatted vectors), so an element's result does not depend on its position: `d` is clamped below at -708

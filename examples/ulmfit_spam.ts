@@ -17,7 +17,7 @@
  *
  * Presets: `--demo` (the defaults: 1,000 characters, classifier on 100 tokens, 2 LM epochs on 80 tokens, forward
  * only; ~3 min) and `--full` (3,000 characters, classifier on 300 tokens, 4 LM epochs on 200 tokens, 4 unfrozen
- * epochs, forward + backwards + ensemble; ~22 min; needs `--allow-run`: `deno run -A examples/ulmfit_spam.ts
+ * epochs, forward + backwards + ensemble; ~13 min; needs `--allow-run`: `deno run -A examples/ulmfit_spam.ts
  * --full`). Any flag overrides its preset value.
  *
  * Flags: `--store FILE`, `--out DIR` (models: `./denofit-demo/`), `--seed N`, `--metrics FILE`, `--backend

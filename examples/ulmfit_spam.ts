@@ -238,43 +238,26 @@ async function main(): Promise<void> {
   let child: Promise<Deno.CommandOutput> | undefined;
   const bwdProbsFile = `${values.out}/bwd_valid_probs.json`;
   if (direction === "both") {
-    const args = Deno.args.filter((a, i, all) =>
-      !["--direction", "--probs-out", "--threads", "--lm-file"].includes(a) &&
-      !["--direction", "--probs-out", "--threads", "--lm-file"].includes(all[i - 1] ?? "") &&
-      !/^--(direction|probs-out|threads|lm-file)=/.test(a)
-    );
+    // parseArgs keeps the last value of a repeated flag: the appended ones override the parent's; --lm-file is
+    // the forward LM, so the backwards process trains its own
+    const keep = (a: string, i: number, all: string[]) =>
+      a !== "--lm-file" && all[i - 1] !== "--lm-file" && !a.startsWith("--lm-file=");
     const bwdArgs = [
-      ...args,
-      "--direction",
-      "bwd",
-      "--probs-out",
-      bwdProbsFile,
-      "--threads",
-      String(threads),
+      ...Deno.args.filter(keep),
+      ...["--direction", "bwd", "--probs-out", bwdProbsFile, "--threads", String(threads), "--quiet"],
     ];
-    if (!bwdArgs.includes("--quiet")) bwdArgs.push("--quiet");
-    say(`backwards model: a second process (${threads} threads), log ${values.out}/bwd.log`);
-    const logFile = await Deno.open(`${values.out}/bwd.log`, { write: true, create: true, truncate: true });
-    const proc = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        import.meta.url,
-        ...bwdArgs,
-      ],
+    const logPath = `${values.out}/bwd.log`;
+    say(`backwards model: a second process (${threads} threads), log ${logPath}`);
+    const permissions = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"];
+    child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...permissions, import.meta.url, ...bwdArgs],
       stdout: "piped",
       stderr: "piped",
-    }).spawn();
-    child = (async () => {
-      const [out] = await Promise.all([proc.output()]);
-      await logFile.write(out.stdout);
-      await logFile.write(out.stderr);
-      logFile.close();
+    }).output().then(async (out) => {
+      await Deno.writeFile(logPath, out.stdout);
+      await Deno.writeFile(logPath, out.stderr, { append: true });
       return out;
-    })();
+    });
   }
 
   const classes = ["ham", "spam"];

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError } from "./_deps.ts";
 import { setBackend, useBackend } from "../nn/engine.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
 import { CorpusStore } from "../text/store.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Command, Option } from "commander";
+import { type Command, Option } from "./_deps.ts";
 import { DEFAULT_STORE_TOKENIZER, type StoredDoc, tokenizerSettings } from "../text/store.ts";
 import { CliError, intArg, numArg, openStore } from "./_common.ts";
 

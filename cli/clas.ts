@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command } from "./_deps.ts";
 import { hashVocab } from "../nn/checkpoint/metadata.ts";
 import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
 import { AwdLstmClassifier } from "../text/models/awd_lstm.ts";

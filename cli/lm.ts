@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command } from "./_deps.ts";
 import { readTorchCheckpoint } from "../nn/checkpoint/torch.ts";
 import { mapFastaiAwdLstm, remapVocab } from "../nn/checkpoint/awd_lstm.ts";
 import { readItos } from "../nn/checkpoint/vocab_file.ts";

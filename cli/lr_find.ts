@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { Command, Option } from "commander";
+import { Command, Option } from "./_deps.ts";
 import { plotLrFind } from "../nn/plot.ts";
 import type { Learner } from "../nn/learner.ts";
 import { CliError, guardOutput, intArg, selectBackend } from "./_common.ts";

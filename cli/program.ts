@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command } from "./_deps.ts";
 import { VERSION } from "./version.ts";
 import { corpusCommand } from "./corpus.ts";
 import { vocabCommand } from "./vocab.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command } from "./_deps.ts";
 import { CliError, intArg, openStore } from "./_common.ts";
 
 /** Options of {@linkcode buildVocab}. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parse } from "csv-parse/stream";
+import { parseCsvStream as parse } from "../_deps.ts";
 import { countRead, handleBad, readLines } from "./_common.ts";
 import { ReaderError, type ReaderOptions, type TextRecord } from "./types.ts";
 

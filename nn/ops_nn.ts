@@ -16,14 +16,13 @@
  */
 
 import { getRng } from "../gpu/rng.ts";
-import { needsGrad, record } from "./autograd.ts";
-import { backendOf, launch, needFloat, needInt } from "./_kernel.ts";
+import { _composite, needsGrad, record } from "./autograd.ts";
+import { _contig, backendOf, launch, needFloat, needInt } from "./_kernel.ts";
 import { fmt } from "./_shape.ts";
-import { type Tensor, zeros } from "./tensor.ts";
-import { _contig, expand, reshape } from "./ops_shape.ts";
+import { type Tensor, zeros } from "./_tensor_core.ts";
+import { expand, reshape } from "./ops_shape.ts";
 import { cast, clamp, div, mul, ne, sqrt } from "./ops_elementwise.ts";
 import { sum } from "./ops_reduce.ts";
-import { _composite } from "./ops_index.ts";
 
 /** Options of {@linkcode crossEntropy}. */
 export interface CrossEntropyOptions {

@@ -17,16 +17,11 @@
  */
 
 import { record } from "./autograd.ts";
-import { backendOf, launch, sameDtype } from "./_kernel.ts";
+import { _contig, backendOf, sameDtype, sumToRaw } from "./_kernel.ts";
 import { contiguousStrides, fmt, normAxis, numel, viewStrides } from "./_shape.ts";
-import { _empty, type Tensor, zeros } from "./tensor.ts";
-import { sumTo } from "./ops_reduce.ts";
+import { _empty, type Tensor, zeros } from "./_tensor_core.ts";
 
-/** @internal A contiguous copy of `t` (no graph), or `t` itself when already contiguous. */
-export function _contig(t: Tensor): Tensor {
-  if (t.isContiguous) return t;
-  return launch(backendOf("contiguous", [t]), "copy", [t.view], [[t.shape, t.dtype]], {})[0]!;
-}
+export { _contig } from "./_kernel.ts";
 
 /**
  * A contiguous tensor with the elements of `x` (a copy when `x` is a strided view, else a new view).
@@ -137,7 +132,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new RangeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
   });
   const out = x._viewAs(target, strides, x.offset);
-  return record("expand", [x], [out], ([g]) => [sumTo(g!, x.shape)]);
+  return record("expand", [x], [out], ([g]) => [sumToRaw(g!, x.shape)]);
 }
 
 /** One axis of a {@linkcode slice}: an index (drops the axis), `[start, end?, step?]`, or null (all). */

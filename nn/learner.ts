@@ -25,13 +25,12 @@
 
 import { noGrad } from "./engine.ts";
 import {
-  type Callback,
   CancelBatchError,
   CancelEpochError,
   CancelFitError,
   type EventName,
   type SyncEvent,
-} from "./callbacks.ts";
+} from "./_events.ts";
 import type { Module } from "./layers/module.ts";
 import { lrFind, type LrFindOptions, type LrFindResult } from "./lr_finder.ts";
 import { SmoothedLoss } from "./metrics.ts";
@@ -46,6 +45,15 @@ import type { DataLoader, DataLoaders } from "./data_loader.ts";
 
 export type { Batch, DataLoader, DataLoaders } from "./data_loader.ts";
 import { plotLoss, plotLr } from "./plot.ts";
+
+/**
+ * A callback: any subset of the event handlers, and an `order` (lower runs first). Declared beside the
+ * {@linkcode Learner} it receives; the ready-made callbacks are in `callbacks.ts`.
+ */
+export type Callback =
+  & { order?: number; name?: string }
+  & { [E in SyncEvent]?: (learn: Learner) => void }
+  & { [E in Exclude<EventName, SyncEvent>]?: (learn: Learner) => void | Promise<void> };
 
 /** What a model's forward returns: a tensor, or AWD-LSTM style outputs for AR/TAR. */
 export type ModelOutput = Tensor | {

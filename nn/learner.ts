@@ -36,7 +36,7 @@ import { lrFind, type LrFindOptions, type LrFindResult } from "./lr_finder.ts";
 import { SmoothedLoss } from "./metrics.ts";
 import { argmax, mean } from "./ops_reduce.ts";
 import { cast, eq, ne } from "./ops_elementwise.ts";
-import { stack } from "./ops_shape.ts";
+import { assign, stack } from "./ops_shape.ts";
 import { Adam, type Optimizer, type ParamGroup } from "./optim.ts";
 import { MetricsTable, ProgressBar, type ProgressSink, stdoutSink } from "./progress.ts";
 import { clrSchedule, type OneCycleOptions, oneCycleSchedules, slantedTriangular } from "./schedule.ts";
@@ -606,7 +606,7 @@ export class Learner {
         return v;
       }, options);
     } finally {
-      params.forEach((p, i) => p.backend.run("copy", [saved[i]!.view], [p.view], {}));
+      params.forEach((p, i) => assign(p, saved[i]!));
       for (const s of saved) s.dispose();
       opt.dispose();
       this.opt = previousOpt;

@@ -221,32 +221,113 @@ function emptyRun(
   return outs;
 }
 
+/** What a loop's backward reads: the step order, the saved states and activations, contiguous. */
+interface Tape {
+  backend: Backend;
+  order: number[];
+  reverse: boolean;
+  /** `(T, B, H)` hidden state after every step. */
+  hs: Tensor;
+  /** `(T, B, G)` gate activations saved by the fused cell kernel. */
+  acts: Tensor;
+  /** `(B, H)` initial hidden state. */
+  h0: Tensor;
+  /** `(G, H)` hidden-to-hidden weights. */
+  w: Tensor;
+}
+
+/** The state that step `s` (in processing order) started from: `first`, or the previous step's slice of `x`. */
+function before(x: Tensor, first: Tensor, order: readonly number[], s: number): View {
+  return s === 0 ? first.view : step(x, order[s - 1]!);
+}
+
+/** The hidden-state gradient step `t` hands the cell kernel: `dh`, plus `dhs[t]` when the output has one. */
+function stepGrad(tape: Tape, dhs: Tensor | null, dh: Tensor, dhSum: Tensor, t: number): View {
+  if (!dhs) return dh.view;
+  tape.backend.run("binary", [step(dhs, t), dh.view], [dhSum.view], { op: "add" });
+  return dhSum.view;
+}
+
+/** `dW_hh = sum_t dGates[t]^T @ hPrev[t]`: one GEMM over all steps. */
+function recurrentWeightGrad(tape: Tape, dGates: Tensor): Tensor {
+  const [T, B, G] = dGates.shape as [number, number, number];
+  const H = tape.hs.shape[2]!;
+  const prev = previousStates(tape.backend, tape.hs, tape.h0, tape.reverse);
+  const dwhh = _empty([G, H], dGates.dtype, tape.backend);
+  mm(tape.backend, transposed(flat2(dGates, T * B, G)), flat2(prev, T * B, H), dwhh.view, false);
+  prev.dispose();
+  return dwhh;
+}
+
+/** The LSTM forward loop: per step a copy of `xp[t]`, `+= h @ W_hh^T`, the fused cell. */
+function lstmForward(xp: Tensor, h0: Tensor, c0: Tensor, w: Tensor, order: number[]): Tensor[] {
+  const [T, B, G] = xp.shape as [number, number, number];
+  const backend = xp.backend, dt = xp.dtype, H = G / 4;
+  const hs = _empty([T, B, H], dt, backend), cs = _empty([T, B, H], dt, backend);
+  const acts = _empty([T, B, G], dt, backend), gates = _empty([B, G], dt, backend);
+  const whhT = transposed(w.view);
+  order.forEach((t, s) => {
+    backend.run("copy", [step(xp, t)], [gates.view], {});
+    mm(backend, before(hs, h0, order, s), whhT, gates.view, true);
+    backend.run(
+      "lstmCell",
+      [gates.view, before(cs, c0, order, s)],
+      [step(hs, t), step(cs, t), step(acts, t)],
+      {},
+    );
+  });
+  gates.dispose();
+  return [hs, cs, acts];
+}
+
+/** The LSTM backward loop, last step first: gradients of `xp`, `h0`, `c0` and (when wanted) `W_hh`. */
+function lstmBackward(
+  tape: Tape & { cs: Tensor; c0: Tensor },
+  [dhs, dhT, dcT]: readonly (Tensor | null)[],
+  weightGrad: boolean,
+): Tensor[] {
+  const { backend, order, hs, acts, cs, w } = tape;
+  const [T, B, H] = hs.shape as [number, number, number];
+  const dt = hs.dtype;
+  const dGates = _empty([T, B, 4 * H], dt, backend);
+  let dh = dhT ?? full([B, H], 0, { dtype: dt, backend });
+  let dc = dcT ?? full([B, H], 0, { dtype: dt, backend });
+  const dhSum = _empty([B, H], dt, backend);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = order[s]!;
+    const dhIn = stepGrad(tape, dhs ?? null, dh, dhSum, t);
+    const dcPrev = _empty([B, H], dt, backend), dhPrev = _empty([B, H], dt, backend);
+    backend.run("lstmCellBackward", [
+      step(acts, t),
+      before(cs, tape.c0, order, s),
+      step(cs, t),
+      dhIn,
+      dc.view,
+    ], [
+      step(dGates, t),
+      dcPrev.view,
+    ], {});
+    mm(backend, step(dGates, t), w.view, dhPrev.view, false);
+    if (dh !== dhT) dh.dispose();
+    if (dc !== dcT) dc.dispose();
+    dh = dhPrev;
+    dc = dcPrev;
+  }
+  dhSum.dispose();
+  return [dGates, dh, dc, ...(weightGrad ? [recurrentWeightGrad(tape, dGates)] : [])];
+}
+
 /** The LSTM time loop over a projected input: one graph node. */
 function lstmLoop(xp: Tensor, h0: Tensor, c0: Tensor, whh: Tensor, reverse: boolean): LstmSequenceOutput {
   const [T, B, G] = xp.shape as [number, number, number];
   const H = G / 4;
   if (B * H === 0) {
-    const [output, h, c] = emptyRun("lstmSequence", [xp, h0, c0, whh], T, B, H, 3) as [
-      Tensor,
-      Tensor,
-      Tensor,
-    ];
-    return { output, h, c };
+    const [output, h, c] = emptyRun("lstmSequence", [xp, h0, c0, whh], T, B, H, 3);
+    return { output: output!, h: h!, c: c! };
   }
-  const backend = xp.backend, dt = xp.dtype;
   const h0c = _contig(h0), c0c = _contig(c0), w = _contig(whh);
-  const hs = _empty([T, B, H], dt, backend), cs = _empty([T, B, H], dt, backend);
-  const acts = _empty([T, B, G], dt, backend), gates = _empty([B, G], dt, backend);
   const order = timeOrder(T, reverse);
-  const whhT = transposed(w.view);
-  order.forEach((t, s) => {
-    const hPrev = s === 0 ? h0c.view : step(hs, order[s - 1]!),
-      cPrev = s === 0 ? c0c.view : step(cs, order[s - 1]!);
-    backend.run("copy", [step(xp, t)], [gates.view], {});
-    mm(backend, hPrev, whhT, gates.view, true);
-    backend.run("lstmCell", [gates.view, cPrev], [step(hs, t), step(cs, t), step(acts, t)], {});
-  });
-  gates.dispose();
+  const [hs, cs, acts] = lstmForward(xp, h0c, c0c, w, order) as [Tensor, Tensor, Tensor];
   const last = order[T - 1]!;
   const h = hs._viewAs([B, H], [H, 1], hs.offset + last * B * H);
   const c = cs._viewAs([B, H], [H, 1], cs.offset + last * B * H);
@@ -256,66 +337,20 @@ function lstmLoop(xp: Tensor, h0: Tensor, c0: Tensor, whh: Tensor, reverse: bool
     for (const [copy, orig] of [[h0c, h0], [c0c, c0], [w, whh]] as const) if (copy !== orig) copy.dispose();
     return { output: hs, h, c };
   }
-  record("lstmSequence", [xp, h0, c0, whh], [hs, h, c], ([dhs, dhT, dcT]) => {
-    const dGates = _empty([T, B, G], dt, backend);
-    let dh = dhT ?? full([B, H], 0, { dtype: dt, backend });
-    let dc = dcT ?? full([B, H], 0, { dtype: dt, backend });
-    const dhSum = _empty([B, H], dt, backend);
-    for (let s = T - 1; s >= 0; s--) {
-      const t = order[s]!;
-      const cPrev = s === 0 ? c0c.view : step(cs, order[s - 1]!);
-      let dhIn = dh.view;
-      if (dhs) {
-        backend.run("binary", [step(dhs, t), dh.view], [dhSum.view], { op: "add" });
-        dhIn = dhSum.view;
-      }
-      const dcPrev = _empty([B, H], dt, backend), dhPrev = _empty([B, H], dt, backend);
-      backend.run("lstmCellBackward", [step(acts, t), cPrev, step(cs, t), dhIn, dc.view], [
-        step(dGates, t),
-        dcPrev.view,
-      ], {});
-      mm(backend, step(dGates, t), w.view, dhPrev.view, false);
-      if (dh !== dhT) dh.dispose();
-      if (dc !== dcT) dc.dispose();
-      dh = dhPrev;
-      dc = dcPrev;
-    }
-    dhSum.dispose();
-    return [dGates, dh, dc, whh.requiresGrad ? recurrentWeightGrad(backend, dGates, hs, h0c, reverse) : null];
+  const tape = { backend: xp.backend, order, reverse, hs, acts, h0: h0c, w, cs, c0: c0c };
+  record("lstmSequence", [xp, h0, c0, whh], [hs, h, c], (g) => {
+    const [dxp, dh0, dc0, dwhh] = lstmBackward(tape, g, whh.requiresGrad);
+    return [dxp!, dh0!, dc0!, dwhh ?? null];
   });
   return { output: hs, h, c };
 }
 
-/** `dW_hh = sum_t dGates[t]^T @ hPrev[t]`: one GEMM over all steps. */
-function recurrentWeightGrad(
-  backend: Backend,
-  dGates: Tensor,
-  hs: Tensor,
-  h0: Tensor,
-  reverse: boolean,
-): Tensor {
-  const [T, B, G] = dGates.shape as [number, number, number];
-  const H = hs.shape[2]!;
-  const prev = previousStates(backend, hs, h0, reverse);
-  const dwhh = _empty([G, H], dGates.dtype, backend);
-  mm(backend, transposed(flat2(dGates, T * B, G)), flat2(prev, T * B, H), dwhh.view, false);
-  prev.dispose();
-  return dwhh;
-}
-
-/** The GRU time loop over a projected input `gi = x @ W_ih^T + b_ih`: one graph node. */
-function gruLoop(gi: Tensor, h0: Tensor, whh: Tensor, bhh: Tensor, reverse: boolean): RnnSequenceOutput {
+/** The GRU forward loop: per step `gh = b_hh + h @ W_hh^T` (a copy, an accumulating matmul), the fused cell. */
+function gruForward(gi: Tensor, h0: Tensor, w: Tensor, bhh: Tensor, order: number[]): Tensor[] {
   const [T, B, G] = gi.shape as [number, number, number];
-  const H = G / 3;
-  if (B * H === 0) {
-    const [output, h] = emptyRun("gruSequence", [gi, h0, whh, bhh], T, B, H, 2) as [Tensor, Tensor];
-    return { output, h };
-  }
-  const backend = gi.backend, dt = gi.dtype;
-  const h0c = _contig(h0), w = _contig(whh);
+  const backend = gi.backend, dt = gi.dtype, H = G / 3;
   const hs = _empty([T, B, H], dt, backend), ghs = _empty([T, B, G], dt, backend);
   const acts = _empty([T, B, G], dt, backend);
-  const order = timeOrder(T, reverse);
   const bias: View = {
     storage: bhh.view.storage,
     shape: [B, G],
@@ -323,11 +358,61 @@ function gruLoop(gi: Tensor, h0: Tensor, whh: Tensor, bhh: Tensor, reverse: bool
     offset: bhh.offset,
   };
   order.forEach((t, s) => {
-    const hPrev = s === 0 ? h0c.view : step(hs, order[s - 1]!);
+    const hPrev = before(hs, h0, order, s);
     backend.run("copy", [bias], [step(ghs, t)], {});
     mm(backend, hPrev, transposed(w.view), step(ghs, t), true);
     backend.run("gruCell", [step(gi, t), step(ghs, t), hPrev], [step(hs, t), step(acts, t)], {});
   });
+  return [hs, ghs, acts];
+}
+
+/** The GRU backward loop, last step first: gradients of `gi`, `h0`, `W_hh` and `b_hh` (the last two if wanted). */
+function gruBackward(
+  tape: Tape & { ghs: Tensor },
+  [dhs, dhT]: readonly (Tensor | null)[],
+  want: { w: boolean; b: boolean },
+): (Tensor | null)[] {
+  const { backend, order, hs, acts, ghs, w } = tape;
+  const [T, B, H] = hs.shape as [number, number, number];
+  const dt = hs.dtype, G = 3 * H;
+  const dgi = _empty([T, B, G], dt, backend), dgh = _empty([T, B, G], dt, backend);
+  let dh = dhT ?? full([B, H], 0, { dtype: dt, backend });
+  const dhSum = _empty([B, H], dt, backend);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = order[s]!;
+    const dhIn = stepGrad(tape, dhs ?? null, dh, dhSum, t);
+    const dhPrev = _empty([B, H], dt, backend);
+    backend.run("gruCellBackward", [step(acts, t), step(ghs, t), before(hs, tape.h0, order, s), dhIn], [
+      step(dgi, t),
+      step(dgh, t),
+      dhPrev.view,
+    ], {});
+    mm(backend, step(dgh, t), w.view, dhPrev.view, true);
+    if (dh !== dhT) dh.dispose();
+    dh = dhPrev;
+  }
+  dhSum.dispose();
+  let dbhh: Tensor | null = null;
+  if (want.b) {
+    const ones = full([1, T * B], 1, { dtype: dt, backend });
+    dbhh = _empty([G], dt, backend);
+    mm(backend, ones.view, flat2(dgh, T * B, G), flat2(dbhh, 1, G), false);
+    ones.dispose();
+  }
+  return [dgi, dh, want.w ? recurrentWeightGrad(tape, dgh) : null, dbhh];
+}
+
+/** The GRU time loop over a projected input `gi = x @ W_ih^T + b_ih`: one graph node. */
+function gruLoop(gi: Tensor, h0: Tensor, whh: Tensor, bhh: Tensor, reverse: boolean): RnnSequenceOutput {
+  const [T, B, G] = gi.shape as [number, number, number];
+  const H = G / 3;
+  if (B * H === 0) {
+    const [output, h] = emptyRun("gruSequence", [gi, h0, whh, bhh], T, B, H, 2);
+    return { output: output!, h: h! };
+  }
+  const h0c = _contig(h0), w = _contig(whh);
+  const order = timeOrder(T, reverse);
+  const [hs, ghs, acts] = gruForward(gi, h0c, w, bhh, order) as [Tensor, Tensor, Tensor];
   const last = order[T - 1]!;
   const h = hs._viewAs([B, H], [H, 1], hs.offset + last * B * H);
   if (!needsGrad(gi, h0, whh, bhh)) {
@@ -336,38 +421,13 @@ function gruLoop(gi: Tensor, h0: Tensor, whh: Tensor, bhh: Tensor, reverse: bool
     for (const [copy, orig] of [[h0c, h0], [w, whh]] as const) if (copy !== orig) copy.dispose();
     return { output: hs, h };
   }
-  record("gruSequence", [gi, h0, whh, bhh], [hs, h], ([dhs, dhT]) => {
-    const dgi = _empty([T, B, G], dt, backend), dgh = _empty([T, B, G], dt, backend);
-    let dh = dhT ?? full([B, H], 0, { dtype: dt, backend });
-    const dhSum = _empty([B, H], dt, backend);
-    for (let s = T - 1; s >= 0; s--) {
-      const t = order[s]!;
-      const hPrev = s === 0 ? h0c.view : step(hs, order[s - 1]!);
-      let dhIn = dh.view;
-      if (dhs) {
-        backend.run("binary", [step(dhs, t), dh.view], [dhSum.view], { op: "add" });
-        dhIn = dhSum.view;
-      }
-      const dhPrev = _empty([B, H], dt, backend);
-      backend.run("gruCellBackward", [step(acts, t), step(ghs, t), hPrev, dhIn], [
-        step(dgi, t),
-        step(dgh, t),
-        dhPrev.view,
-      ], {});
-      mm(backend, step(dgh, t), w.view, dhPrev.view, true);
-      if (dh !== dhT) dh.dispose();
-      dh = dhPrev;
-    }
-    dhSum.dispose();
-    let dbhh: Tensor | null = null;
-    if (bhh.requiresGrad) {
-      const ones = full([1, T * B], 1, { dtype: dt, backend });
-      dbhh = _empty([G], dt, backend);
-      mm(backend, ones.view, flat2(dgh, T * B, G), flat2(dbhh, 1, G), false);
-      ones.dispose();
-    }
-    return [dgi, dh, whh.requiresGrad ? recurrentWeightGrad(backend, dgh, hs, h0c, reverse) : null, dbhh];
-  });
+  const tape = { backend: gi.backend, order, reverse, hs, acts, h0: h0c, w, ghs };
+  record(
+    "gruSequence",
+    [gi, h0, whh, bhh],
+    [hs, h],
+    (g) => gruBackward(tape, g, { w: whh.requiresGrad, b: bhh.requiresGrad }),
+  );
   return { output: hs, h };
 }
 

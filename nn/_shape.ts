@@ -48,6 +48,14 @@ export function normAxis(axis: number, rank: number, op: string): number {
   return a;
 }
 
+/** Options of the reductions (`sum`, `mean`, `max`, ...; re-exported by `ops_reduce.ts`). */
+export interface ReduceOptions {
+  /** Axis or axes to reduce (negative counts from the end). @default all axes */
+  axis?: number | readonly number[];
+  /** Keep reduced axes as size 1. @default false */
+  keepdim?: boolean;
+}
+
 /** Normalise a list of axes (or all axes when undefined), sorted and unique. */
 export function normAxes(axis: number | readonly number[] | undefined, rank: number, op: string): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);

@@ -21,24 +21,11 @@
  */
 
 import { isGradEnabled, withGrad } from "./engine.ts";
-import { keep, ones, type Tensor, tidy } from "./tensor.ts";
+import { type BackwardFn, keep, type Node, ones, type Tensor, tidy } from "./_tensor_core.ts";
+import { _contig, addRaw } from "./_kernel.ts";
 import { fmt } from "./_shape.ts";
-import { add, contiguous } from "./_ops_all.ts";
 
-/** Maps the gradients of a node's outputs (null where an output got none) to gradients of its inputs. */
-export type BackwardFn = (grads: readonly (Tensor | null)[]) => readonly (Tensor | null)[];
-
-/** One recorded op of the autograd graph. */
-export interface Node {
-  /** Op name, used in error messages. */
-  readonly name: string;
-  /** Inputs in op order. */
-  readonly inputs: readonly Tensor[];
-  /** Outputs in op order. */
-  readonly outputs: readonly Tensor[];
-  /** Gradient function; runs with grad mode off. */
-  readonly backward: BackwardFn;
-}
+export type { BackwardFn, Node } from "./_tensor_core.ts";
 
 /** Whether an op over `inputs` must record a node (grad mode on and some input requires grad). */
 export function needsGrad(...inputs: readonly Tensor[]): boolean {
@@ -68,6 +55,15 @@ export function record(
   return outputs[0]!;
 }
 
+/**
+ * Run `fn`, an op composed of other ops, in a `tidy` unless it records a graph over `inputs` (then its
+ * intermediates are graph state that backward reads, freed with the caller's scope).
+ * @returns what `fn` returns
+ */
+export function _composite<T>(inputs: readonly Tensor[], fn: () => T): T {
+  return needsGrad(...inputs) ? fn() : tidy(fn);
+}
+
 /** Nodes reachable from `root`, consumers before producers (iterative post-order DFS, reversed). */
 function topoOrder(root: Node): Node[] {
   const order: Node[] = [];
@@ -91,9 +87,11 @@ function topoOrder(root: Node): Node[] {
 
 function accumulateLeaf(leaf: Tensor, g: Tensor): void {
   if (leaf.grad === null || leaf.grad.disposed) {
-    leaf.grad = keep(g.isContiguous && g._exclusive ? g : contiguous(g));
+    // a contiguous tensor object of its own (sharing storage when `g` is a contiguous view)
+    const own = g.isContiguous ? (g._exclusive ? g : g._viewAs(g.shape, g.strides, g.offset)) : _contig(g);
+    leaf.grad = keep(own);
   } else {
-    const sum = add(leaf.grad, g);
+    const sum = addRaw(leaf.grad, g);
     leaf.grad.dispose();
     leaf.grad = keep(sum);
   }
@@ -170,7 +168,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
           const prev = grads.get(input);
           if (prev === undefined) grads.set(input, g);
           else {
-            grads.set(input, add(prev, g));
+            grads.set(input, addRaw(prev, g));
             prev.dispose();
             g.dispose();
           }

@@ -23,73 +23,18 @@
 import { arLoss, tarLoss } from "./losses.ts";
 import { add } from "./ops_elementwise.ts";
 import { clipGradNorm } from "./optim.ts";
-import type { Learner } from "./learner.ts";
+import type { Callback, Learner } from "./learner.ts";
+import { CancelFitError } from "./_events.ts";
 
-/** Names of the events, in the order a fit fires them. */
-export const EVENTS = [
-  "beforeFit",
-  "beforeEpoch",
-  "beforeTrain",
-  "beforeBatch",
-  "afterPred",
-  "afterLoss",
-  "afterBackward",
-  "afterStep",
-  "afterBatch",
-  "afterTrain",
-  "beforeValidate",
-  "afterValidate",
-  "afterEpoch",
-  "afterFit",
-] as const;
-
-/** One event name. */
-export type EventName = typeof EVENTS[number];
-
-/** Events fired inside a training step: their handlers must be synchronous. */
-export type SyncEvent = "afterPred" | "afterLoss" | "afterBackward" | "afterStep";
-
-/** A callback: any subset of the event handlers, and an `order` (lower runs first). */
-export type Callback =
-  & { order?: number; name?: string }
-  & { [E in SyncEvent]?: (learn: Learner) => void }
-  & { [E in Exclude<EventName, SyncEvent>]?: (learn: Learner) => void | Promise<void> };
-
-/** Stop the whole fit (after `afterFit` handlers run). */
-export class CancelFitError extends Error {
-  /**
-   * Create a CancelFitError.
-   * @param reason why
-   */
-  constructor(reason = "fit cancelled") {
-    super(reason);
-    this.name = "CancelFitError";
-  }
-}
-
-/** Skip the rest of the current epoch's training (validation still runs). */
-export class CancelEpochError extends Error {
-  /**
-   * Create a CancelEpochError.
-   * @param reason why
-   */
-  constructor(reason = "epoch cancelled") {
-    super(reason);
-    this.name = "CancelEpochError";
-  }
-}
-
-/** Skip the rest of the current batch. */
-export class CancelBatchError extends Error {
-  /**
-   * Create a CancelBatchError.
-   * @param reason why
-   */
-  constructor(reason = "batch cancelled") {
-    super(reason);
-    this.name = "CancelBatchError";
-  }
-}
+export {
+  CancelBatchError,
+  CancelEpochError,
+  CancelFitError,
+  type EventName,
+  EVENTS,
+  type SyncEvent,
+} from "./_events.ts";
+export type { Callback } from "./learner.ts";
 
 /** Calls `model.reset()` before training, before validation and after the fit (stateful RNNs start fresh). */
 export class ModelResetter implements Callback {

@@ -25,19 +25,18 @@
 
 import { noGrad } from "./engine.ts";
 import {
-  type Callback,
   CancelBatchError,
   CancelEpochError,
   CancelFitError,
   type EventName,
   type SyncEvent,
-} from "./callbacks.ts";
+} from "./_events.ts";
 import type { Module } from "./layers/module.ts";
 import { lrFind, type LrFindOptions, type LrFindResult } from "./lr_finder.ts";
 import { SmoothedLoss } from "./metrics.ts";
 import { argmax, mean } from "./ops_reduce.ts";
 import { cast, eq, ne } from "./ops_elementwise.ts";
-import { stack } from "./ops_shape.ts";
+import { assign, stack } from "./ops_shape.ts";
 import { Adam, type Optimizer, type ParamGroup } from "./optim.ts";
 import { MetricsTable, ProgressBar, type ProgressSink, stdoutSink } from "./progress.ts";
 import { clrSchedule, type OneCycleOptions, oneCycleSchedules, slantedTriangular } from "./schedule.ts";
@@ -46,6 +45,15 @@ import type { DataLoader, DataLoaders } from "./data_loader.ts";
 
 export type { Batch, DataLoader, DataLoaders } from "./data_loader.ts";
 import { plotLoss, plotLr } from "./plot.ts";
+
+/**
+ * A callback: any subset of the event handlers, and an `order` (lower runs first). Declared beside the
+ * {@linkcode Learner} it receives; the ready-made callbacks are in `callbacks.ts`.
+ */
+export type Callback =
+  & { order?: number; name?: string }
+  & { [E in SyncEvent]?: (learn: Learner) => void }
+  & { [E in Exclude<EventName, SyncEvent>]?: (learn: Learner) => void | Promise<void> };
 
 /** What a model's forward returns: a tensor, or AWD-LSTM style outputs for AR/TAR. */
 export type ModelOutput = Tensor | {
@@ -598,7 +606,7 @@ export class Learner {
         return v;
       }, options);
     } finally {
-      params.forEach((p, i) => p.backend.run("copy", [saved[i]!.view], [p.view], {}));
+      params.forEach((p, i) => assign(p, saved[i]!));
       for (const s of saved) s.dispose();
       opt.dispose();
       this.opt = previousOpt;

@@ -17,10 +17,9 @@
 
 import type { BinaryOp, DType, UnaryOp } from "../gpu/backend.ts";
 import { needsGrad, record } from "./autograd.ts";
-import { backendOf, broadcastView, launch, needFloat, sameDtype, scalarLike } from "./_kernel.ts";
+import { backendOf, broadcastView, launch, needFloat, sameDtype, scalarLike, sumToRaw } from "./_kernel.ts";
 import { broadcastShapes, fmt } from "./_shape.ts";
-import { full, Tensor } from "./tensor.ts";
-import { sumTo } from "./ops_reduce.ts";
+import { full, Tensor } from "./_tensor_core.ts";
 
 /** An operand of a binary op: a tensor, or a number broadcast as a 0-d tensor of the other side's dtype. */
 export type Operand = Tensor | number;
@@ -72,8 +71,8 @@ function recordBinary(
   return record(name, inputs, [out], ([g]) => {
     const [ga, gb] = grad(g!);
     const res: (Tensor | null)[] = [];
-    if (a instanceof Tensor) res.push(a.requiresGrad ? sumTo(ga(), a.shape) : null);
-    if (b instanceof Tensor) res.push(b.requiresGrad ? sumTo(gb(), b.shape) : null);
+    if (a instanceof Tensor) res.push(a.requiresGrad ? sumToRaw(ga(), a.shape) : null);
+    if (b instanceof Tensor) res.push(b.requiresGrad ? sumToRaw(gb(), b.shape) : null);
     return res;
   });
 }
@@ -304,10 +303,10 @@ export function where(cond: Tensor, branches: WhereBranches): Tensor {
   return record("where", inputs, [out], ([g]) => {
     const res: (Tensor | null)[] = [];
     if (a instanceof Tensor) {
-      res.push(a.requiresGrad ? sumTo(where(cond, { then: g!, else: 0 }), a.shape) : null);
+      res.push(a.requiresGrad ? sumToRaw(where(cond, { then: g!, else: 0 }), a.shape) : null);
     }
     if (b instanceof Tensor) {
-      res.push(b.requiresGrad ? sumTo(where(cond, { then: 0, else: g! }), b.shape) : null);
+      res.push(b.requiresGrad ? sumToRaw(where(cond, { then: 0, else: g! }), b.shape) : null);
     }
     return res;
   });

@@ -17,18 +17,13 @@
  */
 
 import type { View } from "../gpu/backend.ts";
-import { needsGrad, record } from "./autograd.ts";
-import { backendOf, launch, needFloat, needInt } from "./_kernel.ts";
+import { _composite, record } from "./autograd.ts";
+import { _contig, backendOf, launch, needFloat, needInt } from "./_kernel.ts";
 import { fmt, normAxis, numel } from "./_shape.ts";
-import { arange, type Tensor, tidy, zeros } from "./tensor.ts";
-import { _contig, concat, permute, reshape } from "./ops_shape.ts";
+import { arange, type Tensor, tidy, zeros } from "./_tensor_core.ts";
+import { concat, permute, reshape } from "./ops_shape.ts";
 import { add, eq, mul, neg, where } from "./ops_elementwise.ts";
 import { argmax } from "./ops_reduce.ts";
-
-/** Run `fn` in a `tidy` unless it records a graph over `inputs` (then its intermediates are graph state). */
-export function _composite<T>(inputs: readonly Tensor[], fn: () => T): T {
-  return needsGrad(...inputs) ? fn() : tidy(fn);
-}
 
 function flatIds(op: string, ids: Tensor, rows: number): { view: View; owned?: Tensor } {
   needInt(op, ids);

@@ -15,13 +15,11 @@
  */
 
 import type { View } from "../gpu/backend.ts";
-import { record } from "./autograd.ts";
-import { backendOf, needFloat, sameDtype } from "./_kernel.ts";
+import { _composite, record } from "./autograd.ts";
+import { backendOf, needFloat, sameDtype, sumToRaw } from "./_kernel.ts";
 import { broadcastShapes, contiguousStrides, fmt, numel, viewStrides } from "./_shape.ts";
-import { _empty, type Tensor } from "./tensor.ts";
+import { _empty, type Tensor } from "./_tensor_core.ts";
 import { reshape, transpose } from "./ops_shape.ts";
-import { sumTo } from "./ops_reduce.ts";
-import { _composite } from "./ops_index.ts";
 
 /** One matmul operand: storage, offset, per-batch-axis strides and inner strides (one of them unit). */
 interface Operand {
@@ -169,7 +167,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   const out = matmulRaw(a, b);
   return record("matmul", [a, b], [out], ([g]) => [
-    a.requiresGrad ? sumTo(matmul(g!, transpose(b)), a.shape) : null,
-    b.requiresGrad ? sumTo(matmul(transpose(a), g!), b.shape) : null,
+    a.requiresGrad ? sumToRaw(matmul(g!, transpose(b)), a.shape) : null,
+    b.requiresGrad ? sumToRaw(matmul(transpose(a), g!), b.shape) : null,
   ]);
 }

@@ -1,6 +1,7 @@
 /**
- * Fused neural-network ops: cross-entropy, dropout, cosine similarity and the LSTM / GRU cells, each with its
- * gradient (the fused ones through the backend's backward kernels).
+ * Fused neural-network ops: cross-entropy, dropout and cosine similarity, each with its gradient (the fused
+ * ones through the backend's backward kernels). The recurrent cells run inside the sequence ops of
+ * `ops_rnn.ts`.
  *
  * @example Cross-entropy of two rows, one ignored
  * ```ts
@@ -16,14 +17,13 @@
  */
 
 import { getRng } from "../gpu/rng.ts";
-import { needsGrad, record } from "./autograd.ts";
-import { backendOf, launch, needFloat, needInt } from "./_kernel.ts";
+import { _composite, needsGrad, record } from "./autograd.ts";
+import { _contig, backendOf, launch, needFloat, needInt } from "./_kernel.ts";
 import { fmt } from "./_shape.ts";
-import { type Tensor, zeros } from "./tensor.ts";
-import { _contig, expand, reshape } from "./ops_shape.ts";
+import type { Tensor } from "./_tensor_core.ts";
+import { expand, reshape } from "./ops_shape.ts";
 import { cast, clamp, div, mul, ne, sqrt } from "./ops_elementwise.ts";
 import { sum } from "./ops_reduce.ts";
-import { _composite } from "./ops_index.ts";
 
 /** Options of {@linkcode crossEntropy}. */
 export interface CrossEntropyOptions {
@@ -137,109 +137,5 @@ export function cosineSimilarity(a: Tensor, b: Tensor, options: CosineOptions = 
     const dot = sum(mul(a, b), { axis });
     const na = sum(mul(a, a), { axis }), nb = sum(mul(b, b), { axis });
     return div(dot, sqrt(clamp(mul(na, nb), { min: eps * eps })));
-  });
-}
-
-function cellInput(op: string, t: Tensor, shape: readonly number[], what: string): Tensor {
-  if (fmt(t.shape) !== fmt(shape)) {
-    throw new RangeError(`${op}: ${what} must be ${fmt(shape)}, got ${fmt(t.shape)}`);
-  }
-  return _contig(t);
-}
-
-/**
- * One fused LSTM cell step (PyTorch gate order i, f, g, o) from pre-activation gates.
- * @param gates `(B, 4H)` = `x @ W_ih^T + h @ W_hh^T + b`
- * @param cPrev `(B, H)` previous cell state
- * @returns `{h, c}`, each `(B, H)`; gradients flow to `gates` and `cPrev`
- */
-export function lstmCell(gates: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor } {
-  const backend = backendOf("lstmCell", [gates, cPrev]);
-  needFloat("lstmCell", gates);
-  if (gates.rank !== 2 || gates.shape[1]! % 4 !== 0) {
-    throw new RangeError(`lstmCell: gates must be (B, 4H), got ${fmt(gates.shape)}`);
-  }
-  const [B, H4] = gates.shape as [number, number];
-  const H = H4 / 4;
-  const g = cellInput("lstmCell", gates, [B, H4], "gates"),
-    cp = cellInput("lstmCell", cPrev, [B, H], "cPrev");
-  const [h, c, act] = launch(backend, "lstmCell", [g.view, cp.view], [[[B, H], gates.dtype], [
-    [B, H],
-    gates.dtype,
-  ], [
-    [B, H4],
-    gates.dtype,
-  ]], {}) as [Tensor, Tensor, Tensor];
-  if (g !== gates) g.dispose();
-  if (!needsGrad(gates, cPrev)) {
-    act.dispose();
-    if (cp !== cPrev) cp.dispose();
-    return { h, c };
-  }
-  record("lstmCell", [gates, cPrev], [h, c], ([dh, dc]) => {
-    const z = () => zeros([B, H], { dtype: gates.dtype, backend });
-    const dhc = dh ? _contig(dh) : z(), dcc = dc ? _contig(dc) : z();
-    const [dGates, dcPrev] = launch(backend, "lstmCellBackward", [
-      act.view,
-      cp.view,
-      c.view,
-      dhc.view,
-      dcc.view,
-    ], [
-      [[B, H4], gates.dtype],
-      [[B, H], gates.dtype],
-    ], {});
-    return [dGates!, dcPrev!];
-  });
-  return { h, c };
-}
-
-/** Inputs of {@linkcode gruCell}. */
-export interface GruCellInputs {
-  /** `(B, 3H)` = `x @ W_ih^T + b_ih`. */
-  gi: Tensor;
-  /** `(B, 3H)` = `h @ W_hh^T + b_hh`. */
-  gh: Tensor;
-  /** `(B, H)` previous hidden state. */
-  hPrev: Tensor;
-}
-
-/**
- * One fused GRU cell step (PyTorch gate order r, z, n): `n = tanh(gi_n + r * gh_n)`, `h' = (1 - z) n + z h`.
- * @returns the new hidden state `(B, H)`; gradients flow to `gi`, `gh` and `hPrev`
- */
-export function gruCell(inputs: GruCellInputs): Tensor {
-  const { gi, gh, hPrev } = inputs;
-  const backend = backendOf("gruCell", [gi, gh, hPrev]);
-  needFloat("gruCell", gi);
-  if (gi.rank !== 2 || gi.shape[1]! % 3 !== 0) {
-    throw new RangeError(`gruCell: gi must be (B, 3H), got ${fmt(gi.shape)}`);
-  }
-  const [B, H3] = gi.shape as [number, number];
-  const H = H3 / 3;
-  const a = cellInput("gruCell", gi, [B, H3], "gi"), b = cellInput("gruCell", gh, [B, H3], "gh");
-  const hp = cellInput("gruCell", hPrev, [B, H], "hPrev");
-  const [h, act] = launch(backend, "gruCell", [a.view, b.view, hp.view], [[[B, H], gi.dtype], [
-    [B, H3],
-    gi.dtype,
-  ]], {}) as [
-    Tensor,
-    Tensor,
-  ];
-  if (a !== gi) a.dispose();
-  if (!needsGrad(gi, gh, hPrev)) {
-    act.dispose();
-    if (b !== gh) b.dispose();
-    if (hp !== hPrev) hp.dispose();
-    return h;
-  }
-  return record("gruCell", [gi, gh, hPrev], [h], ([dh]) => {
-    const d = _contig(dh!);
-    const [dgi, dgh, dhPrev] = launch(backend, "gruCellBackward", [act.view, b.view, hp.view, d.view], [
-      [[B, H3], gi.dtype],
-      [[B, H3], gi.dtype],
-      [[B, H], gi.dtype],
-    ], {});
-    return [dgi!, dgh!, dhPrev!];
   });
 }

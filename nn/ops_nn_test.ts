@@ -1,10 +1,10 @@
 import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck.ts";
-import { cosineSimilarity, crossEntropy, dropout, gruCell, lstmCell } from "./ops_nn.ts";
-import { add, mul, sigmoid, sub, tanh } from "./ops_elementwise.ts";
-import { concat, narrow, transpose } from "./ops_shape.ts";
+import { cosineSimilarity, crossEntropy, dropout } from "./ops_nn.ts";
+import { mul } from "./ops_elementwise.ts";
+import { transpose } from "./ops_shape.ts";
 import { logSoftmax, softmax } from "./ops_reduce.ts";
 import { gather, topk } from "./ops_index.ts";
-import { ones, randn, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
+import { ones, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
 import { seed } from "../gpu/rng.ts";
 
 const i32 = (v: number[] | number[][]) => tensor(v, { dtype: "i32" });
@@ -69,35 +69,6 @@ Deno.test("cosineSimilarity() along an axis", () =>
     assertClose(vals(cosineSimilarity(a, tensor([0, 0]))), [0, 0]); // eps guards the zero vector
   }));
 
-function lstmRef(gates: Tensor, cPrev: Tensor): Tensor[] {
-  const H = cPrev.shape[1]!;
-  const part = (k: number) => narrow(gates, { axis: 1, start: k * H, length: H });
-  const c = add(mul(sigmoid(part(1)), cPrev), mul(sigmoid(part(0)), tanh(part(2))));
-  return [mul(sigmoid(part(3)), tanh(c)), c];
-}
-
-function gruRef(gi: Tensor, gh: Tensor, h: Tensor): Tensor {
-  const H = h.shape[1]!;
-  const p = (t: Tensor, k: number) => narrow(t, { axis: 1, start: k * H, length: H });
-  const r = sigmoid(add(p(gi, 0), p(gh, 0))), z = sigmoid(add(p(gi, 1), p(gh, 1)));
-  const n = tanh(add(p(gi, 2), mul(r, p(gh, 2))));
-  return add(mul(sub(1, z), n), mul(z, h));
-}
-
-Deno.test("lstmCell() and gruCell() match their unfused definitions", () =>
-  tidy(() => {
-    seed(3);
-    const gates = randn([3, 8]), c0 = randn([3, 2]);
-    const { h, c } = lstmCell(gates, c0);
-    const [hr, cr] = lstmRef(gates, c0);
-    assertClose(vals(h), vals(hr!), { rtol: 1e-5, atol: 1e-6 });
-    assertClose(vals(c), vals(cr!), { rtol: 1e-5, atol: 1e-6 });
-    const gi = randn([3, 6]), gh = randn([3, 6]), h0 = randn([3, 2]);
-    assertClose(vals(gruCell({ gi, gh, hPrev: h0 })), vals(gruRef(gi, gh, h0)), { rtol: 1e-5, atol: 1e-6 });
-    assertThrows(() => lstmCell(randn([3, 7]), c0), "lstmCell", "[3, 7]");
-    assertThrows(() => lstmCell(gates, randn([3, 3])), "lstmCell", "cPrev", "[3, 2]");
-  }));
-
 Deno.test("nn op gradients match finite differences (f64)", async (t) => {
   const ce = (reduction: "mean" | "sum" | "none") => (x: Tensor) =>
     crossEntropy(x, i32([2, -100, 0, 1]), { reduction });
@@ -114,24 +85,6 @@ Deno.test("nn op gradients match finite differences (f64)", async (t) => {
   await t.step(
     "cosineSimilarity",
     () => gradcheck("cos", (a, b) => cosineSimilarity(a!, b!), [{ shape: [3, 4] }, { shape: [1, 4] }]),
-  );
-  await t.step("lstmCell (h and c)", () =>
-    gradcheck("lstm", (g, c) => {
-      const o = lstmCell(g!, c!);
-      return concat([o.h, o.c], 1);
-    }, [{ shape: [2, 12] }, { shape: [2, 3] }]));
-  await t.step(
-    "lstmCell (h only)",
-    () => gradcheck("lstm h", (g, c) => lstmCell(g!, c!).h, [{ shape: [2, 8] }, { shape: [2, 2] }]),
-  );
-  await t.step(
-    "gruCell",
-    () =>
-      gradcheck("gru", (a, b, h) => gruCell({ gi: a!, gh: b!, hPrev: h! }), [{ shape: [2, 9] }, {
-        shape: [2, 9],
-      }, {
-        shape: [2, 3],
-      }]),
   );
   await t.step(
     "logSoftmax composite equals crossEntropy gradient",
@@ -153,7 +106,6 @@ Deno.test("nn and index ops accept empty batches and 0-d tensors", () =>
       gather(zeros([2, 3]), zeros([2, 0], { dtype: "i32" }), { axis: 1 }).shape.join() === "2,0",
       "gather none",
     );
-    assert(lstmCell(zeros([0, 8]), zeros([0, 2])).h.shape.join() === "0,2", "lstmCell of no rows");
     assert(dropout(zeros([0, 2]), 0.5).size === 0, "dropout of nothing");
     assert(cosineSimilarity(zeros([0, 2]), zeros([0, 2])).shape.join() === "0", "cosine of nothing");
     const s = tensor(2, { requiresGrad: true });

@@ -15,84 +15,14 @@
  * @module
  */
 
-import type { DType, ReduceOp, View } from "../gpu/backend.ts";
-import { record } from "./autograd.ts";
-import { backendOf, needFloat } from "./_kernel.ts";
-import { contiguousStrides, fmt, isContiguous, normAxes, normAxis, numel, viewStrides } from "./_shape.ts";
-import { _empty, full, type Tensor } from "./tensor.ts";
+import { _composite, record } from "./autograd.ts";
+import { backendOf, needFloat, reducedShape, reduceRaw, rowsView } from "./_kernel.ts";
+import { contiguousStrides, fmt, normAxes, normAxis, numel, type ReduceOptions } from "./_shape.ts";
+import { _empty, type Tensor } from "./_tensor_core.ts";
 import { expand, reshape } from "./ops_shape.ts";
 import { add, div, eq, exp, log, mul, sub } from "./ops_elementwise.ts";
-import { _composite } from "./ops_index.ts";
 
-/** Options of the reductions. */
-export interface ReduceOptions {
-  /** Axis or axes to reduce (negative counts from the end). @default all axes */
-  axis?: number | readonly number[];
-  /** Keep reduced axes as size 1. @default false */
-  keepdim?: boolean;
-}
-
-/** A `(rows, cols)` view of `x` with `axes` moved last (a contiguous copy, `owned`, when they do not collapse). */
-function rowsView(
-  x: Tensor,
-  axes: readonly number[],
-): { view: View; rows: number; cols: number; owned?: Tensor } {
-  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const perm = [...kept, ...axes];
-  const shape = perm.map((a) => x.shape[a]!);
-  const strides = perm.map((a) => x.strides[a]!);
-  const rows = numel(kept.map((a) => x.shape[a]!));
-  const cols = numel(axes.map((a) => x.shape[a]!));
-  const v = x.view;
-  if (isContiguous(shape, strides)) {
-    return {
-      view: { storage: v.storage, shape: [rows, cols], strides: [cols, 1], offset: v.offset },
-      rows,
-      cols,
-    };
-  }
-  // Axes that collapse to one stride each (e.g. a sum over the first axis of a matrix) need no copy: the reduce
-  // kernel walks any (R, C) strides.
-  const two = viewStrides(shape, strides, [rows, cols]);
-  if (two && two[0]! >= 0 && two[1]! >= 0) {
-    return { view: { storage: v.storage, shape: [rows, cols], strides: two, offset: v.offset }, rows, cols };
-  }
-  const tmp = _empty(shape, x.dtype, x.backend);
-  x.backend.run("copy", [{ storage: v.storage, shape, strides, offset: v.offset }], [tmp.view], {});
-  return {
-    view: { storage: tmp.view.storage, shape: [rows, cols], strides: [cols, 1], offset: 0 },
-    rows,
-    cols,
-    owned: tmp,
-  };
-}
-
-function reducedShape(x: Tensor, axes: readonly number[], keepdim: boolean): number[] {
-  return keepdim
-    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-    : x.shape.filter((_, i) => !axes.includes(i));
-}
-
-/** Run the reduce kernel (no graph). */
-function reduceRaw(op: ReduceOp, name: string, x: Tensor, axes: readonly number[], keepdim: boolean): Tensor {
-  const backend = backendOf(name, [x]);
-  const outShape = reducedShape(x, axes, keepdim);
-  const dtype: DType = op === "argmax" || op === "argmin" ? "i32" : x.dtype;
-  const cols = numel(axes.map((a) => x.shape[a]!));
-  if (cols === 0 && x.size === 0 && numel(outShape) > 0) {
-    if (op === "sum" || op === "sumSquares") return full(outShape, 0, { dtype, backend });
-    if (op === "mean") return full(outShape, NaN, { dtype, backend });
-    throw new RangeError(`${name}: cannot reduce tensor ${fmt(x.shape)} over an empty axis`);
-  }
-  const out = _empty(outShape, dtype, backend);
-  if (out.size === 0) return out;
-  const { view, rows, owned } = rowsView(x, axes);
-  backend.run("reduce", [view], [{ storage: out.view.storage, shape: [rows], strides: [1], offset: 0 }], {
-    op,
-  });
-  owned?.dispose();
-  return out;
-}
+export type { ReduceOptions } from "./_shape.ts";
 
 /** `g` (reduced shape) broadcast back to `x.shape` as a view. */
 function spread(g: Tensor, x: Tensor, axes: readonly number[]): Tensor {

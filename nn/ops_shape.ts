@@ -1,6 +1,7 @@
 /**
  * Shape ops: views that share storage (reshape, permute/transpose, expand, slice/narrow, squeeze/unsqueeze,
- * split/chunk) and copies (contiguous, concat, stack). Every op is differentiable.
+ * split/chunk) and copies (contiguous, concat, stack), all differentiable; and {@linkcode assign}, the in-place
+ * copy into an existing tensor (no gradient).
  *
  * @example Transpose is a view, concat copies
  * ```ts
@@ -16,17 +17,12 @@
  * @module
  */
 
-import { record } from "./autograd.ts";
-import { backendOf, launch, sameDtype } from "./_kernel.ts";
-import { contiguousStrides, fmt, normAxis, numel, viewStrides } from "./_shape.ts";
-import { _empty, type Tensor, zeros } from "./tensor.ts";
-import { sumTo } from "./ops_reduce.ts";
+import { needsGrad, record } from "./autograd.ts";
+import { _contig, backendOf, broadcastView, sameDtype, scalarLike, sumToRaw } from "./_kernel.ts";
+import { broadcastShapes, contiguousStrides, fmt, normAxis, numel, viewStrides } from "./_shape.ts";
+import { _empty, Tensor, zeros } from "./_tensor_core.ts";
 
-/** @internal A contiguous copy of `t` (no graph), or `t` itself when already contiguous. */
-export function _contig(t: Tensor): Tensor {
-  if (t.isContiguous) return t;
-  return launch(backendOf("contiguous", [t]), "copy", [t.view], [[t.shape, t.dtype]], {})[0]!;
-}
+export { _contig } from "./_kernel.ts";
 
 /**
  * A contiguous tensor with the elements of `x` (a copy when `x` is a strided view, else a new view).
@@ -36,6 +32,72 @@ export function contiguous(x: Tensor): Tensor {
   backendOf("contiguous", [x]);
   const out = x.isContiguous ? x._viewAs(x.shape, x.strides, x.offset) : _contig(x);
   return record("contiguous", [x], [out], ([g]) => [g!]);
+}
+
+/**
+ * Copy `source` into `target`'s elements in place: a tensor that broadcasts to `target`'s shape, or a number.
+ * `target` stays the same object on the same storage, so optimizers, tied weights, views and maps holding it
+ * see the new values (loading weights, restoring a snapshot, updating batch-norm statistics). Records no
+ * gradient, so `target` must be a leaf or made without grad (not an intermediate that backward reads) and
+ * `source` must not need a gradient (use `noGrad` or `detach()`).
+ * @param target the tensor to overwrite (may be a strided view such as a slice; not a broadcast view)
+ * @param source the values: same dtype, broadcastable to `target.shape`
+ * @returns `target`
+ * @example Restore a parameter from a snapshot, then zero one row of it
+ * ```ts
+ * import { assign, slice, tensor } from "./mod.ts";
+ * const w = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * const snapshot = tensor([[5, 6], [7, 8]]);
+ * assign(w, snapshot);
+ * const plain = w.detach(); // the same storage, outside the graph
+ * const row = slice(plain, [0]); // a view of row 0
+ * assign(row, 0);
+ * if (Array.from(w.dataSync()).join() !== "0,0,7,8") throw new Error("bad assign");
+ * for (const t of [w, snapshot, plain, row]) t.dispose();
+ * ```
+ */
+export function assign(target: Tensor, source: Tensor | number): Tensor {
+  const backend = backendOf("assign", source instanceof Tensor ? [target, source] : [target]);
+  if (target.gradFn !== null) {
+    throw new Error(
+      `assign: target ${fmt(target.shape)} was made by ${target.gradFn.name} and is part of the autograd ` +
+        "graph; assign only into leaves (parameters, buffers) or tensors made without grad (detach() it)",
+    );
+  }
+  if (target.shape.some((d, i) => d > 1 && target.strides[i] === 0)) {
+    throw new RangeError(
+      `assign: target ${fmt(target.shape)} is a broadcast view; its elements share memory`,
+    );
+  }
+  if (source instanceof Tensor && needsGrad(source)) {
+    throw new Error(
+      `assign: source ${
+        fmt(source.shape)
+      } requires grad but assign records no gradient; use noGrad() or detach()`,
+    );
+  }
+  const src = scalarLike(source, target, "assign");
+  try {
+    if (src.dtype !== target.dtype) {
+      throw new TypeError(
+        `assign: source dtype ${src.dtype} differs from target ${target.dtype}; cast it first`,
+      );
+    }
+    if (fmt(broadcastShapes(src.shape, target.shape, "assign")) !== fmt(target.shape)) {
+      throw new RangeError(
+        `assign: source ${fmt(src.shape)} does not broadcast to target ${fmt(target.shape)}`,
+      );
+    }
+    if (src.view.storage === target.view.storage) {
+      throw new Error(
+        `assign: source and target share storage; pass a copy of the source (e.g. mul(source, 1))`,
+      );
+    }
+    if (target.size > 0) backend.run("copy", [broadcastView(src, target.shape)], [target.view], {});
+  } finally {
+    if (src !== source) src.dispose();
+  }
+  return target;
 }
 
 function resolveShape(op: string, x: Tensor, shape: readonly number[]): number[] {
@@ -137,7 +199,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     throw new RangeError(`expand: cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
   });
   const out = x._viewAs(target, strides, x.offset);
-  return record("expand", [x], [out], ([g]) => [sumTo(g!, x.shape)]);
+  return record("expand", [x], [out], ([g]) => [sumToRaw(g!, x.shape)]);
 }
 
 /** One axis of a {@linkcode slice}: an index (drops the axis), `[start, end?, step?]`, or null (all). */

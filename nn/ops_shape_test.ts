@@ -1,5 +1,6 @@
 import { assert, assertClose, assertThrows, gradcheck, vals } from "./_gradcheck.ts";
 import {
+  assign,
   chunk,
   concat,
   contiguous,
@@ -17,6 +18,8 @@ import {
 } from "./ops_shape.ts";
 import { mul } from "./ops_elementwise.ts";
 import { arange, type Tensor, tensor, tidy, zeros } from "./tensor.ts";
+import { noGrad, setBackend } from "./engine.ts";
+import { createWebGpuBackend } from "../gpu/mod.ts";
 
 const shape = (t: Tensor) => t.shape.join();
 
@@ -117,4 +120,69 @@ Deno.test("shape op gradients match finite differences (f64)", async (t) => {
     ["squeeze/unsqueeze", (x) => unsqueeze(squeeze(x!), 0), [{ shape: [1, 3, 1] }]],
   ];
   for (const [name, fn, inputs] of cases) await t.step(name, () => gradcheck(name, fn, inputs));
+});
+
+Deno.test("assign() copies into a tensor in place", async (t) => {
+  await t.step("the same object and storage get the values; views of it see them", () =>
+    tidy(() => {
+      const w = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true });
+      const alias = w.detach();
+      const storage = w.view.storage;
+      assert(assign(w, tensor([[6, 5, 4], [3, 2, 1]])) === w, "returns the target");
+      assert(w.view.storage === storage && w.requiresGrad, "same storage, still a parameter");
+      assertClose(vals(alias), [6, 5, 4, 3, 2, 1]);
+    }));
+  await t.step(
+    "a number, a broadcast row, and a strided target touch only the target's elements",
+    () =>
+      tidy(() => {
+        const m = arange(12, { dtype: "f32" }).reshape([3, 4]);
+        assign(slice(m, [null, [1, 4, 2]]), tensor([-1, -2])); // columns 1 and 3
+        assign(transpose(slice(m, [[2, 3]])), 7); // the last row, through a transposed view
+        assertClose(vals(m), [0, -1, 2, -2, 4, -1, 6, -2, 7, 7, 7, 7]);
+        const ints = zeros([2], { dtype: "i32" });
+        assign(ints, 3);
+        assert(vals(ints).join() === "3,3", "i32 fill");
+        assign(zeros([0, 3]), tensor([1, 2, 3])); // nothing to write
+      }),
+  );
+  await t.step("bad input is a clear error", () =>
+    tidy(() => {
+      const w = zeros([2, 3], { requiresGrad: true });
+      assertThrows(() => assign(w, zeros([2, 3], { dtype: "i32" })), "assign", "dtype i32", "f32");
+      assertThrows(() => assign(w, zeros([3, 2])), "assign", "[3, 2]", "[2, 3]");
+      assertThrows(() => assign(mul(w, 2), 1), "assign", "made by mul", "autograd graph");
+      assertThrows(() => assign(expand(zeros([1, 3]), [2, 3]), 1), "assign", "broadcast view");
+      assertThrows(() => assign(zeros([2, 3]), w), "assign", "requires grad", "noGrad");
+      assertThrows(() => assign(zeros([2], { dtype: "i32" }), 0.5), "assign", "0.5", "i32");
+      const x = arange(4, { dtype: "f32" });
+      assertThrows(() => assign(slice(x, [[0, 2]]), slice(x, [[2, 4]])), "assign", "share storage");
+      noGrad(() => assign(zeros([2, 3]), w)); // fine without grad mode
+    }));
+});
+
+const gpu = await createWebGpuBackend();
+Deno.test({
+  name: "assign() copies into strided targets on WebGPU" + (gpu.backend ? "" : ` (skipped: ${gpu.reason})`),
+  ignore: gpu.backend === null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const prev = setBackend(gpu.backend!);
+    try {
+      const m = arange(1003, { dtype: "f32" }).reshape([17, 59]);
+      assign(slice(m, [null, [1, 59, 2]]), 0.5); // every odd column
+      assign(slice(m, [[16, 17]]), arange(59, { dtype: "f32" }).mul(-1)); // the last row
+      const v = await m.data();
+      const expect = Array.from({ length: 1003 }, (_, i) => {
+        const r = Math.floor(i / 59), c = i % 59;
+        return r === 16 ? -c : c % 2 === 1 ? 0.5 : i;
+      });
+      assertClose(v, expect);
+      m.dispose();
+    } finally {
+      if (prev) setBackend(prev);
+      gpu.backend!.dispose();
+    }
+  },
 });

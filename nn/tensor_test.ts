@@ -164,3 +164,44 @@ Deno.test("a tensor collected without dispose() releases its storage (safety net
   assert(finalized === 50, `finalized ${finalized} of 50 dropped tensors`);
   assert(extra === 0, `${extra} storages still allocated after collection`);
 });
+
+Deno.test("the op methods are attached to Tensor once, like class methods, and call the ops", () =>
+  tidy(() => {
+    const names = [
+      "backward",
+      "add",
+      "sub",
+      "mul",
+      "div",
+      "neg",
+      "pow",
+      "exp",
+      "log",
+      "tanh",
+      "sigmoid",
+      "relu",
+      "matmul",
+      "sum",
+      "mean",
+      "reshape",
+      "transpose",
+      "permute",
+      "expand",
+      "contiguous",
+      "softmax",
+      "logSoftmax",
+      "cast",
+    ];
+    const proto = Object.getPrototypeOf(tensor(1)) as Record<string, unknown>;
+    for (const n of names) {
+      const d = Object.getOwnPropertyDescriptor(proto, n);
+      assert(typeof d?.value === "function" && d.enumerable === false, `Tensor.prototype.${n} is a method`);
+    }
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    assert(!Object.keys(x).some((k) => names.includes(k)), "no method is an own property of a tensor");
+    const y = x.mul(2).add(1).transpose().reshape([4]).softmax().logSoftmax().exp().sum();
+    y.backward();
+    assertClose(vals(y), [1]);
+    assert(x.grad !== null && x.grad.shape.join() === "2,2", "backward() reached the leaf");
+    x.dispose();
+  }));

@@ -17,13 +17,13 @@ import {
   expand,
   fromArray,
   gather,
-  gruCell,
+  gruSequence,
   gt,
   indexSelect,
   log,
   logSoftmax,
   logSumExp,
-  lstmCell,
+  lstmSequence,
   matmul,
   max,
   maximum,
@@ -55,6 +55,7 @@ import {
   topk,
   transpose,
   where,
+  zeros,
 } from "../nn/mod.ts";
 import { argmax } from "../nn/ops_reduce.ts";
 import { type Backend, CpuBackend, createWebGpuBackend } from "../gpu/mod.ts";
@@ -83,19 +84,43 @@ function linear(x: Tensor, w: Tensor, b: Tensor): Tensor {
   return add(matmul(x, transpose(w)), b);
 }
 
+/** One step of a 2-layer LSTM: `lstmSequence` over a one-step sequence per layer. */
 function lstm2(x: Tensor[]): Tensor {
   const [input, h0, c0, ...ps] = x as [Tensor, Tensor, Tensor, ...Tensor[]];
   let inp = input;
   const hs: Tensor[] = [], cs: Tensor[] = [];
   for (let l = 0; l < 2; l++) {
     const [wih, whh, bih, bhh] = ps.slice(4 * l, 4 * l + 4) as [Tensor, Tensor, Tensor, Tensor];
-    const gates = add(linear(inp, wih, bih), linear(slice(h0, [l]), whh, bhh)); // (batch, 4H)
-    const { h, c } = lstmCell(gates, slice(c0, [l]));
+    const step = reshape(inp, [1, ...inp.shape]); // (1, batch, F)
+    const { h, c } = lstmSequence(step, { wih, whh, bih, bhh }, { h0: slice(h0, [l]), c0: slice(c0, [l]) });
     hs.push(h);
     cs.push(c);
     inp = h;
   }
   return concat([reshape(inp, [-1]), reshape(stack(hs), [-1]), reshape(stack(cs), [-1])]);
+}
+
+/**
+ * The fused LSTM cell on given gates: `lstmSequence` over one step of an already projected input with
+ * `W_hh = 0` and `h0 = 0`, so the gates are exactly `gates`.
+ */
+function lstmCellOf(gates: Tensor, c0: Tensor): Tensor {
+  const [B, G] = gates.shape as [number, number];
+  const r = lstmSequence(reshape(gates, [1, B, G]), { whh: zeros([G, G / 4]) }, { c0 });
+  return concat([r.h, r.c], 1);
+}
+
+/**
+ * The fused GRU cell on given `gi`, `gh`: per row, `gruSequence` over one step of an already projected input
+ * with `W_hh = 0` and `b_hh` = that row of `gh`, so the hidden-side gates are exactly `gh`.
+ */
+function gruCellOf(gi: Tensor, gh: Tensor, h: Tensor): Tensor {
+  const [B, G] = gi.shape as [number, number];
+  const rows = Array.from({ length: B }, (_, b) => {
+    const x = reshape(slice(gi, [[b, b + 1]]), [1, 1, G]);
+    return gruSequence(x, { whh: zeros([G, G / 3]), bhh: slice(gh, [b]) }, { h0: slice(h, [[b, b + 1]]) }).h;
+  });
+  return concat(rows, 0);
 }
 
 const OPS: Record<string, Fn> = {
@@ -156,11 +181,8 @@ const OPS: Record<string, Fn> = {
   cross_entropy_sum: ([x], [t]) => crossEntropy(x!, t!, { reduction: "sum" }),
   cross_entropy_none: ([x], [t]) => crossEntropy(x!, t!, { reduction: "none" }),
   cosine_similarity: ([a, b]) => cosineSimilarity(a!, b!),
-  lstm_cell: ([g, c]) => {
-    const o = lstmCell(g!, c!);
-    return concat([o.h, o.c], 1);
-  },
-  gru_cell: ([gi, gh, h]) => gruCell({ gi: gi!, gh: gh!, hPrev: h! }),
+  lstm_cell: ([g, c]) => lstmCellOf(g!, c!),
+  gru_cell: ([gi, gh, h]) => gruCellOf(gi!, gh!, h!),
   mlp: ([x, w1, b1, w2, b2], [t]) => crossEntropy(linear(relu(linear(x!, w1!, b1!)), w2!, b2!), t!),
   lstm_2layer_step: (x) => lstm2(x),
 };

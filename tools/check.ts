@@ -1,12 +1,33 @@
 /**
  * `deno task check`: formatting, lint, type-check of every file (JSDoc examples included), the mod.ts
- * export check, and the JSDoc examples run as tests. Exits non-zero on the first failure.
+ * export check, the import-cycle check, and the JSDoc examples run as tests. Exits non-zero on the first
+ * failure.
  *
  * @module
  */
 import { checkModExports } from "./mod_exports.ts";
+import { findImportCycles } from "./import_cycles.ts";
 
 const PACKAGES = ["gpu", "nn", "text", "vision", "cli"];
+/** Packages where even a cycle of type-only imports fails the check (elsewhere it is printed as a note). */
+const STRICT_CYCLES = ["nn"];
+
+/** Print every import cycle; return false when one runs at load time or lies in a strict package. */
+export async function checkCycles(): Promise<boolean> {
+  console.log("\n== import cycles");
+  const runtime = await findImportCycles(PACKAGES, { runtimeOnly: true });
+  const all = await findImportCycles(PACKAGES);
+  const strict = all.filter((c) => STRICT_CYCLES.some((p) => c[0]!.startsWith(`${p}/`)));
+  for (const c of runtime) console.error(`  runtime cycle: ${c.join(" -> ")}`);
+  for (const c of strict) console.error(`  cycle in ${STRICT_CYCLES.join(", ")}: ${c.join(" -> ")}`);
+  const notes = all.filter((c) => !strict.includes(c) && !runtime.some((r) => r.includes(c[0]!)));
+  for (const c of notes) console.log(`  note: type-only cycle ${c.join(" -> ")}`);
+  if (runtime.length + strict.length > 0) return false;
+  console.log(
+    `no runtime import cycle in ${PACKAGES.join(", ")}; none at all in ${STRICT_CYCLES.join(", ")}`,
+  );
+  return true;
+}
 
 async function sh(label: string, args: string[]): Promise<void> {
   const shown = args.filter((a) => !a.endsWith(".ts"));
@@ -43,6 +64,10 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   console.log("every public file is re-exported by its package mod.ts");
+  if (!(await checkCycles())) {
+    console.error("check failed at: import cycles");
+    Deno.exit(1);
+  }
   const sources = all.filter((f) =>
     PACKAGES.some((p) => f.startsWith(`./${p}/`)) && !f.endsWith("_test.ts") && !f.endsWith("main.ts") &&
     !f.includes("/testdata/")

@@ -17,7 +17,7 @@
 import { noGrad } from "../engine.ts";
 import { add, div, mul, sqrt, square, sub } from "../ops_elementwise.ts";
 import { mean } from "../ops_reduce.ts";
-import { reshape } from "../ops_shape.ts";
+import { assign, reshape } from "../ops_shape.ts";
 import { ones, type Tensor, zeros } from "../tensor.ts";
 import { fmt } from "../_shape.ts";
 import { Module } from "./module.ts";
@@ -83,8 +83,8 @@ export abstract class BatchNormBase extends Module {
         const m = this.momentum;
         const newMean = add(mul(this.runningMean, 1 - m), mul(reshape(mu, [C]), m));
         const newVar = add(mul(this.runningVar, 1 - m), mul(reshape(variance, [C]), (m * n) / (n - 1)));
-        this.runningMean.backend.run("copy", [newMean.view], [this.runningMean.view], {});
-        this.runningVar.backend.run("copy", [newVar.view], [this.runningVar.view], {});
+        assign(this.runningMean, newMean);
+        assign(this.runningVar, newVar);
         newMean.dispose();
         newVar.dispose();
       });

@@ -4,8 +4,8 @@
  * multi-layer, bidirectional, optionally stateful (the last hidden state is carried to the next call, detached
  * from the graph: truncated back-propagation through time) with `reset()`.
  *
- * LSTM and GRU compute the input projection of ALL time steps as one GEMM before the time loop, then run the
- * loop with one accumulating matmul `h @ W_hh^T` and one fused cell kernel per step (see `_rnn_seq.ts`).
+ * Each layer and direction is one call of the sequence ops of `ops_rnn.ts` (input projection of ALL time steps
+ * as one GEMM, then one accumulating matmul `h @ W_hh^T` and one fused cell kernel per step).
  * `weightDropout` applies DropConnect to `W_hh` with a fresh mask every forward pass (AWD-LSTM).
  *
  * @example A 2-layer LSTM over a batch-first sequence
@@ -20,14 +20,12 @@
  * @module
  */
 
-import { add, tanh } from "../ops_elementwise.ts";
 import { dropout } from "../ops_nn.ts";
-import { matmul } from "../ops_linalg.ts";
-import { concat, contiguous, permute, reshape, slice, stack, transpose } from "../ops_shape.ts";
+import { gruSequence, lstmSequence, rnnSequence, type RnnWeights } from "../ops_rnn.ts";
+import { concat, contiguous, permute, slice, stack } from "../ops_shape.ts";
 import { keep, rand, type Tensor, zeros } from "../tensor.ts";
 import { fmt } from "../_shape.ts";
 import { Module } from "./module.ts";
-import { gruSequence, lstmSequence } from "./_rnn_seq.ts";
 
 /** Options of the recurrent layers. */
 export interface RnnOptions {
@@ -204,42 +202,21 @@ export abstract class RecurrentBase extends Module {
     c0: Tensor | null,
   ): { hs: Tensor; hT: Tensor; cT?: Tensor } {
     const sfx = `_l${l}${d === 1 ? "_reverse" : ""}`;
-    const [T, B, F] = xs.shape as [number, number, number];
-    const G = GATES[this.#kind] * this.hiddenSize;
-    const wih = this.param(`weight_ih${sfx}`), whhRaw = this.param(`weight_hh${sfx}`);
-    const whh = this.weightDropout > 0
-      ? dropout(whhRaw, this.weightDropout, { training: this.training })
-      : whhRaw;
-    // the input projection of all T steps in one GEMM: (T*B, F) @ (F, G)
-    let xp = matmul(reshape(xs, [T * B, F]), transpose(wih));
-    if (this.#bias) {
-      const bih = this.param(`bias_ih${sfx}`), bhh = this.param(`bias_hh${sfx}`);
-      xp = add(xp, this.#kind === "lstm" || this.#kind === "rnn" ? add(bih, bhh) : bih);
+    const whhRaw = this.param(`weight_hh${sfx}`);
+    const weights: RnnWeights = {
+      wih: this.param(`weight_ih${sfx}`),
+      whh: this.weightDropout > 0 ? dropout(whhRaw, this.weightDropout, { training: this.training }) : whhRaw,
+      bih: this.#bias ? this.param(`bias_ih${sfx}`) : null,
+      bhh: this.#bias ? this.param(`bias_hh${sfx}`) : null,
+    };
+    const options = { h0, reverse: d === 1 };
+    if (this.#kind === "lstm") {
+      const r = lstmSequence(xs, weights, c0 ? { ...options, c0 } : options);
+      return { hs: r.output, hT: r.h, cT: r.c };
     }
-    xp = reshape(xp, [T, B, G]);
-    const reverse = d === 1;
-    if (this.#kind === "lstm") return lstmSequence(xp, h0, c0!, whh, reverse);
-    if (this.#kind === "gru") {
-      const bhh = this.#bias
-        ? this.param(`bias_hh${sfx}`)
-        : zeros([G], { dtype: xp.dtype, backend: xp.backend });
-      return gruSequence(xp, h0, whh, bhh, reverse);
-    }
-    return tanhSequence(xp, h0, whh, reverse);
+    const r = (this.#kind === "gru" ? gruSequence : rnnSequence)(xs, weights, options);
+    return { hs: r.output, hT: r.h };
   }
-}
-
-/** The tanh RNN loop with tensor ops (no fused kernel): `h_t = tanh(xp_t + h_{t-1} @ W_hh^T)`. */
-function tanhSequence(xp: Tensor, h0: Tensor, whh: Tensor, reverse: boolean): { hs: Tensor; hT: Tensor } {
-  const T = xp.shape[0]!;
-  const outs: Tensor[] = new Array(T);
-  let h = h0;
-  for (let s = 0; s < T; s++) {
-    const t = reverse ? T - 1 - s : s;
-    h = tanh(add(slice(xp, [t]), matmul(h, transpose(whh))));
-    outs[t] = h;
-  }
-  return { hs: stack(outs, 0), hT: h };
 }
 
 /** Long short-term memory (Hochreiter & Schmidhuber 1997), PyTorch gate order (i, f, g, o). */

@@ -24,6 +24,7 @@
  */
 
 import {
+  assign,
   BatchNorm1d,
   concat,
   Dropout,
@@ -45,7 +46,6 @@ import {
   type Tensor,
   tidy,
   where,
-  zeros,
 } from "../../nn/mod.ts";
 import { cast, div } from "../../nn/ops_elementwise.ts";
 import { reshape } from "../../nn/ops_shape.ts";
@@ -239,7 +239,7 @@ export class LinearDecoder extends Module {
   } = {}) {
     super();
     this.decoder = this.registerModule("decoder", new Linear(embSize, vocabSize, { bias }));
-    if (this.decoder.bias) zeroFill(this.decoder.bias); // fastai: decoder bias starts at zero
+    if (this.decoder.bias) assign(this.decoder.bias, 0); // fastai: decoder bias starts at zero
     if (tieTo) this.decoder.tieWeight(tieTo.weight);
     this.outputDp = this.registerModule("output_dp", new RNNDropout(outputP));
   }
@@ -252,12 +252,6 @@ export class LinearDecoder extends Module {
     const out = this.outputDp.forward(x);
     return { output: this.decoder.forward(out), out };
   }
-}
-
-function zeroFill(t: Tensor): void {
-  const z = zeros(t.shape, { dtype: t.dtype, backend: t.backend });
-  t.backend.run("copy", [z.view], [t.view], {});
-  z.dispose();
 }
 
 /** The AWD-LSTM language model: encoder + tied decoder; forward returns `{ output, out, rawOut }` for AR/TAR. */

@@ -23,3 +23,5 @@ export * from "./mnist.ts";
 export * from "./batches.ts";
 export * from "./array_loader.ts";
 export * from "./image_loader.ts";
+export * from "./wordnet.ts";
+export * from "./class_words.ts";

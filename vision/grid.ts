@@ -10,7 +10,7 @@
  * ```ts
  * import { gridLayout } from "./grid.ts";
  * const g = gridLayout(5, { columns: 3, tileSize: 10, gap: 2, captionHeight: 0 });
- * if (g.width !== 36 || g.height !== 26 || g.cells[4]!.left !== 14) throw new Error(JSON.stringify(g));
+ * if (g.width !== 38 || g.height !== 26 || g.cells[4]!.left !== 14) throw new Error(JSON.stringify(g));
  * ```
  *
  * @module

@@ -25,4 +25,5 @@ export * from "./layers/mod.ts";
 export * from "./losses.ts";
 export * from "./callbacks.ts";
 export * from "./data_loader.ts";
+export * from "./search/mod.ts";
 export * from "./learner.ts";

@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from "./_deps.ts";
 import { setBackend, useBackend } from "../nn/engine.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { CorpusStore } from "../text/store.ts";
+import { CorpusStore } from "../text/store/store.ts";
 import { uniformAt } from "../gpu/rng.ts";
 
 /** An error the CLI prints as `denofit: <message>` and exits 1. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { type Command, Option } from "./_deps.ts";
-import { DEFAULT_STORE_TOKENIZER, type StoredDoc, tokenizerSettings } from "../text/store.ts";
+import { DEFAULT_STORE_TOKENIZER, type StoredDoc, tokenizerSettings } from "../text/store/store.ts";
 import { CliError, intArg, numArg, openStore } from "./_common.ts";
 
 /** Vocabulary parameters as the CLI passes them. */

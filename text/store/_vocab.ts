@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Vocab } from "./vocab.ts";
+import { Vocab } from "../vocab.ts";
 import type { VocabBuilder } from "./store.ts";
 
 /** Build a {@linkcode Vocab} from term counts and map every term to its id (xxunk for the rare ones). */

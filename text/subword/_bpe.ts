@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TrainWord } from "./_subword_unigram.ts";
+import type { TrainWord } from "./_unigram.ts";
 
 const KEY_MUL = 2 ** 21; // pair key = left * KEY_MUL + right (symbol ids stay below 2^21)
 

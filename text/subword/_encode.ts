@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { SPACE_MARK_CP } from "./_subword_pretok.ts";
-import type { PieceTrie } from "./_subword_trie.ts";
+import { SPACE_MARK_CP } from "./_pretok.ts";
+import type { PieceTrie } from "./_trie.ts";
 
 /** What the segment encoders need from the model. */
 export interface EncoderModel {

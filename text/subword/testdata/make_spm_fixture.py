@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Makes the SentencePiece fixtures read by text/subword_test.ts (run from this folder with Debian's
+"""Makes the SentencePiece fixtures read by text/subword/subword_test.ts (run from this folder with Debian's
 /usr/bin/python3 and python3-sentencepiece 0.1.97):
 
   spm_unigram.model  unigram, vocab 400, byte fallback, user symbols xxbos/xxmaj, identity normaliser,

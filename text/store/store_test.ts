@@ -1,10 +1,10 @@
 import { strict as assert } from "node:assert";
 import { CorpusStore } from "./store.ts";
-import { syntheticCorpus, syntheticDoc } from "./_store_crash_child.ts";
-import { decodeIds, encodeIds, widthFor } from "./_store_schema.ts";
-import { TokenizerPool, whitespaceTokenize } from "./parallel.ts";
-import { Vocab } from "./vocab.ts";
-import { tokenizeDocument } from "./word_tokenizer.ts";
+import { syntheticCorpus, syntheticDoc } from "./testdata/crash_child.ts";
+import { decodeIds, encodeIds, widthFor } from "./_schema.ts";
+import { TokenizerPool, whitespaceTokenize } from "../parallel.ts";
+import { Vocab } from "../vocab.ts";
+import { tokenizeDocument } from "../word_tokenizer.ts";
 
 const WS = { name: "whitespace" } as const;
 
@@ -47,7 +47,7 @@ Deno.test("CorpusStore survives SIGKILL mid-ingest and resumes to the exact coun
     args: [
       "run",
       "-A",
-      new URL("./_store_crash_child.ts", import.meta.url).pathname,
+      new URL("./testdata/crash_child.ts", import.meta.url).pathname,
       db,
       String(N),
       String(CHUNK),
@@ -218,9 +218,9 @@ Deno.test("CSV reader -> store -> vocab -> LM and classifier batches", async () 
     );
   }
   await Deno.writeTextFile(csv, rows.join("\n") + "\n");
-  const { readCsv } = await import("./readers/csv.ts");
-  const { LanguageModelLoader } = await import("./lm_loader.ts");
-  const { ClassifierLoader } = await import("./clas_loader.ts");
+  const { readCsv } = await import("../readers/csv.ts");
+  const { LanguageModelLoader } = await import("../lm_loader.ts");
+  const { ClassifierLoader } = await import("../clas_loader.ts");
   const store = CorpusStore.open(`${dir}/c.db`);
   const res = await store.ingest("reviews", readCsv(csv), { workers: 1, chunkSize: 16 });
   assert.equal(res.added, 60);
@@ -246,7 +246,7 @@ Deno.test("CSV reader -> store -> vocab -> LM and classifier batches", async () 
 });
 
 Deno.test("CorpusStore.ingest() tokenizes with a subword model on workers, keyed by the model's content", async () => {
-  const { SubwordTokenizer } = await import("./subword.ts");
+  const { SubwordTokenizer } = await import("../subword/subword.ts");
   const dir = await Deno.makeTempDir();
   try {
     const texts = ["the cat sat on the mat", "a dog ate the bone", "cats and dogs sat together", "the end"];

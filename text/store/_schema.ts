@@ -1,5 +1,5 @@
 /**
- * The corpus store's SQL schema (documented for users in `store.ts` and the README section
+ * The corpus store's SQL schema (documented for users in `store/store.ts` and the README section
  * "Corpus store schema") and the id <-> BLOB codecs.
  *
  * @module

@@ -1,8 +1,8 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { type PieceType, SUBWORD_SPECIALS, SubwordTokenizer, trainSubword } from "./subword.ts";
-import { digamma } from "./_subword_unigram.ts";
-import { SegmentCache } from "./_subword_cache.ts";
-import { uniformAt } from "../gpu/rng.ts";
+import { digamma } from "./_unigram.ts";
+import { SegmentCache } from "./_cache.ts";
+import { uniformAt } from "../../gpu/rng.ts";
 
 const assert = (cond: unknown, msg?: string): void => ok(cond, msg);
 const assertEquals = <T>(actual: T, expected: T, msg?: string): void =>

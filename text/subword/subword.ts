@@ -36,21 +36,15 @@
  *
  * @module
  */
-import {
-  segmentText,
-  SPACE_MARK,
-  SPACE_MARK_CP,
-  type SpecialMatcher,
-  specialMatcher,
-} from "./_subword_pretok.ts";
-import { codePoints, PieceTrie } from "./_subword_trie.ts";
-import { trainUnigram } from "./_subword_unigram.ts";
-import { trainBpe } from "./_subword_bpe.ts";
-import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_subword_corpus.ts";
-import { bpeSegment, type EncoderModel, unigramSegment } from "./_subword_encode.ts";
-import { readSentencePieceModel, writeSentencePieceModel } from "./_subword_spm.ts";
-import { CACHE_MAX_SEGMENT, SegmentCache } from "./_subword_cache.ts";
-import { SPECIAL_TOKENS } from "./special_tokens.ts";
+import { segmentText, SPACE_MARK, SPACE_MARK_CP, type SpecialMatcher, specialMatcher } from "./_pretok.ts";
+import { codePoints, PieceTrie } from "./_trie.ts";
+import { trainUnigram } from "./_unigram.ts";
+import { trainBpe } from "./_bpe.ts";
+import { type CollectOptions, CorpusCollector, type CorpusStats } from "./_corpus.ts";
+import { bpeSegment, type EncoderModel, unigramSegment } from "./_encode.ts";
+import { readSentencePieceModel, writeSentencePieceModel } from "./_spm.ts";
+import { CACHE_MAX_SEGMENT, SegmentCache } from "./_cache.ts";
+import { SPECIAL_TOKENS } from "../special_tokens.ts";
 
 /** fastai's special tokens in id order (SPEC.md): xxunk 0, xxpad 1, xxbos 2, ... xxmaj 8. */
 export const SUBWORD_SPECIALS: readonly string[] = SPECIAL_TOKENS;

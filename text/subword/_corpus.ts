@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { segmentText, SPACE_MARK_CP, type SpecialMatcher } from "./_subword_pretok.ts";
-import type { TrainWord } from "./_subword_unigram.ts";
+import { segmentText, SPACE_MARK_CP, type SpecialMatcher } from "./_pretok.ts";
+import type { TrainWord } from "./_unigram.ts";
 
 /** What {@linkcode collectCorpus} found. */
 export interface CorpusStats {

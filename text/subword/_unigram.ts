@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { PieceTrie } from "./_subword_trie.ts";
+import { PieceTrie } from "./_trie.ts";
 
 /** A distinct training segment: code points (space as `▁`) and how often it occurred. */
 export interface TrainWord {

@@ -37,12 +37,12 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { createHash } from "node:crypto";
-import { chunked } from "./readers/csv.ts";
-import type { TextRecord } from "./readers/types.ts";
-import { TokenizerPool } from "./parallel.ts";
-import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "./_tokenizers.ts";
-import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_store_schema.ts";
-import { WORD_TOKENIZER_VERSION } from "./word_tokenizer.ts";
+import { chunked } from "../readers/csv.ts";
+import type { TextRecord } from "../readers/types.ts";
+import { TokenizerPool } from "../parallel.ts";
+import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "../_tokenizers.ts";
+import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
+import { WORD_TOKENIZER_VERSION } from "../word_tokenizer.ts";
 
 /** A tokenizer for the store: a named one (run on Workers) or a function with a name for the settings hash. */
 export type StoreTokenizer = TokenizerSpec | { custom: string; fn: TokenizeFn };
@@ -562,7 +562,7 @@ export class CorpusStore {
     const dict = this.#loadDict(tzId);
     let remap: Int32Array;
     if (!v) {
-      const builder = options.builder ?? (await import("./_store_vocab.ts")).defaultVocabBuilder;
+      const builder = options.builder ?? (await import("./_vocab.ts")).defaultVocabBuilder;
       const built = await builder(dict.terms, dict.counts, params);
       const width = widthFor(built.itos.length);
       db.prepare(

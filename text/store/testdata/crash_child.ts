@@ -1,12 +1,12 @@
 /**
  * Test helper for `store_test.ts`: ingests a deterministic synthetic corpus into the store at `Deno.args[0]`
  * and prints `progress <docs>` after every committed chunk, so the test can SIGKILL it mid-ingest.
- * Usage: `deno run -A text/_store_crash_child.ts <db> <nDocs> <chunkSize>`.
+ * Usage: `deno run -A text/store/testdata/crash_child.ts <db> <nDocs> <chunkSize>`.
  *
  * @module
  */
-import { CorpusStore } from "./store.ts";
-import type { TextRecord } from "./readers/types.ts";
+import { CorpusStore } from "../store.ts";
+import type { TextRecord } from "../../readers/types.ts";
 
 /** Document `i` of the synthetic corpus. */
 export function syntheticDoc(i: number): TextRecord {

@@ -13,7 +13,7 @@
  */
 import { Command } from "./_deps.ts";
 import { hashVocab } from "../nn/checkpoint/metadata.ts";
-import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
+import type { TensorMap } from "../nn/formats/tensor_map.ts";
 import { AwdLstmClassifier } from "../text/models/awd_lstm.ts";
 import { tokenizeDocument } from "../text/word_tokenizer.ts";
 import { UNK } from "../text/special_tokens.ts";

@@ -16,10 +16,10 @@
  * @module
  */
 import { Command } from "./_deps.ts";
-import { readSafetensors } from "../nn/checkpoint/safetensors.ts";
-import { readTorchCheckpoint } from "../nn/checkpoint/torch.ts";
-import { mapFastaiAwdLstm } from "../nn/checkpoint/awd_lstm.ts";
-import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
+import { readSafetensors } from "../nn/formats/safetensors.ts";
+import { readTorchCheckpoint } from "../nn/formats/torch.ts";
+import { mapFastaiAwdLstm } from "../text/models/awd_lstm_fastai.ts";
+import type { TensorMap } from "../nn/formats/tensor_map.ts";
 import { CliError } from "./_common.ts";
 import { META_BACKWARDS, META_CLASSES, META_ITOS } from "./ulmfit.ts";
 

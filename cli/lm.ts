@@ -12,11 +12,11 @@
  * @module
  */
 import { Command } from "./_deps.ts";
-import { readTorchCheckpoint } from "../nn/checkpoint/torch.ts";
-import { mapFastaiAwdLstm, remapVocab } from "../nn/checkpoint/awd_lstm.ts";
-import { readItos } from "../nn/checkpoint/vocab_file.ts";
-import { CheckpointError } from "../nn/checkpoint/errors.ts";
-import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
+import { readTorchCheckpoint } from "../nn/formats/torch.ts";
+import { mapFastaiAwdLstm, remapVocab } from "../text/models/awd_lstm_fastai.ts";
+import { readItos } from "../nn/formats/vocab_file.ts";
+import { CheckpointError } from "../nn/formats/errors.ts";
+import type { TensorMap } from "../nn/formats/tensor_map.ts";
 import { AwdLstmLM, encoderCheckpointTensors } from "../text/models/awd_lstm.ts";
 import { generate } from "../text/generate.ts";
 import { CliError, guardOutput, intArg, note, numArg, selectBackend } from "./_common.ts";

@@ -1,5 +1,6 @@
 /**
- * Tensors, autograd, layers, losses, optimizers, schedules and the Learner.
+ * Tensors, autograd, layers, losses, optimizers, schedules, the Learner (with training resume and Ctrl-C
+ * checkpoints), file formats (`formats/`) and model I/O (`checkpoint/`).
  *
  * @module
  */
@@ -15,7 +16,11 @@ export * from "./ops_index.ts";
 export * from "./ops_nn.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
+export * from "./formats/mod.ts";
 export * from "./checkpoint/mod.ts";
+export * from "./train_state.ts";
+export * from "./resume.ts";
+export * from "./interrupt.ts";
 export * from "./lr_finder.ts";
 export * from "./plot.ts";
 export * from "./progress.ts";

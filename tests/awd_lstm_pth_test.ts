@@ -1,9 +1,10 @@
 // fastai AWD-LSTM weights (PyTorch pickles, v0.7 and v2 names) loaded into OUR text/models AWD-LSTM through the
 // allow-list reader and the name mapping: per-layer outputs, final states and logits match PyTorch's (dropout off).
 import { ok, rejects, strictEqual, throws } from "node:assert/strict";
-import { mapFastaiAwdLstm, readTorchCheckpoint } from "../nn/checkpoint/mod.ts";
+import { readTorchCheckpoint } from "../nn/formats/mod.ts";
+import { mapFastaiAwdLstm } from "../text/models/mod.ts";
 import { copyHostIntoTensors, moduleTensors } from "../nn/checkpoint/model_io.ts";
-import { CheckpointMismatchError } from "../nn/checkpoint/errors.ts";
+import { CheckpointMismatchError } from "../nn/formats/errors.ts";
 import { fromArray, type Tensor, tidy } from "../nn/tensor.ts";
 import { noGrad } from "../nn/engine.ts";
 import { AwdLstmLM } from "../text/models/awd_lstm.ts";

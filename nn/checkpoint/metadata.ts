@@ -6,7 +6,7 @@
  * @module
  */
 import { VERSION } from "../../cli/version.ts";
-import { CheckpointMismatchError } from "./errors.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
 
 /** `__metadata__` key holding the model config as JSON. */
 export const META_CONFIG = "denofit.config";

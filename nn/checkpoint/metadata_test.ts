@@ -7,7 +7,7 @@ import {
   META_KIND,
   META_VERSION,
 } from "./metadata.ts";
-import { CheckpointMismatchError } from "./errors.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
 import { VERSION } from "../../cli/version.ts";
 
 Deno.test("checkpointMetadata() stamps version, config, vocab hash and kind", () => {

@@ -11,10 +11,10 @@
  * @example Requesting an interrupt by hand (what SIGINT does) saves and "exits" after the step
  * ```ts
  * import { strictEqual } from "node:assert/strict";
- * import { Learner } from "../learner.ts";
- * import { Linear } from "../layers/mod.ts";
- * import { mseLoss } from "../losses.ts";
- * import { fromArray } from "../tensor.ts";
+ * import { Learner } from "./learner.ts";
+ * import { Linear } from "./layers/mod.ts";
+ * import { mseLoss } from "./losses.ts";
+ * import { fromArray } from "./tensor.ts";
  * import { INTERRUPT_EXIT_CODE, InterruptCheckpoint } from "./interrupt.ts";
  * import { readTrainState } from "./train_state.ts";
  * import { TrainCheckpoint } from "./resume.ts";
@@ -32,8 +32,8 @@
  *
  * @module
  */
-import type { Callback } from "../callbacks.ts";
-import type { Learner } from "../learner.ts";
+import type { Callback } from "./callbacks.ts";
+import type { Learner } from "./learner.ts";
 import type { TrainCheckpoint } from "./resume.ts";
 
 /** Exit code after a Ctrl-C during training (128 + SIGINT's number 2, as shells report it). */

@@ -1,8 +1,8 @@
 import { deepStrictEqual, rejects, strictEqual } from "node:assert/strict";
 import { readTrainState, saveTrainState } from "./train_state.ts";
-import { saveCheckpoint } from "./load.ts";
-import { checkCheckpointMetadata } from "./metadata.ts";
-import { CheckpointMismatchError } from "./errors.ts";
+import { saveCheckpoint } from "./checkpoint/load.ts";
+import { checkCheckpointMetadata } from "./checkpoint/metadata.ts";
+import { CheckpointMismatchError } from "./formats/errors.ts";
 
 Deno.test("saveTrainState() / readTrainState() keep every bit of the run", async (t) => {
   const dir = await Deno.makeTempDir();

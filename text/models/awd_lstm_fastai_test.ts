@@ -1,7 +1,7 @@
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
-import { awdLstmParamNames, mapFastaiAwdLstm, remapVocab } from "./awd_lstm.ts";
-import { CheckpointMismatchError } from "./errors.ts";
-import type { TensorMap } from "./tensor_map.ts";
+import { awdLstmParamNames, mapFastaiAwdLstm, remapVocab } from "./awd_lstm_fastai.ts";
+import { CheckpointMismatchError } from "../../nn/formats/errors.ts";
+import type { TensorMap } from "../../nn/formats/tensor_map.ts";
 
 let counter = 0;
 const t = (...shape: number[]) => {

@@ -6,10 +6,15 @@
  *
  * @module
  */
-import { CheckpointMismatchError } from "./errors.ts";
-import { type CheckpointInfo, checkpointMetadata, type ConfigValue, META_KIND } from "./metadata.ts";
-import { readSafetensors, writeSafetensors } from "./safetensors.ts";
-import type { TensorMap } from "./tensor_map.ts";
+import { CheckpointMismatchError } from "./formats/errors.ts";
+import {
+  type CheckpointInfo,
+  checkpointMetadata,
+  type ConfigValue,
+  META_KIND,
+} from "./checkpoint/metadata.ts";
+import { readSafetensors, writeSafetensors } from "./formats/safetensors.ts";
+import type { TensorMap } from "./formats/tensor_map.ts";
 
 /** `__metadata__` key holding the training position JSON. */
 export const META_TRAIN_STATE = "denofit.train_state";

@@ -1,15 +1,15 @@
 // A small, fully seeded ULMFiT-style language-model run shared by tests/resume_test.ts and the Ctrl-C child
 // script (interrupt_child.ts): tiny AWD-LSTM with every dropout on, v2 shuffled streams and v0.7 random-bptt
 // loaders with their own generators, Adam, one cycle, AR/TAR and gradient clipping.
-import { seed } from "../../../gpu/rng.ts";
-import { type Callback, GradientClipping, ModelResetter, RNNRegularizer } from "../../callbacks.ts";
-import { lmDataLoader } from "../../data_loader.ts";
-import { Learner } from "../../learner.ts";
-import { crossEntropyFlat } from "../../losses.ts";
-import { Adam } from "../../optim.ts";
-import { AwdLstmLM } from "../../../text/models/awd_lstm.ts";
-import { LanguageModelLoader } from "../../../text/lm_loader.ts";
-import { Rng } from "../../../gpu/rng.ts";
+import { seed } from "../../gpu/rng.ts";
+import { type Callback, GradientClipping, ModelResetter, RNNRegularizer } from "../callbacks.ts";
+import { lmDataLoader } from "../data_loader.ts";
+import { Learner } from "../learner.ts";
+import { crossEntropyFlat } from "../losses.ts";
+import { Adam } from "../optim.ts";
+import { AwdLstmLM } from "../../text/models/awd_lstm.ts";
+import { LanguageModelLoader } from "../../text/lm_loader.ts";
+import { Rng } from "../../gpu/rng.ts";
 
 /** Epochs of the run. */
 export const EPOCHS = 3;

@@ -12,11 +12,11 @@
  * @example Stop after 3 steps, resume in a fresh learner
  * ```ts
  * import { strictEqual } from "node:assert/strict";
- * import { Learner } from "../learner.ts";
- * import { CancelFitError } from "../callbacks.ts";
- * import { Linear } from "../layers/mod.ts";
- * import { mseLoss } from "../losses.ts";
- * import { fromArray } from "../tensor.ts";
+ * import { Learner } from "./learner.ts";
+ * import { CancelFitError } from "./callbacks.ts";
+ * import { Linear } from "./layers/mod.ts";
+ * import { mseLoss } from "./losses.ts";
+ * import { fromArray } from "./tensor.ts";
  * import { TrainCheckpoint } from "./resume.ts";
  * const path = `${await Deno.makeTempDir()}/run.safetensors`;
  * const batch = () => ({ x: fromArray([0, 1, 2], [3, 1]), y: fromArray([1, 3, 5], [3, 1]) });
@@ -34,17 +34,17 @@
  *
  * @module
  */
-import { getRng, type Rng, seed as seedRng } from "../../gpu/rng.ts";
-import { type Callback, CancelBatchError } from "../callbacks.ts";
-import type { Learner } from "../learner.ts";
-import type { Module } from "../layers/module.ts";
-import { RecurrentBase } from "../layers/rnn.ts";
-import type { Optimizer } from "../optim.ts";
-import { fromArray, keep, type Tensor } from "../tensor.ts";
-import { CheckpointMismatchError } from "./errors.ts";
-import { checkCheckpointMetadata, type ConfigValue } from "./metadata.ts";
-import { copyHostIntoTensors, tensorsToHost } from "./model_io.ts";
-import type { HostTensor, TensorMap } from "./tensor_map.ts";
+import { getRng, type Rng, seed as seedRng } from "../gpu/rng.ts";
+import { type Callback, CancelBatchError } from "./callbacks.ts";
+import type { Learner } from "./learner.ts";
+import type { Module } from "./layers/module.ts";
+import { RecurrentBase } from "./layers/rnn.ts";
+import type { Optimizer } from "./optim.ts";
+import { fromArray, keep, type Tensor } from "./tensor.ts";
+import { CheckpointMismatchError } from "./formats/errors.ts";
+import { checkCheckpointMetadata, type ConfigValue } from "./checkpoint/metadata.ts";
+import { copyHostIntoTensors, tensorsToHost } from "./checkpoint/model_io.ts";
+import type { HostTensor, TensorMap } from "./formats/tensor_map.ts";
 import { readTrainState, saveTrainState, type TrainPosition } from "./train_state.ts";
 
 /** Options of {@linkcode TrainCheckpoint}. */

@@ -25,8 +25,8 @@
  *
  * @module
  */
-import { CheckpointMismatchError } from "./errors.ts";
-import type { HostTensor, TensorMap } from "./tensor_map.ts";
+import { CheckpointMismatchError } from "../../nn/formats/errors.ts";
+import type { HostTensor, TensorMap } from "../../nn/formats/tensor_map.ts";
 
 /** Which fastai naming a state dict uses. */
 export type FastaiAwdFormat = "v0.7" | "v2";
@@ -82,7 +82,7 @@ export function awdLstmParamNames(layers: number): string[] {
  * @example Map a one-layer v2 state dict
  * ```ts
  * import { deepStrictEqual } from "node:assert/strict";
- * import { mapFastaiAwdLstm } from "./awd_lstm.ts";
+ * import { mapFastaiAwdLstm } from "./awd_lstm_fastai.ts";
  * const t = (...shape: number[]) => ({ dtype: "f32" as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b)) });
  * const sd = new Map([
  *   ["0.encoder.weight", t(5, 2)], ["0.rnns.0.weight_hh_l0_raw", t(8, 2)], ["0.rnns.0.module.weight_ih_l0", t(8, 2)],
@@ -210,7 +210,7 @@ function remapRows(t: HostTensor, rows: Int32Array, name: string): HostTensor {
  * @example Two shared words, one new
  * ```ts
  * import { deepStrictEqual } from "node:assert/strict";
- * import { remapVocab } from "./awd_lstm.ts";
+ * import { remapVocab } from "./awd_lstm_fastai.ts";
  * const enc = { dtype: "f32" as const, shape: [2, 2], data: new Float32Array([1, 2, 3, 6]) };
  * const r = remapVocab(new Map([["encoder.weight", enc]]), { oldItos: ["a", "b"], newItos: ["b", "zz", "a"] });
  * deepStrictEqual(r.tensors.get("encoder.weight")?.data, new Float32Array([3, 6, 2, 4, 1, 2]));

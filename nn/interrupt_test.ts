@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
 import { INTERRUPT_EXIT_CODE } from "./interrupt.ts";
-import { moduleTensors } from "./model_io.ts";
+import { moduleTensors } from "./checkpoint/model_io.ts";
 import { TrainCheckpoint } from "./resume.ts";
 import { readTrainState } from "./train_state.ts";
 import { EPOCHS, LR, makeRun } from "./testdata/resume_run.ts";

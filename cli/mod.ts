@@ -30,7 +30,6 @@
  * @module
  */
 export * from "./program.ts";
-export * from "./version.ts";
 export * from "./ulmfit.ts";
 export * from "./corpus.ts";
 export * from "./vocab.ts";

@@ -5,6 +5,7 @@
  * @module
  */
 export {};
+export * from "./version.ts";
 export * from "./tensor.ts";
 export * from "./autograd.ts";
 export * from "./engine.ts";

@@ -2,7 +2,7 @@ import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/s
 import { copyTensorsInto, loadCheckpointInto, saveCheckpoint } from "./load.ts";
 import { CheckpointError, CheckpointMismatchError } from "../formats/errors.ts";
 import { META_VERSION } from "./metadata.ts";
-import { VERSION } from "../../cli/version.ts";
+import { VERSION } from "../version.ts";
 import type { TensorMap } from "../formats/tensor_map.ts";
 
 function model(fill: number): TensorMap {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { VERSION } from "../../cli/version.ts";
+import { VERSION } from "../version.ts";
 import { CheckpointMismatchError } from "../formats/errors.ts";
 
 /** `__metadata__` key holding the model config as JSON. */

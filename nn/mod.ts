@@ -31,3 +31,4 @@ export * from "./losses.ts";
 export * from "./callbacks.ts";
 export * from "./data_loader.ts";
 export * from "./learner.ts";
+export * from "./training_run.ts";

@@ -242,6 +242,8 @@ export interface EncoderOptions {
   itos: readonly string[];
   /** The encoder config. @default the encoder's `config` restricted to {@linkcode ENCODER_CONFIG_KEYS} */
   config?: { [key: string]: ConfigValue };
+  /** Extra metadata strings to store (saving only; e.g. the vocabulary itself, see `text/model_file.ts`). */
+  extra?: Record<string, string>;
 }
 
 /**
@@ -271,6 +273,7 @@ export async function saveEncoder(model: WithEncoder, path: string, options: Enc
     kind: "encoder",
     itos: options.itos,
     ...(config ? { config } : {}),
+    ...(options.extra ? { extra: options.extra } : {}),
   });
 }
 

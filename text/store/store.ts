@@ -43,6 +43,15 @@ import { TokenizerPool } from "../parallel.ts";
 import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "../_tokenizers.ts";
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
 import { WORD_TOKENIZER_VERSION } from "../word_tokenizer.ts";
+import {
+  completeVocabItos,
+  corpusNames,
+  type CorpusSummary,
+  describeCorpora,
+  hasCompleteTokenization,
+} from "./_queries.ts";
+
+export type { CorpusSummary, TokenizationSummary, VocabSummary } from "./_queries.ts";
 
 /** A tokenizer for the store: a named one (run on Workers) or a function with a name for the settings hash. */
 export type StoreTokenizer = TokenizerSpec | { custom: string; fn: TokenizeFn };
@@ -194,9 +203,12 @@ interface Dict {
 export class CorpusStore {
   /** The open database (plain SQL welcome). */
   readonly db: DatabaseSync;
+  /** The file it was opened from (`:memory:` for an in-memory store). */
+  readonly path: string;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, path: string) {
     this.db = db;
+    this.path = path;
   }
 
   /**
@@ -216,12 +228,44 @@ export class CorpusStore {
       db.close();
       throw new Error(`${path}: corpus store schema version ${v.value}, this code reads ${SCHEMA_VERSION}`);
     }
-    return new CorpusStore(db);
+    return new CorpusStore(db, path);
   }
 
   /** Close the database. */
   close(): void {
     this.db.close();
+  }
+
+  /** Names of the stored corpora, in creation order. */
+  corpusNames(): string[] {
+    return corpusNames(this.db);
+  }
+
+  /** Whether corpus `name` is completely tokenized with `tokenizer` (in its current version). */
+  isTokenized(name: string, tokenizer: StoreTokenizer = DEFAULT_STORE_TOKENIZER): boolean {
+    return hasCompleteTokenization(this.db, name, tokenizerSettings(tokenizer).hash);
+  }
+
+  /**
+   * The vocabulary of corpus `name` with these parameters when it was built and every document numericalized
+   * ({@linkcode CorpusStore.vocab} builds it); undefined otherwise.
+   */
+  completeVocab(
+    name: string,
+    params: VocabParams,
+    tokenizer: StoreTokenizer = DEFAULT_STORE_TOKENIZER,
+  ): string[] | undefined {
+    return completeVocabItos(
+      this.db,
+      name,
+      canonicalJson(vocabParams(params)),
+      tokenizerSettings(tokenizer).hash,
+    );
+  }
+
+  /** Every corpus with its documents per split and label, tokenizations and vocabularies. */
+  describe(): CorpusSummary[] {
+    return describeCorpora(this.db);
   }
 
   #corpus(name: string): Row | undefined {

@@ -273,3 +273,56 @@ Deno.test("CorpusStore.ingest() tokenizes with a subword model on workers, keyed
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("CorpusStore queries: corpusNames, isTokenized, completeVocab, describe", async (t) => {
+  const store = CorpusStore.open(":memory:");
+  try {
+    const docs = [
+      { text: "a b a", label: "pos", split: "train" },
+      { text: "b c", label: "neg", split: "train" },
+      { text: "a c c", split: "valid" },
+    ];
+    await store.ingest("first", docs, { tokenizer: WS, workers: 0, source: "test:first" });
+    await store.ingest("second", [{ text: "x y" }], { tokenizer: WS, workers: 0 });
+    await t.step("names in creation order; the path it was opened from", () => {
+      assert.deepStrictEqual(store.corpusNames(), ["first", "second"]);
+      assert.equal(store.path, ":memory:");
+    });
+    await t.step("tokenized with these settings only", () => {
+      assert.equal(store.isTokenized("first", WS), true);
+      assert.equal(store.isTokenized("first"), false, "the default word tokenizer never ran");
+      assert.equal(store.isTokenized("nope", WS), false);
+    });
+    await t.step("a vocabulary is returned once built, by its parameters", async () => {
+      const params = { maxVocab: 100, minFreq: 1, padToMultiple: 0 };
+      assert.equal(store.completeVocab("first", params, WS), undefined);
+      const v = await store.vocab("first", { ...params, tokenizer: WS });
+      assert.deepStrictEqual(store.completeVocab("first", params, WS), v.itos);
+      assert.equal(store.completeVocab("first", { ...params, minFreq: 2 }, WS), undefined);
+    });
+    await t.step("describe(): documents per split and label, tokenizations, vocabularies", () => {
+      const [first, second] = store.describe();
+      assert.equal(first!.name, "first");
+      assert.equal(first!.source, "test:first");
+      assert.deepStrictEqual([first!.nDocs, first!.complete], [3, true]);
+      assert.deepStrictEqual(first!.groups, [
+        { split: "train", label: "neg", n: 1 },
+        { split: "train", label: "pos", n: 1 },
+        { split: "valid", label: null, n: 1 },
+      ]);
+      const [tz] = first!.tokenizations;
+      assert.deepStrictEqual([tz!.nDocs, tz!.nTokens, tz!.complete], [3, 8, true]);
+      assert.ok(tz!.settings.includes('"whitespace"'), tz!.settings);
+      assert.deepStrictEqual(tz!.vocabs.map((v) => [v.params, v.complete]), [
+        ['{"maxVocab":100,"minFreq":1,"padToMultiple":0}', true],
+      ]);
+      assert.deepStrictEqual([second!.name, second!.source, second!.tokenizations[0]!.vocabs], [
+        "second",
+        null,
+        [],
+      ]);
+    });
+  } finally {
+    store.close();
+  }
+});

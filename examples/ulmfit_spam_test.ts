@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { readSafetensors } from "../nn/formats/safetensors.ts";
+import { readSafetensors } from "../nn/mod.ts";
 
 /** Run the example in a child process (as a user would) and return its last JSON line and its stderr. */
 async function runExample(

@@ -51,7 +51,7 @@ Deno.test("fastai AWD-LSTM .pth weights in our AwdLstmLM reproduce PyTorch's per
       const before = await moduleTensors(model);
       // v0.7 LMs had no decoder bias: the mapping fills zeros, which a bias-free model may ignore
       if (!outBias) ok(mapped.tensors.get("decoder.bias")!.data.every((v) => v === 0));
-      const written = copyHostIntoTensors(model.checkpointTensors(), mapped.tensors, {
+      const written = copyHostIntoTensors(model.stateDict(), mapped.tensors, {
         file,
         allowUnexpected: !outBias,
       });
@@ -93,7 +93,7 @@ Deno.test("fastai AWD-LSTM .pth weights in our AwdLstmLM reproduce PyTorch's per
     const model = new AwdLstmLM(20, { embSize: 8, nHid: 16, nLayers: 3 });
     const before = await moduleTensors(model);
     throws(
-      () => copyHostIntoTensors(model.checkpointTensors(), mapped.tensors, { file: "awd_v2.pt" }),
+      () => copyHostIntoTensors(model.stateDict(), mapped.tensors, { file: "awd_v2.pt" }),
       (e) =>
         e instanceof CheckpointMismatchError && e.code === "shape_mismatch" &&
         /rnns\.0\.weightIH/.test(e.message),

@@ -41,6 +41,8 @@ import {
   runTraining,
   splitIndices,
   type TensorMap,
+  type TrainingRun,
+  type TrainingRunOptions,
 } from "../nn/mod.ts";
 import { loadTrainingCorpus, type TrainingCorpus, type VocabSettings } from "./corpus.ts";
 import { countUnknownOnly, reverseDocs, truncateDocs } from "./documents.ts";
@@ -52,6 +54,7 @@ import {
   trainLanguageModel,
 } from "./learner.ts";
 import {
+  type EncoderFile,
   readEncoderFile,
   saveLanguageModel,
   saveLanguageModelEncoder,
@@ -146,6 +149,48 @@ async function corpusDocs(o: CorpusTrainOptions): Promise<TrainingCorpus & { ids
   return { ...corpus, ids: truncateDocs(corpus.docs.map((d) => d.ids), o.maxTokens ?? 0) };
 }
 
+function runOptions(o: CorpusTrainOptions, outputs: string[]): TrainingRunOptions {
+  return {
+    outputs,
+    seed: o.seed ?? 42,
+    ...(o.force ? { force: true } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+  };
+}
+
+/** The language model's data: texts split, sizes fixed, pre-trained weights on this vocabulary. */
+interface LmData {
+  itos: string[];
+  train: Int32Array[];
+  valid: Int32Array[];
+  sizes: { embSize: number; nHid: number; nLayers: number };
+  pretrained?: TensorMap;
+}
+
+async function lmData(o: LmCorpusOptions, note: (line: string) => void): Promise<LmData> {
+  const { itos, ids } = await corpusDocs(o);
+  if (countUnknownOnly(ids) === ids.length) {
+    throw new Error(`corpus "${o.name}": every text is made only of unknown tokens; lower --min-freq`);
+  }
+  let sizes = { embSize: o.model.embSize, nHid: o.model.nHid, nLayers: o.model.nLayers };
+  let pretrained: TensorMap | undefined;
+  if (o.pretrained) {
+    const vocab = o.pretrainedVocab ? { vocabFile: o.pretrainedVocab } : {};
+    const p = await pretrainedOnVocab(o.pretrained, itos, vocab);
+    note(`pre-trained ${o.pretrained}: ${p.matched} of ${itos.length} words found`);
+    sizes = p.sizes;
+    pretrained = p.tensors;
+  }
+  const split = splitIndices(ids.length, o.validPct ?? 0.1, o.seed ?? 42);
+  note(
+    `lm train: ${ids.length} texts (${split.train.length} train / ${split.valid.length} valid), vocab ${itos.length}, ` +
+      `emb ${sizes.embSize}, hid ${sizes.nHid}, ${sizes.nLayers} layer${sizes.nLayers === 1 ? "" : "s"}, ` +
+      `backend ${getBackend().name}`,
+  );
+  const train = split.train.map((i) => ids[i]!), valid = split.valid.map((i) => ids[i]!);
+  return { itos, train, valid, sizes, ...(pretrained ? { pretrained } : {}) };
+}
+
 /**
  * `denofit lm train`: a language model on every text of a stored corpus (labelled or not), a seeded split;
  * from scratch, or fine-tuned from `pretrained` (last layer group first, then unfrozen); saves the LM and its
@@ -156,57 +201,24 @@ async function corpusDocs(o: CorpusTrainOptions): Promise<TrainingCorpus & { ids
  */
 export function trainLanguageModelOnCorpus(o: LmCorpusOptions): Promise<LmCorpusResult> {
   const encoderOut = o.encoderOut ?? withSuffix(o.out, "_encoder");
-  const seed = o.seed ?? 42, note = o.onNote ?? (() => {});
-  const outputs = [o.out, encoderOut];
-  const options = {
-    outputs,
-    seed,
-    ...(o.force ? { force: true } : {}),
-    ...(o.metrics ? { metrics: o.metrics } : {}),
-  };
-  return runTraining(options, async (run) => {
-    const { itos, ids } = await corpusDocs(o);
-    if (countUnknownOnly(ids) === ids.length) {
-      throw new Error(`corpus "${o.name}": every text is made only of unknown tokens; lower --min-freq`);
-    }
-    let sizes = { embSize: o.model.embSize, nHid: o.model.nHid, nLayers: o.model.nLayers };
-    let pretrained: TensorMap | undefined;
-    if (o.pretrained) {
-      const p = await pretrainedOnVocab(
-        o.pretrained,
-        itos,
-        o.pretrainedVocab ? { vocabFile: o.pretrainedVocab } : {},
-      );
-      note(`pre-trained ${o.pretrained}: ${p.matched} of ${itos.length} words found`);
-      sizes = p.sizes;
-      pretrained = p.tensors;
-    }
-    const split = splitIndices(ids.length, o.validPct ?? 0.1, seed);
-    note(
-      `lm train: ${ids.length} texts (${split.train.length} train / ${split.valid.length} valid), vocab ${itos.length}, ` +
-        `emb ${sizes.embSize}, hid ${sizes.nHid}, ${sizes.nLayers} layer${sizes.nLayers === 1 ? "" : "s"}, ` +
-        `backend ${getBackend().name}`,
-    );
+  return runTraining(runOptions(o, [o.out, encoderOut]), async (run) => {
+    const { itos, train, valid, sizes, pretrained } = await lmData(o, o.onNote ?? (() => {}));
     const backwards = o.backwards ?? false;
-    const { model } = await trainLanguageModel(
-      split.train.map((i) => ids[i]!),
-      split.valid.map((i) => ids[i]!),
-      {
-        vocabSize: itos.length,
-        model: { ...sizes, dropMult: o.model.dropMult ?? 1 },
-        bs: o.bs ?? 64,
-        bptt: o.bptt ?? 70,
-        lr: o.lr ?? 1e-3,
-        frozenEpochs: pretrained ? o.frozenEpochs ?? 1 : 0,
-        epochs: o.epochs ?? 1,
-        seed,
-        wd: o.wd ?? 0.01,
-        backwards,
-        run,
-        ...(pretrained ? { pretrained } : {}),
-        ...(o.quiet ? { quiet: true } : {}),
-      },
-    );
+    const { model } = await trainLanguageModel(train, valid, {
+      vocabSize: itos.length,
+      model: { ...sizes, dropMult: o.model.dropMult ?? 1 },
+      bs: o.bs ?? 64,
+      bptt: o.bptt ?? 70,
+      lr: o.lr ?? 1e-3,
+      frozenEpochs: pretrained ? o.frozenEpochs ?? 1 : 0,
+      epochs: o.epochs ?? 1,
+      seed: run.seed,
+      wd: o.wd ?? 0.01,
+      backwards,
+      run,
+      ...(pretrained ? { pretrained } : {}),
+      ...(o.quiet ? { quiet: true } : {}),
+    });
     await run.save({
       [o.out]: (p) => saveLanguageModel(model, p, { itos, backwards }),
       [encoderOut]: (p) => saveLanguageModelEncoder(model, p, { itos, backwards }),
@@ -287,6 +299,45 @@ function classifierData(o: ClasCorpusOptions, corpus: TrainingCorpus & { ids: In
   return { classes, split, train, valid: part(split) };
 }
 
+/** One direction of the classifier: trained, scored on the validation split, saved. */
+async function trainDirection(
+  o: ClasCorpusOptions,
+  ctx: { run: TrainingRun; itos: string[]; data: ClasData; encoder: EncoderFile | undefined },
+  backwards: boolean,
+  out: string,
+): Promise<Float32Array> {
+  const { run, itos, encoder } = ctx, { classes, split, train, valid } = ctx.data;
+  const note = o.onNote ?? (() => {});
+  if (!encoder) {
+    note("clas train: no --encoder given: the encoder starts from random weights (no ULMFiT transfer)");
+  }
+  note(
+    `clas train (${backwards ? "backwards" : "forwards"}): ${train.docs.length} train / ` +
+      `${valid.docs.length} ${split} documents, classes ${classes.join(", ")}`,
+  );
+  const sizes = encoder?.sizes ?? { embSize: o.model.embSize, nHid: o.model.nHid, nLayers: o.model.nLayers };
+  const bs = o.bs ?? 64;
+  const { model } = await trainClassifier(train, valid, {
+    vocabSize: itos.length,
+    nClass: classes.length,
+    model: { ...sizes, dropMult: o.model.dropMult ?? 1 },
+    bs,
+    bptt: o.bptt ?? 70,
+    lr: o.lr ?? 2e-2,
+    stages: o.stages ?? [1, 1, 2],
+    seed: run.seed,
+    wd: o.wd ?? 0.01,
+    backwards,
+    run,
+    ...(encoder ? { encoder: encoder.tensors } : {}),
+    ...(o.quiet ? { quiet: true } : {}),
+  });
+  const probs = await validProbs(model, valid.docs, backwards, classes.length, bs);
+  await run.save({ [out]: (p) => saveTextClassifier(model, p, { itos, classes, backwards }) });
+  o.onTrained?.({ backwards, path: out, accuracy: accuracyOf(probs, valid.labels, classes.length), split });
+  return probs;
+}
+
 /**
  * `denofit clas train`: the classifier (forwards, and backwards when `bwdEncoder` is given) on the corpus's
  * train split, each scored on the validation split, and the ensemble's accuracy.
@@ -296,64 +347,20 @@ function classifierData(o: ClasCorpusOptions, corpus: TrainingCorpus & { ids: In
  */
 export function trainClassifierOnCorpus(o: ClasCorpusOptions): Promise<ClasCorpusResult> {
   const bwdOut = o.bwdOut ?? withSuffix(o.out, "_bwd");
-  const seed = o.seed ?? 42, note = o.onNote ?? (() => {});
-  const outputs = o.bwdEncoder ? [o.out, bwdOut] : [o.out];
-  const options = {
-    outputs,
-    seed,
-    ...(o.force ? { force: true } : {}),
-    ...(o.metrics ? { metrics: o.metrics } : {}),
-  };
-  return runTraining(options, async (run) => {
+  return runTraining(runOptions(o, o.bwdEncoder ? [o.out, bwdOut] : [o.out]), async (run) => {
     const corpus = await corpusDocs(o);
     const { itos } = corpus;
     const data = classifierData(o, corpus);
-    const { classes, split, train, valid } = data;
+    const { labels } = data.valid, n = data.classes.length;
     // check both encoders before training anything
     const fwdEnc = o.encoder ? await readEncoderFile(o.encoder, { itos, backwards: false }) : undefined;
     const bwdEnc = o.bwdEncoder ? await readEncoderFile(o.bwdEncoder, { itos, backwards: true }) : undefined;
-    const trainOne = async (backwards: boolean, out: string): Promise<Float32Array> => {
-      const enc = backwards ? bwdEnc : fwdEnc;
-      if (!enc) {
-        note("clas train: no --encoder given: the encoder starts from random weights (no ULMFiT transfer)");
-      }
-      note(
-        `clas train (${backwards ? "backwards" : "forwards"}): ${train.docs.length} train / ` +
-          `${valid.docs.length} ${split} documents, classes ${classes.join(", ")}`,
-      );
-      const sizes = enc?.sizes ?? { embSize: o.model.embSize, nHid: o.model.nHid, nLayers: o.model.nLayers };
-      const bs = o.bs ?? 64;
-      const { model } = await trainClassifier(train, valid, {
-        vocabSize: itos.length,
-        nClass: classes.length,
-        model: { ...sizes, dropMult: o.model.dropMult ?? 1 },
-        bs,
-        bptt: o.bptt ?? 70,
-        lr: o.lr ?? 2e-2,
-        stages: o.stages ?? [1, 1, 2],
-        seed,
-        wd: o.wd ?? 0.01,
-        backwards,
-        run,
-        ...(enc ? { encoder: enc.tensors } : {}),
-        ...(o.quiet ? { quiet: true } : {}),
-      });
-      const probs = await validProbs(model, valid.docs, backwards, classes.length, bs);
-      await run.save({ [out]: (p) => saveTextClassifier(model, p, { itos, classes, backwards }) });
-      o.onTrained?.({
-        backwards,
-        path: out,
-        accuracy: accuracyOf(probs, valid.labels, classes.length),
-        split,
-      });
-      return probs;
-    };
-    const pf = await trainOne(false, o.out);
-    const result: ClasCorpusResult = { split, fwd: accuracyOf(pf, valid.labels, classes.length) };
+    const pf = await trainDirection(o, { run, itos, data, encoder: fwdEnc }, false, o.out);
+    const result: ClasCorpusResult = { split: data.split, fwd: accuracyOf(pf, labels, n) };
     if (bwdEnc) {
-      const pb = await trainOne(true, bwdOut);
-      result.bwd = accuracyOf(pb, valid.labels, classes.length);
-      result.ensemble = accuracyOf(pf.map((v, i) => (v + pb[i]!) / 2), valid.labels, classes.length);
+      const pb = await trainDirection(o, { run, itos, data, encoder: bwdEnc }, true, bwdOut);
+      result.bwd = accuracyOf(pb, labels, n);
+      result.ensemble = accuracyOf(pf.map((v, i) => (v + pb[i]!) / 2), labels, n);
     }
     return result;
   });
@@ -388,9 +395,9 @@ export interface LrFindCorpusOptions extends CorpusTrainOptions {
  * @returns the sweep and its suggestion
  */
 export function lrFindOnCorpus(o: LrFindCorpusOptions): Promise<LrFindResult> {
-  const seed = o.seed ?? 42;
-  return runTraining({ outputs: [o.plot], seed, ...(o.force ? { force: true } : {}) }, async (run) => {
+  return runTraining(runOptions(o, [o.plot]), async (run) => {
     const { itos, docs, ids } = await corpusDocs(o);
+    const seed = run.seed;
     const model = { embSize: o.model.embSize, nHid: o.model.nHid, nLayers: o.model.nLayers };
     const common = { vocabSize: itos.length, model, bs: o.bs ?? 64, bptt: o.bptt ?? 70, seed, quiet: true };
     let learn: Learner;

@@ -12,12 +12,10 @@ import {
   checkpointMetadata,
   type ConfigValue,
   META_KIND,
+  META_TRAIN_STATE,
 } from "./checkpoint/metadata.ts";
 import { readSafetensors, writeSafetensors } from "./formats/safetensors.ts";
 import type { TensorMap } from "./formats/tensor_map.ts";
-
-/** `__metadata__` key holding the training position JSON. */
-export const META_TRAIN_STATE = "denofit.train_state";
 
 /** Where training stands: at least epoch and step; any other JSON (schedule position, RNG state, ...). */
 export interface TrainPosition {

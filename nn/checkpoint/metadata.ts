@@ -25,6 +25,9 @@ export const META_CLASSES = "denofit.classes";
 /** `__metadata__` key telling whether a text model reads text backwards (`"true"` / `"false"`). */
 export const META_BACKWARDS = "denofit.backwards";
 
+/** `__metadata__` key holding a training state's position (JSON; see `nn/train_state.ts`). */
+export const META_TRAIN_STATE = "denofit.train_state";
+
 /** JSON-serialisable config values. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 

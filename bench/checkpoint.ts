@@ -8,7 +8,7 @@
  * @module
  */
 import { emit, timeMs } from "./_report.ts";
-import { readSafetensors, type TensorMap, writeSafetensors } from "../nn/checkpoint/mod.ts";
+import { readSafetensors, type TensorMap, writeSafetensors } from "../nn/formats/mod.ts";
 
 const VOCAB = 60000, EMB = 400, HID = 1152, LAYERS = 3;
 
@@ -50,9 +50,8 @@ torch.save(sd, sys.argv[1])
 `;
 
 const CHILD = `
-import { mapFastaiAwdLstm, readTorchCheckpoint } from "${
-  new URL("../nn/checkpoint/mod.ts", import.meta.url).href
-}";
+import { readTorchCheckpoint } from "${new URL("../nn/formats/mod.ts", import.meta.url).href}";
+import { mapFastaiAwdLstm } from "${new URL("../text/models/awd_lstm_fastai.ts", import.meta.url).href}";
 let peak = Deno.memoryUsage().rss;
 const timer = setInterval(() => (peak = Math.max(peak, Deno.memoryUsage().rss)), 5);
 const base = peak;

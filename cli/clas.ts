@@ -1,6 +1,7 @@
 /**
  * `denofit clas train` (the ULMFiT classifier on a fine-tuned encoder: gradual unfreezing, discriminative
- * learning rates, forward and backwards models and their ensemble) and `denofit clas predict`.
+ * learning rates, forward and backwards models and their ensemble: `trainClassifierOnCorpus`) and
+ * `denofit clas predict` (`classifyTexts`).
  *
  * @example Help of predict mentions JSON output
  * ```ts
@@ -12,35 +13,10 @@
  * @module
  */
 import { Command } from "./_deps.ts";
-import { hashVocab } from "../nn/checkpoint/metadata.ts";
-import type { TensorMap } from "../nn/checkpoint/tensor_map.ts";
-import { AwdLstmClassifier } from "../text/models/awd_lstm.ts";
-import { tokenizeDocument } from "../text/word_tokenizer.ts";
-import { UNK } from "../text/special_tokens.ts";
-import {
-  CliError,
-  guardOutput,
-  intArg,
-  intListArg,
-  note,
-  numArg,
-  readStdin,
-  selectBackend,
-} from "./_common.ts";
-import { addCommonTrainOptions, countUnknownOnly, loadCorpus, type VocabFlags } from "./_data.ts";
-import {
-  accuracyOf,
-  awdConfigOf,
-  classifierTensors,
-  fromHost,
-  MetricsLog,
-  predictProbs,
-  readModelFile,
-  reverseDocs,
-  saveModel,
-  trainClassifier,
-  truncateDocs,
-} from "./ulmfit.ts";
+import { trainClassifierOnCorpus } from "../text/ulmfit.ts";
+import { classifyTexts } from "../text/predict.ts";
+import { CliError, intArg, intListArg, note, numArg, readStdin, selectBackend } from "./_common.ts";
+import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `clas train`. */
 export interface ClasTrainCliOptions extends VocabFlags {
@@ -67,213 +43,74 @@ export interface ClasTrainCliOptions extends VocabFlags {
   layers: number;
 }
 
-/** The encoder file's tensors and sizes, checked against the corpus vocabulary. */
-async function encoderFor(path: string, itos: string[], backwards: boolean): Promise<{
-  tensors: TensorMap;
-  sizes: { embSize: number; nHid: number; nLayers: number };
-}> {
-  const f = await readModelFile(path, ["encoder", "lm"]);
-  if ((await hashVocab(f.itos)) !== (await hashVocab(itos))) {
-    throw new CliError(
-      `${path}: its vocabulary (${f.itos.length} tokens) is not the corpus vocabulary (${itos.length} tokens); ` +
-        "train the language model on this corpus and vocabulary (mismatched vocab)",
-    );
-  }
-  if (f.backwards !== backwards) {
-    throw new CliError(
-      `${path}: a ${f.backwards ? "backwards" : "forwards"} encoder given for the ${
-        backwards ? "backwards" : "forwards"
-      } model`,
-    );
-  }
-  const c = awdConfigOf(f.config);
-  return {
-    tensors: f.tensors,
-    sizes: { embSize: c.embSize!, nHid: c.nHid!, nLayers: c.nLayers! },
-  };
+/** Options of `clas predict`. */
+export interface ClasPredictCliOptions {
+  model: string;
+  bwdModel?: string;
+  file?: string;
+  json?: boolean;
+  backend: string;
 }
 
-/**
- * Train the classifier (forward, and backwards when `bwdEncoder` is given) and report each accuracy and the
- * ensemble's on the validation split.
- *
- * @param o parsed options
- * @returns accuracies
- */
-export async function clasTrain(
-  o: ClasTrainCliOptions,
-): Promise<{ fwd: number; bwd?: number; ensemble?: number }> {
-  const bwdOut = o.bwdOut ?? o.out.replace(/(\.safetensors)?$/, "_bwd.safetensors");
-  await guardOutput(o.out, o.force ?? false);
-  if (o.bwdEncoder) await guardOutput(bwdOut, o.force ?? false);
+async function clasTrain(o: ClasTrainCliOptions): Promise<void> {
   await selectBackend(o.backend);
-  const { itos, docs } = await loadCorpus(o.store, o.name, o);
-  const labelled = docs.filter((d) => d.label !== undefined);
-  const classes = [...new Set(labelled.map((d) => d.label!))].sort();
-  if (classes.length < 2) {
-    throw new CliError(
-      classes.length === 0
-        ? `corpus "${o.name}" has no labels; ingest it with labels (corpus ingest --clas)`
-        : `corpus "${o.name}": the label column has a single class ("${classes[0]}"); a classifier needs two`,
-    );
-  }
-  const splits = new Set(labelled.map((d) => d.split));
-  const validName = ["valid", "test", "dev"].find((s) => splits.has(s));
-  if (!splits.has("train") || !validName) {
-    throw new CliError(
-      `corpus "${o.name}": needs "train" and "valid" (or "test") splits, has ${[...splits].join(", ")}; ` +
-        "ingest with --clas to make a validation split",
-    );
-  }
-  const part = (split: string) => {
-    const sel = labelled.filter((d) => d.split === split);
-    return {
-      docs: truncateDocs(sel.map((d) => d.ids), o.maxTokens),
-      labels: Int32Array.from(sel, (d) => classes.indexOf(d.label!)),
-    };
-  };
-  const train = part("train"), valid = part(validName);
-  if (countUnknownOnly(train.docs) === train.docs.length) {
-    throw new CliError(`corpus "${o.name}": every training text is made only of unknown tokens`);
-  }
-  const log = new MetricsLog(o.metrics);
-  // check both encoders before training anything
-  const fwdEnc = o.encoder ? await encoderFor(o.encoder, itos, false) : undefined;
-  const bwdEnc = o.bwdEncoder ? await encoderFor(o.bwdEncoder, itos, true) : undefined;
-  const run = async (
-    e: Awaited<ReturnType<typeof encoderFor>> | undefined,
-    backwards: boolean,
-    out: string,
-  ) => {
-    let sizes = { embSize: o.emb, nHid: o.hid, nLayers: o.layers };
-    let encoder: TensorMap | undefined;
-    if (e) {
-      sizes = e.sizes;
-      encoder = e.tensors;
-    } else {
-      note("clas train: no --encoder given: the encoder starts from random weights (no ULMFiT transfer)");
-    }
-    note(
-      `clas train (${
-        backwards ? "backwards" : "forwards"
-      }): ${train.docs.length} train / ${valid.docs.length} ` +
-        `${validName} documents, classes ${classes.join(", ")}`,
-    );
-    const { model } = await trainClassifier(train, valid, {
-      vocabSize: itos.length,
-      nClass: classes.length,
-      model: { ...sizes, dropMult: o.dropMult },
-      bs: o.bs,
-      bptt: o.bptt,
-      lr: o.lr,
-      stages: o.stages,
-      seed: o.seed,
-      wd: o.wd,
-      backwards,
-      log,
-      ...(encoder ? { encoder } : {}),
-      ...(o.quiet ? { quiet: true } : {}),
-    });
-    const probs = await predictProbs(model, backwards ? reverseDocs(valid.docs) : valid.docs, {
-      nClass: classes.length,
-      bs: o.bs,
-    });
-    await saveModel(out, classifierTensors(model), {
-      kind: "classifier",
-      config: { ...model.config, vocabSize: itos.length, bptt: o.bptt, nClass: classes.length },
-      itos,
-      classes,
-      backwards,
-    });
-    return probs;
-  };
-  const pf = await run(fwdEnc, false, o.out);
-  const result: { fwd: number; bwd?: number; ensemble?: number } = {
-    fwd: accuracyOf(pf, valid.labels, classes.length),
-  };
-  console.log(`forwards classifier -> ${o.out}: ${validName} accuracy ${result.fwd.toFixed(4)}`);
-  if (bwdEnc) {
-    const pb = await run(bwdEnc, true, bwdOut);
-    result.bwd = accuracyOf(pb, valid.labels, classes.length);
-    const avg = pf.map((v, i) => (v + pb[i]!) / 2);
-    result.ensemble = accuracyOf(avg, valid.labels, classes.length);
-    console.log(`backwards classifier -> ${bwdOut}: ${validName} accuracy ${result.bwd.toFixed(4)}`);
-    console.log(`ensemble (mean of probabilities): ${validName} accuracy ${result.ensemble.toFixed(4)}`);
-  }
-  return result;
-}
-
-/** A loaded classifier file. */
-export interface LoadedClassifier {
-  /** The model. */
-  model: AwdLstmClassifier;
-  /** Vocabulary. */
-  itos: string[];
-  /** Class names. */
-  classes: string[];
-  /** Reads text backwards. */
-  backwards: boolean;
-}
-
-/** Load a classifier file. */
-export async function loadClassifier(path: string): Promise<LoadedClassifier> {
-  const f = await readModelFile(path, "classifier");
-  const c = f.config;
-  const model = new AwdLstmClassifier(f.itos.length, f.classes.length, {
-    ...awdConfigOf(c),
-    ...(typeof c.bptt === "number" ? { bptt: c.bptt } : {}),
+  const r = await trainClassifierOnCorpus({
+    store: o.store,
+    name: o.name,
+    vocab: vocabOf(o),
+    out: o.out,
+    ...(o.bwdOut !== undefined ? { bwdOut: o.bwdOut } : {}),
+    ...(o.encoder !== undefined ? { encoder: o.encoder } : {}),
+    ...(o.bwdEncoder !== undefined ? { bwdEncoder: o.bwdEncoder } : {}),
+    model: { embSize: o.emb, nHid: o.hid, nLayers: o.layers, dropMult: o.dropMult },
+    bs: o.bs,
+    bptt: o.bptt,
+    lr: o.lr,
+    stages: o.stages,
+    maxTokens: o.maxTokens,
+    seed: o.seed,
+    wd: o.wd,
+    force: o.force ?? false,
+    quiet: o.quiet ?? false,
+    ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    onNote: note,
+    onTrained: (m) => {
+      const which = m.backwards ? "backwards" : "forwards";
+      console.log(`${which} classifier -> ${m.path}: ${m.split} accuracy ${m.accuracy.toFixed(4)}`);
+    },
   });
-  fromHost(classifierTensors(model), f.tensors, path);
-  return { model, itos: f.itos, classes: f.classes, backwards: f.backwards };
+  if (r.ensemble !== undefined) {
+    console.log(`ensemble (mean of probabilities): ${r.split} accuracy ${r.ensemble.toFixed(4)}`);
+  }
 }
 
-/** One prediction. */
-export interface Prediction {
-  /** The most likely class. */
-  label: string;
-  /** Probability of each class. */
-  probs: Record<string, number>;
+async function textsToClassify(text: string | undefined, o: ClasPredictCliOptions): Promise<string[]> {
+  if (text !== undefined && o.file) throw new CliError("clas predict: give a text or --file, not both");
+  if (text !== undefined) return [text];
+  if (o.file) {
+    let content: string;
+    try {
+      content = await Deno.readTextFile(o.file);
+    } catch {
+      throw new CliError(`${o.file}: cannot read it`);
+    }
+    return content.split("\n").filter((l) => l.trim() !== "");
+  }
+  if (Deno.stdin.isTerminal()) throw new CliError("clas predict: give a text, --file, or pipe text in");
+  return [await readStdin()].filter((t) => t.trim() !== "");
 }
 
-/**
- * Classify texts with one classifier or the mean of several (forward + backwards ensemble).
- *
- * @param models loaded classifiers (same classes and vocabulary)
- * @param texts raw texts
- * @returns one prediction per text
- */
-export async function classifyTexts(models: LoadedClassifier[], texts: string[]): Promise<Prediction[]> {
-  const first = models[0]!;
-  for (const m of models) {
-    if (m.classes.join() !== first.classes.join() || m.itos.length !== first.itos.length) {
-      throw new CliError("clas predict: the models have different classes or vocabularies");
+async function clasPredict(text: string | undefined, o: ClasPredictCliOptions): Promise<void> {
+  const texts = await textsToClassify(text, o);
+  if (texts.length === 0) throw new CliError("clas predict: no text to classify");
+  await selectBackend(o.backend);
+  const preds = await classifyTexts(o.bwdModel ? [o.model, o.bwdModel] : [o.model], texts);
+  preds.forEach((p, i) => {
+    if (o.json) console.log(JSON.stringify({ text: texts[i], label: p.label, probs: p.probs }));
+    else {
+      const probs = Object.entries(p.probs).map(([c, v]) => `${c} ${v.toFixed(4)}`).join("  ");
+      console.log(`${p.label}\t${probs}`);
     }
-  }
-  const stoi = new Map(first.itos.map((w, i) => [w, i]));
-  const unk = stoi.get(UNK) ?? 0;
-  const docs = texts.map((t, i) => {
-    const ids = Int32Array.from(tokenizeDocument(t), (w) => stoi.get(w) ?? unk);
-    if (countUnknownOnly([ids]) === 1) {
-      throw new CliError(
-        `text ${i + 1} (${JSON.stringify(t.slice(0, 40))}): only unknown tokens, nothing to classify`,
-      );
-    }
-    return ids;
-  });
-  const n = first.classes.length;
-  const sum = new Float32Array(docs.length * n);
-  for (const m of models) {
-    const p = await predictProbs(m.model, m.backwards ? reverseDocs(docs) : docs, { nClass: n });
-    for (let i = 0; i < sum.length; i++) sum[i]! += p[i]! / models.length;
-  }
-  return docs.map((_, i) => {
-    const probs: Record<string, number> = {};
-    let best = 0;
-    first.classes.forEach((c, k) => {
-      probs[c] = sum[i * n + k]!;
-      if (sum[i * n + k]! > sum[i * n + best]!) best = k;
-    });
-    return { label: first.classes[best]!, probs };
   });
 }
 
@@ -306,9 +143,7 @@ export function clasCommand(): Command {
     .option("--hid <n>", "hidden size without --encoder", intArg(1), 1152)
     .option("--layers <n>", "LSTM layers without --encoder", intArg(1), 3)
     .option("--force", "overwrite existing output files")
-    .action(async (opts: ClasTrainCliOptions) => {
-      await clasTrain(opts);
-    });
+    .action(clasTrain);
   clas.command("predict")
     .description(
       "classify a text (argument), a file (one text per line) or standard input (all of it as one text)",
@@ -319,40 +154,6 @@ export function clasCommand(): Command {
     .option("--file <file>", "one text per line")
     .option("--json", "one JSON object per text: {text, label, probs}")
     .option("--backend <kind>", "compute backend: cpu, webgpu or auto", "cpu")
-    .action(async (text: string | undefined, o: {
-      model: string;
-      bwdModel?: string;
-      file?: string;
-      json?: boolean;
-      backend: string;
-    }) => {
-      let texts: string[];
-      if (text !== undefined && o.file) throw new CliError("clas predict: give a text or --file, not both");
-      if (text !== undefined) texts = [text];
-      else if (o.file) {
-        let content: string;
-        try {
-          content = await Deno.readTextFile(o.file);
-        } catch {
-          throw new CliError(`${o.file}: cannot read it`);
-        }
-        texts = content.split("\n").filter((l) => l.trim() !== "");
-      } else {
-        if (Deno.stdin.isTerminal()) throw new CliError("clas predict: give a text, --file, or pipe text in");
-        texts = [await readStdin()].filter((t) => t.trim() !== "");
-      }
-      if (texts.length === 0) throw new CliError("clas predict: no text to classify");
-      await selectBackend(o.backend);
-      const models = [await loadClassifier(o.model)];
-      if (o.bwdModel) models.push(await loadClassifier(o.bwdModel));
-      const preds = await classifyTexts(models, texts);
-      preds.forEach((p, i) => {
-        if (o.json) console.log(JSON.stringify({ text: texts[i], label: p.label, probs: p.probs }));
-        else {
-          const probs = Object.entries(p.probs).map(([c, v]) => `${c} ${v.toFixed(4)}`).join("  ");
-          console.log(`${p.label}\t${probs}`);
-        }
-      });
-    });
+    .action(clasPredict);
   return clas;
 }

@@ -1,6 +1,6 @@
 /**
  * `denofit lr-find`: the learning-rate finder (exponential sweep, the loss plotted against the learning rate as
- * an SVG file, and the suggestion) for a language model or a classifier on a stored corpus.
+ * an SVG file, and the suggestion) for a language model or a classifier on a stored corpus (`lrFindOnCorpus`).
  *
  * @example Help names the plot option
  * ```ts
@@ -11,11 +11,9 @@
  * @module
  */
 import { Command, Option } from "./_deps.ts";
-import { plotLrFind } from "../nn/plot.ts";
-import type { Learner } from "../nn/learner.ts";
-import { CliError, guardOutput, intArg, selectBackend } from "./_common.ts";
-import { addCommonTrainOptions, loadCorpus, type VocabFlags } from "./_data.ts";
-import { splitIndices, trainClassifier, trainLanguageModel, truncateDocs } from "./ulmfit.ts";
+import { lrFindOnCorpus } from "../text/ulmfit.ts";
+import { CliError, intArg, selectBackend } from "./_common.ts";
+import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `lr-find`. */
 export interface LrFindCliOptions extends VocabFlags {
@@ -37,57 +35,27 @@ export interface LrFindCliOptions extends VocabFlags {
   metrics?: string;
 }
 
-/**
- * Run the sweep on a fresh model (nothing is trained or saved) and write the plot.
- *
- * @param o parsed options
- * @returns the suggested learning rates
- */
-export async function lrFindCli(o: LrFindCliOptions): Promise<{ lrMin: number; lrSteep: number }> {
+async function lrFind(o: LrFindCliOptions): Promise<void> {
   if (o.metrics !== undefined) {
     throw new CliError(
       "lr-find: --metrics is for lm train and clas train (per epoch); the sweep goes to --plot",
     );
   }
-  await guardOutput(o.plot, o.force ?? false);
   await selectBackend(o.backend);
-  const { itos, docs } = await loadCorpus(o.store, o.name, o);
-  const ids = truncateDocs(docs.map((d) => d.ids), o.maxTokens);
-  const model = { embSize: o.emb, nHid: o.hid, nLayers: o.layers };
-  let learn: Learner;
-  if (o.stage === "lm") {
-    const s = splitIndices(ids.length, 0.1, o.seed);
-    learn = (await trainLanguageModel(s.train.map((i) => ids[i]!), [], {
-      vocabSize: itos.length,
-      model,
-      bs: o.bs,
-      bptt: o.bptt,
-      frozenEpochs: 0,
-      epochs: 0,
-      seed: o.seed,
-      quiet: true,
-    })).learn;
-  } else {
-    const lab = docs.map((d, i) => [d, i] as const).filter(([d]) => d.label !== undefined);
-    const classes = [...new Set(lab.map(([d]) => d.label!))].sort();
-    if (classes.length < 2) throw new CliError(`corpus "${o.name}": a classifier needs two classes at least`);
-    const data = {
-      docs: lab.map(([, i]) => ids[i]!),
-      labels: Int32Array.from(lab, ([d]) => classes.indexOf(d.label!)),
-    };
-    learn = (await trainClassifier(data, data, {
-      vocabSize: itos.length,
-      nClass: classes.length,
-      model,
-      bs: o.bs,
-      bptt: o.bptt,
-      stages: [0, 0, 0],
-      seed: o.seed,
-      quiet: true,
-    })).learn;
-  }
-  const r = await learn.lrFind({ numIt: o.iters });
-  await plotLrFind(o.plot, r);
+  const r = await lrFindOnCorpus({
+    store: o.store,
+    name: o.name,
+    vocab: vocabOf(o),
+    stage: o.stage,
+    plot: o.plot,
+    iters: o.iters,
+    model: { embSize: o.emb, nHid: o.hid, nLayers: o.layers },
+    bs: o.bs,
+    bptt: o.bptt,
+    maxTokens: o.maxTokens,
+    seed: o.seed,
+    force: o.force ?? false,
+  });
   console.log(
     `lr-find (${o.stage}): ${r.lrs.length} steps${r.diverged ? " (stopped: loss diverged)" : ""}; ` +
       `suggestion: steepest ${r.suggestion.lrSteep.toExponential(2)}, minimum/10 ${
@@ -95,7 +63,6 @@ export async function lrFindCli(o: LrFindCliOptions): Promise<{ lrMin: number; l
       }; ` +
       `plot -> ${o.plot}`,
   );
-  return r.suggestion;
 }
 
 /** The `lr-find` command. */
@@ -112,9 +79,7 @@ export function lrFindCommand(): Command {
     .option("--hid <n>", "hidden size", intArg(1), 1152)
     .option("--layers <n>", "LSTM layers", intArg(1), 3)
     .option("--force", "overwrite the plot file")
-    .action(async (opts: LrFindCliOptions) => {
-      await lrFindCli(opts);
-    });
+    .action(lrFind);
   cmd.options.find((opt) => opt.long === "--metrics")?.hideHelp(); // per-epoch metrics: no epochs here
   return cmd;
 }

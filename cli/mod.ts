@@ -1,6 +1,8 @@
 /**
  * The `denofit` command line: build the program with {@linkcode buildCli}, or run `cli/main.ts`
- * (`deno task cli -- <command>`). The ULMFiT steps one by one, like fastai's imdb_scripts:
+ * (`deno task cli -- <command>`). Each subcommand parses its flags and calls one library function (the
+ * recipes live in `text/`: `trainLanguageModelOnCorpus`, `trainClassifierOnCorpus`, ...). The ULMFiT steps one
+ * by one, like fastai's imdb_scripts:
  *
  * ```sh
  * denofit corpus ingest --folder aclImdb --name imdb --clas     # any reader: --csv --lines --jsonl --mo --po --tsv
@@ -30,8 +32,6 @@
  * @module
  */
 export * from "./program.ts";
-export * from "./version.ts";
-export * from "./ulmfit.ts";
 export * from "./corpus.ts";
 export * from "./vocab.ts";
 export * from "./lm.ts";

@@ -1,5 +1,5 @@
 import { Command } from "./_deps.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../nn/version.ts";
 import { corpusCommand } from "./corpus.ts";
 import { vocabCommand } from "./vocab.ts";
 import { lmCommand } from "./lm.ts";

@@ -1,5 +1,5 @@
 import { buildCli } from "./program.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../nn/version.ts";
 
 async function runCli(args: string[]): Promise<{ code: number; out: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {

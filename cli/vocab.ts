@@ -1,6 +1,6 @@
 /**
  * `denofit vocab build`: the vocabulary of a stored corpus (counts, `--max-vocab`, `--min-freq`, specials
- * first), kept in the store with the documents numericalized against it.
+ * first), kept in the store with the documents numericalized against it (`buildVocab`).
  *
  * @example Help shows the defaults
  * ```ts
@@ -12,49 +12,25 @@
  * @module
  */
 import { Command } from "./_deps.ts";
-import { CliError, intArg, openStore } from "./_common.ts";
+import { buildVocab } from "../text/corpus.ts";
+import { intArg } from "./_common.ts";
+import { type VocabFlags, vocabOf } from "./_data.ts";
 
-/** Options of {@linkcode buildVocab}. */
-export interface VocabCliOptions {
+/** Options of `vocab build`. */
+export interface VocabCliOptions extends VocabFlags {
   /** Store file. */
   store: string;
   /** Corpus name. */
   name: string;
-  /** Largest vocabulary (specials included). */
-  maxVocab: number;
-  /** Smallest count for a token to get an id. */
-  minFreq: number;
-  /** Pad the size to a multiple of this (0: none). */
-  padTo: number;
 }
 
-/**
- * Build (or reuse) the vocabulary of a stored corpus and numericalize its documents.
- *
- * @param o store, corpus, vocabulary parameters
- * @returns the vocabulary size and its first tokens
- */
-export async function buildVocab(o: VocabCliOptions): Promise<{ size: number; itos: string[] }> {
-  const store = await openStore(o.store);
-  try {
-    const known = store.db.prepare("SELECT name FROM corpora").all().map((r) => String(r.name));
-    if (!known.includes(o.name)) {
-      throw new CliError(`${o.store}: no corpus "${o.name}" (it holds: ${known.join(", ") || "none"})`);
-    }
-    // tokens made by another tokenizer version are not reused: tokenize the stored texts again (no-op otherwise)
-    const tok = await store.ingest(o.name, undefined);
-    if (!tok.reused) console.log(`re-tokenized ${tok.tokenized} stored documents with the current tokenizer`);
-    const v = await store.vocab(o.name, { maxVocab: o.maxVocab, minFreq: o.minFreq, padToMultiple: o.padTo });
-    const specials = v.itos.filter((t) => t.startsWith("xx")).length;
-    if (v.itos.length <= specials) {
-      throw new CliError(
-        `vocab build: no token of "${o.name}" occurs ${o.minFreq} times or more; lower --min-freq or add text`,
-      );
-    }
-    return { size: v.itos.length, itos: v.itos };
-  } finally {
-    store.close();
-  }
+async function vocabBuild(o: VocabCliOptions): Promise<void> {
+  const { itos } = await buildVocab(o.store, o.name, vocabOf(o), { onNote: (line) => console.log(line) });
+  console.log(`vocab of "${o.name}": ${itos.length} tokens (max ${o.maxVocab}, min count ${o.minFreq})`);
+  const shown = itos.filter((t) => !t.startsWith("xx")).slice(0, 20).map((t) =>
+    /^\S+$/.test(t) ? t : JSON.stringify(t)
+  );
+  console.log(`  most frequent: ${shown.join(" ")}`);
 }
 
 /** The `vocab` command with `build`. */
@@ -69,18 +45,6 @@ export function vocabCommand(): Command {
     .option("--max-vocab <n>", "largest vocabulary, specials included", intArg(10), 60000)
     .option("--min-freq <n>", "smallest count for a token to get an id", intArg(1), 3)
     .option("--pad-to <n>", "pad the size to a multiple of this (fastai 2: 8; 0: none)", intArg(0), 0)
-    .action(async (opts: VocabCliOptions) => {
-      const { size, itos } = await buildVocab(opts);
-      console.log(
-        `vocab of "${opts.name}": ${size} tokens (max ${opts.maxVocab}, min count ${opts.minFreq})`,
-      );
-      console.log(
-        `  most frequent: ${
-          itos.filter((t) => !t.startsWith("xx")).slice(0, 20).map((
-            t,
-          ) => (/^\S+$/.test(t) ? t : JSON.stringify(t))).join(" ")
-        }`,
-      );
-    });
+    .action(vocabBuild);
   return vocab;
 }

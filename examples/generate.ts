@@ -13,9 +13,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "../nn/engine.ts";
-import { generate } from "../text/generate.ts";
-import { loadLm } from "../cli/lm.ts";
+import { useBackend } from "../nn/mod.ts";
+import { generateSamples } from "../text/mod.ts";
 
 // ---- defaults of the 2020 lesson ----
 const WORDS = 40;
@@ -37,18 +36,15 @@ async function main(): Promise<void> {
   });
   const prompt = positionals[0] ?? "Subject:";
   await useBackend("cpu");
-  const { model, itos, backwards } = await loadLm(values.model);
-  for (let s = 0; s < Number(values.samples); s++) {
-    const g = await generate(model, prompt, {
-      itos,
-      nWords: Number(values.words),
-      temperature: Number(values.temperature),
-      minP: Number(values["min-p"]),
-      seed: Number(values.seed) + s,
-      backwards,
-    });
-    console.log(`--- sample ${s + 1}\n${g.text}`);
-  }
+  const samples = generateSamples(values.model, prompt, {
+    samples: Number(values.samples),
+    nWords: Number(values.words),
+    temperature: Number(values.temperature),
+    minP: Number(values["min-p"]),
+    seed: Number(values.seed),
+  });
+  let s = 0;
+  for await (const text of samples) console.log(`--- sample ${++s}\n${text}`);
 }
 
 if (import.meta.main) await main();

@@ -53,15 +53,14 @@ import {
   stack,
   type Tensor,
 } from "../nn/mod.ts";
-import { seed } from "../gpu/rng.ts";
-import { createBackend } from "../gpu/webgpu/auto.ts";
+import { createBackend, seed } from "../gpu/mod.ts";
 import {
   groupChunks,
   humanNumbers,
   makeSequences,
   mostFrequentBaseline,
   type Sequences,
-} from "../text/human_numbers.ts";
+} from "../text/mod.ts";
 
 // Hyper-parameters of the book (chapter 12).
 export const BS = 64;

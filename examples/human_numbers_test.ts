@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { EXPERIMENTS, loaders, runExperiment } from "./human_numbers.ts";
-import { humanNumbers, makeSequences } from "../text/human_numbers.ts";
+import { humanNumbers, makeSequences } from "../text/mod.ts";
 
 Deno.test("human-numbers loaders: stateful batches continue each other row by row", () => {
   const seqs = makeSequences(humanNumbers().ids, 16, { everyStep: true });

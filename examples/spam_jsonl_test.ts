@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert, rejects } from "node:assert/strict";
 import { writeSpamJsonl } from "./spam_jsonl.ts";
-import { readJsonl } from "../text/readers/lines.ts";
+import { readJsonl } from "../text/mod.ts";
 
 Deno.test("writeSpamJsonl() writes the demo's records as JSON lines", async (t) => {
   const dir = await Deno.makeTempDir();

@@ -21,35 +21,18 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { useBackend } from "../nn/engine.ts";
-import { Learner } from "../nn/learner.ts";
-import { accuracyMetric, perplexityMetric } from "../nn/learner.ts";
-import { GradientClipping, ModelResetter, RNNRegularizer } from "../nn/callbacks.ts";
-import { crossEntropyFlat } from "../nn/losses.ts";
-import { Adam } from "../nn/optim.ts";
-import { seed as seedRng } from "../gpu/rng.ts";
-import { CorpusStore } from "../text/store.ts";
-import { readFolderPerClass } from "../text/readers/folder.ts";
-import type { TextRecord } from "../text/readers/types.ts";
-import { LanguageModelLoader } from "../text/lm_loader.ts";
-import { ClassifierLoader } from "../text/clas_loader.ts";
+import { Adam, type FitStage, splitIndices, tensorsToHost, TrainingRun, useBackend } from "../nn/mod.ts";
 import {
   AWD_LSTM_CLAS_CONFIG_V07,
   AWD_LSTM_LM_CONFIG_V07,
-  AwdLstmClassifier,
-  AwdLstmLM,
-  encoderCheckpointTensors,
-} from "../text/models/awd_lstm.ts";
-import {
-  clasDataLoader,
-  classifierTensors,
-  fromHost,
-  lmDataLoader,
-  MetricsLog,
-  saveModel,
-  splitIndices,
-  toHost,
-} from "../cli/ulmfit.ts";
+  CorpusStore,
+  languageModelLearner,
+  readFolderPerClass,
+  saveLanguageModel,
+  saveTextClassifier,
+  textClassifierLearner,
+  type TextRecord,
+} from "../text/mod.ts";
 
 // ---- the seeds' hyper-parameters (lesson 10) ----
 /** Language-model settings. */
@@ -64,6 +47,7 @@ export const IMDB_LM = {
   wd: 1e-7,
   betas: [0.8, 0.99] as const,
   epochs: 15,
+  clip: 0.3,
 };
 /** Classifier settings. */
 export const IMDB_CLAS = {
@@ -149,7 +133,6 @@ async function main(): Promise<void> {
   }
   const seed = Number(values.seed);
   await useBackend(values.backend as "cpu" | "webgpu" | "auto");
-  const log = new MetricsLog(values.metrics);
   const store = CorpusStore.open(values.store);
   let corpus;
   try {
@@ -161,98 +144,84 @@ async function main(): Promise<void> {
   console.log(`${docs.length} reviews, vocabulary ${itos.length}`);
   await Deno.mkdir(values.out, { recursive: true });
 
-  // language model: every review, 90/10
-  seedRng(seed);
+  // language model: every review, 90/10; the last layer group first, then everything (fastai v0.7 CLR)
+  const run = new TrainingRun({ seed, ...(values.metrics !== undefined ? { metrics: values.metrics } : {}) });
   const lmSplit = splitIndices(docs.length, 0.1, seed);
-  const lm = new AwdLstmLM(itos.length, {
-    base: AWD_LSTM_LM_CONFIG_V07,
-    embSize: IMDB_LM.emSz,
-    nHid: IMDB_LM.nh,
-    nLayers: IMDB_LM.nl,
-  });
-  const lmOpt = { beta1: IMDB_LM.betas[0], beta2: IMDB_LM.betas[1], eps: 1e-8 };
-  const lmLearn = new Learner(lm, {
-    train: lmDataLoader(
-      new LanguageModelLoader(lmSplit.train.map((i) => docs[i]!.ids), {
-        bs: IMDB_LM.bs,
-        bptt: IMDB_LM.bptt,
-        seed,
-      }),
-    ),
-    valid: lmDataLoader(
-      new LanguageModelLoader(lmSplit.valid.map((i) => docs[i]!.ids), {
-        bs: IMDB_LM.bs,
-        bptt: IMDB_LM.bptt,
-        randomBptt: false,
-      }),
-    ),
-  }, {
-    loss: (p, y) => crossEntropyFlat(p, y),
-    opt: (groups) => new Adam(groups, lmOpt),
-    metrics: [accuracyMetric(), perplexityMetric()],
-    wd: IMDB_LM.wd,
-    callbacks: [new ModelResetter(), new RNNRegularizer({ alpha: 2, beta: 1 }), new GradientClipping(0.3)],
-  });
-  lmLearn.freezeTo(-1);
-  lmLearn.addCallback(log.callback("lm-last-layer", { perplexity: true }));
-  await lmLearn.fitClr(1, IMDB_LM.lr / 2, { div: 32, cutDiv: 2 });
-  lmLearn.callbacks.pop();
-  lmLearn.unfreeze();
-  lmLearn.addCallback(log.callback("lm-unfrozen", { perplexity: true }));
-  await lmLearn.fitClr(Number(values["lm-epochs"]), IMDB_LM.lr, { div: 20, cutDiv: 10 });
-  const config = { ...lm.config, vocabSize: itos.length };
-  await saveModel(`${values.out}/lm.safetensors`, lm.checkpointTensors(), { kind: "lm", config, itos });
-  const encoder = await toHost(encoderCheckpointTensors(lm.encoder));
+  const model = { embSize: IMDB_LM.emSz, nHid: IMDB_LM.nh, nLayers: IMDB_LM.nl };
+  const lmLearn = languageModelLearner(
+    lmSplit.train.map((i) => docs[i]!.ids),
+    lmSplit.valid.map((i) => docs[i]!.ids),
+    {
+      vocabSize: itos.length,
+      model: { base: AWD_LSTM_LM_CONFIG_V07, ...model },
+      bs: IMDB_LM.bs,
+      bptt: IMDB_LM.bptt,
+      seed,
+      wd: IMDB_LM.wd,
+      clip: IMDB_LM.clip,
+      opt: (groups) => new Adam(groups, { beta1: IMDB_LM.betas[0], beta2: IMDB_LM.betas[1], eps: 1e-8 }),
+    },
+  );
+  const lmStages: FitStage[] = [
+    {
+      name: "lm-last-layer",
+      epochs: 1,
+      freezeTo: -1,
+      lr: IMDB_LM.lr / 2,
+      schedule: { kind: "clr", div: 32, cutDiv: 2 },
+      perplexity: true,
+    },
+    {
+      name: "lm-unfrozen",
+      epochs: Number(values["lm-epochs"]),
+      freezeTo: 0,
+      lr: IMDB_LM.lr,
+      schedule: { kind: "clr", div: 20, cutDiv: 10 },
+      perplexity: true,
+    },
+  ];
+  await run.fit(lmLearn, lmStages);
+  await saveLanguageModel(lmLearn.model, `${values.out}/lm.safetensors`, { itos });
+  const encoder = await tensorsToHost(lmLearn.model.encoder.stateDict());
 
-  // classifier: train (neg/pos) -> test
+  // classifier: train (neg/pos) -> test, gradual unfreezing with lrs = lr / 2.6^k in every stage
   const classes = ["neg", "pos"];
   const part = (split: string) => {
     const sel = docs.filter((d) => d.split === split && d.label !== undefined);
     return { docs: sel.map((d) => d.ids), labels: Int32Array.from(sel, (d) => classes.indexOf(d.label!)) };
   };
-  const train = part("train"), test = part("test");
-  seedRng(seed);
-  const clas = new AwdLstmClassifier(itos.length, 2, {
-    base: AWD_LSTM_CLAS_CONFIG_V07,
-    embSize: IMDB_LM.emSz,
-    nHid: IMDB_LM.nh,
-    nLayers: IMDB_LM.nl,
+  const learn = textClassifierLearner(part("train"), part("test"), {
+    vocabSize: itos.length,
+    nClass: 2,
+    model: { base: AWD_LSTM_CLAS_CONFIG_V07, ...model },
+    encoder,
+    bs: IMDB_CLAS.bs,
     bptt: IMDB_CLAS.bptt,
-  });
-  fromHost(encoderCheckpointTensors(clas.encoder), encoder, "encoder");
-  const learn = new Learner(clas, {
-    train: clasDataLoader(new ClassifierLoader(train.docs, train.labels, { bs: IMDB_CLAS.bs, seed })),
-    valid: clasDataLoader(new ClassifierLoader(test.docs, test.labels, { bs: IMDB_CLAS.bs, shuffle: false })),
-  }, {
-    loss: (p, y) => crossEntropyFlat(p, y),
-    opt: (groups) => new Adam(groups, { beta1: IMDB_CLAS.betas[0], beta2: IMDB_CLAS.betas[1], eps: 1e-8 }),
-    metrics: [accuracyMetric()],
+    seed,
     wd: IMDB_CLAS.wd,
-    callbacks: [
-      new ModelResetter(),
-      new RNNRegularizer({ alpha: 2, beta: 1 }),
-      new GradientClipping(IMDB_CLAS.clip),
-    ],
+    clip: IMDB_CLAS.clip,
+    opt: (groups) => new Adam(groups, { beta1: IMDB_CLAS.betas[0], beta2: IMDB_CLAS.betas[1], eps: 1e-8 }),
   });
   const lrs = [4, 3, 2, 1, 0].map((k) => IMDB_CLAS.lr / IMDB_CLAS.lrDiv ** k);
-  const stages: [number, number, string, { div: number; cutDiv: number }][] = [
-    [-1, 1, "clas-last-layer", { div: 8, cutDiv: 3 }],
-    [-2, 1, "clas-last-2", { div: 8, cutDiv: 3 }],
-    [0, Number(values["clas-epochs"]), "clas-unfrozen", { div: 32, cutDiv: 10 }],
-  ];
-  for (const [freeze, epochs, name, clr] of stages) {
-    learn.freezeTo(freeze);
-    learn.addCallback(log.callback(name));
-    await learn.fitClr(epochs, lrs, clr);
-    learn.callbacks.pop();
-  }
-  await saveModel(`${values.out}/clas.safetensors`, classifierTensors(clas), {
-    kind: "classifier",
-    config: { ...clas.config, vocabSize: itos.length, bptt: IMDB_CLAS.bptt, nClass: 2 },
-    itos,
-    classes,
-  });
-  console.log(JSON.stringify({ example: "ulmfit_imdb", final: log.records.at(-1) }));
+  await run.fit(learn, [
+    {
+      name: "clas-last-layer",
+      epochs: 1,
+      freezeTo: -1,
+      lr: lrs,
+      schedule: { kind: "clr", div: 8, cutDiv: 3 },
+    },
+    { name: "clas-last-2", epochs: 1, freezeTo: -2, lr: lrs, schedule: { kind: "clr", div: 8, cutDiv: 3 } },
+    {
+      name: "clas-unfrozen",
+      epochs: Number(values["clas-epochs"]),
+      freezeTo: 0,
+      lr: lrs,
+      schedule: { kind: "clr", div: 32, cutDiv: 10 },
+    },
+  ]);
+  await saveTextClassifier(learn.model, `${values.out}/clas.safetensors`, { itos, classes });
+  console.log(JSON.stringify({ example: "ulmfit_imdb", final: run.log.records.at(-1) }));
 }
 
 if (import.meta.main) await main();

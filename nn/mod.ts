@@ -1,9 +1,11 @@
 /**
- * Tensors, autograd, layers, losses, optimizers, schedules and the Learner.
+ * Tensors, autograd, layers, losses, optimizers, schedules, the Learner (with training resume and Ctrl-C
+ * checkpoints), file formats (`formats/`) and model I/O (`checkpoint/`).
  *
  * @module
  */
 export {};
+export * from "./version.ts";
 export * from "./tensor.ts";
 export * from "./autograd.ts";
 export * from "./engine.ts";
@@ -16,7 +18,11 @@ export * from "./ops_nn.ts";
 export * from "./ops_rnn.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
+export * from "./formats/mod.ts";
 export * from "./checkpoint/mod.ts";
+export * from "./train_state.ts";
+export * from "./resume.ts";
+export * from "./interrupt.ts";
 export * from "./lr_finder.ts";
 export * from "./plot.ts";
 export * from "./progress.ts";
@@ -27,3 +33,4 @@ export * from "./callbacks.ts";
 export * from "./data_loader.ts";
 export * from "./search/mod.ts";
 export * from "./learner.ts";
+export * from "./training_run.ts";

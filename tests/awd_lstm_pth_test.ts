@@ -1,9 +1,10 @@
 // fastai AWD-LSTM weights (PyTorch pickles, v0.7 and v2 names) loaded into OUR text/models AWD-LSTM through the
 // allow-list reader and the name mapping: per-layer outputs, final states and logits match PyTorch's (dropout off).
 import { ok, rejects, strictEqual, throws } from "node:assert/strict";
-import { mapFastaiAwdLstm, readTorchCheckpoint } from "../nn/checkpoint/mod.ts";
+import { readTorchCheckpoint } from "../nn/formats/mod.ts";
+import { mapFastaiAwdLstm } from "../text/models/mod.ts";
 import { copyHostIntoTensors, moduleTensors } from "../nn/checkpoint/model_io.ts";
-import { CheckpointMismatchError } from "../nn/checkpoint/errors.ts";
+import { CheckpointMismatchError } from "../nn/formats/errors.ts";
 import { fromArray, type Tensor, tidy } from "../nn/tensor.ts";
 import { noGrad } from "../nn/engine.ts";
 import { AwdLstmLM } from "../text/models/awd_lstm.ts";
@@ -50,14 +51,14 @@ Deno.test("fastai AWD-LSTM .pth weights in our AwdLstmLM reproduce PyTorch's per
       const before = await moduleTensors(model);
       // v0.7 LMs had no decoder bias: the mapping fills zeros, which a bias-free model may ignore
       if (!outBias) ok(mapped.tensors.get("decoder.bias")!.data.every((v) => v === 0));
-      const written = copyHostIntoTensors(model.checkpointTensors(), mapped.tensors, {
+      const written = copyHostIntoTensors(model.stateDict(), mapped.tensors, {
         file,
         allowUnexpected: !outBias,
       });
       strictEqual(written.length, 1 + 4 * 3 + 1 + (outBias ? 1 : 0));
       ok(
-        (await moduleTensors(model)).get("0.rnns.2.weight_hh_l0")!.data.some((v, i) =>
-          v !== before.get("0.rnns.2.weight_hh_l0")!.data[i]
+        (await moduleTensors(model)).get("rnns.2.weightHH")!.data.some((v, i) =>
+          v !== before.get("rnns.2.weightHH")!.data[i]
         ),
       );
       model.eval();
@@ -92,7 +93,7 @@ Deno.test("fastai AWD-LSTM .pth weights in our AwdLstmLM reproduce PyTorch's per
     const model = new AwdLstmLM(20, { embSize: 8, nHid: 16, nLayers: 3 });
     const before = await moduleTensors(model);
     throws(
-      () => copyHostIntoTensors(model.checkpointTensors(), mapped.tensors, { file: "awd_v2.pt" }),
+      () => copyHostIntoTensors(model.stateDict(), mapped.tensors, { file: "awd_v2.pt" }),
       (e) =>
         e instanceof CheckpointMismatchError && e.code === "shape_mismatch" &&
         /rnns\.0\.weightIH/.test(e.message),

@@ -1,4 +1,4 @@
-// PyTorch fixture suite for nn/checkpoint: files made by tests/fixtures/make_checkpoints.py with Debian's torch.
+// PyTorch fixture suite for nn/formats (and the fastai AWD-LSTM mapping of text/models): files made by tests/fixtures/make_checkpoints.py with Debian's torch.
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import {
   CheckpointError,
@@ -6,14 +6,13 @@ import {
   decodeTorchCheckpoint,
   encodeSafetensors,
   type HostTensor,
-  mapFastaiAwdLstm,
   PickleError,
   readSafetensors,
   readTorchCheckpoint,
-  remapVocab,
   type TensorMap,
   ZipError,
-} from "../nn/checkpoint/mod.ts";
+} from "../nn/formats/mod.ts";
+import { mapFastaiAwdLstm, remapVocab } from "../text/models/mod.ts";
 
 const DIR = new URL("./fixtures/checkpoint/", import.meta.url);
 const fixture = (name: string) => new URL(name, DIR).pathname;

@@ -375,8 +375,8 @@ Deno.test("denofit info and lr-find: regressions found on the SpamAssassin walk-
     await t.step(
       "info quotes whitespace tokens of the vocabulary, keeping the preview on one line",
       async () => {
-        const { writeSafetensors } = await import("../nn/checkpoint/safetensors.ts");
-        const { f32Tensor } = await import("../nn/checkpoint/tensor_map.ts");
+        const { writeSafetensors } = await import("../nn/formats/safetensors.ts");
+        const { f32Tensor } = await import("../nn/formats/tensor_map.ts");
         const specials = ["xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxrep", "xxwrep", "xxup", "xxmaj"];
         const itos = [...specials, "\n", " ", "the", "\n\n", "spam"];
         await writeSafetensors(

@@ -3,10 +3,10 @@ import { getRng } from "../gpu/rng.ts";
 import { CancelFitError } from "../nn/callbacks.ts";
 import type { Learner } from "../nn/learner.ts";
 import { moduleTensors, tensorsToHost } from "../nn/checkpoint/model_io.ts";
-import { readTrainState } from "../nn/checkpoint/train_state.ts";
-import { CheckpointError } from "../nn/checkpoint/errors.ts";
-import { TrainCheckpoint } from "../nn/checkpoint/resume.ts";
-import { EPOCHS, LR, makeRun } from "../nn/checkpoint/testdata/resume_run.ts";
+import { readTrainState } from "../nn/train_state.ts";
+import { CheckpointError } from "../nn/formats/errors.ts";
+import { TrainCheckpoint } from "../nn/resume.ts";
+import { EPOCHS, LR, makeRun } from "../nn/testdata/resume_run.ts";
 
 /** Stops the fit right after step `n` (after the checkpoint callback saved it). */
 const stopAfter = (n: number) => ({

@@ -4,24 +4,21 @@
  * reading path on a tiny folder in the `aclImdb` layout.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { useBackend } from "../nn/engine.ts";
-import { CorpusStore } from "../text/store.ts";
-import type { TextRecord } from "../text/readers/types.ts";
-import { encoderCheckpointTensors } from "../text/models/awd_lstm.ts";
-import { generate } from "../text/generate.ts";
+import { Rng } from "../gpu/mod.ts";
+import { tensorsToHost, TrainingRun, useBackend } from "../nn/mod.ts";
 import {
   accuracyOf,
-  classifierTensors,
-  MetricsLog,
+  classifyTexts,
+  CorpusStore,
+  generate,
+  loadTextClassifier,
   predictProbs,
-  saveModel,
-  toHost,
+  saveTextClassifier,
+  type TextRecord,
   trainClassifier,
   trainLanguageModel,
-} from "../cli/ulmfit.ts";
-import { classifyTexts, loadClassifier } from "../cli/clas.ts";
+} from "../text/mod.ts";
 import { ingestImdb } from "../examples/ulmfit_imdb.ts";
-import { Rng } from "../gpu/rng.ts";
 
 const GOOD = ["great", "lovely", "superb", "wonderful", "fun"];
 const BAD = ["awful", "boring", "dull", "terrible", "bad"];
@@ -53,7 +50,8 @@ Deno.test("ULMFiT end to end on a tiny corpus", async (t) => {
     const { itos } = await store.vocab("tiny", { minFreq: 2 });
     const docs = [...store.documents("tiny", { vocab: { minFreq: 2 } })];
     strictEqual(docs.length, 240);
-    const log = new MetricsLog();
+    const run = new TrainingRun();
+    const log = run.log;
     const model = { embSize: 16, nHid: 32, nLayers: 2, dropMult: 0.2 };
 
     const lmTrain = docs.filter((d) => d.split === "train").map((d) => d.ids);
@@ -67,7 +65,7 @@ Deno.test("ULMFiT end to end on a tiny corpus", async (t) => {
       frozenEpochs: 0,
       epochs: 3,
       seed: 1,
-      log,
+      run,
       quiet: true,
     });
 
@@ -97,13 +95,13 @@ Deno.test("ULMFiT end to end on a tiny corpus", async (t) => {
       vocabSize: itos.length,
       nClass: 2,
       model,
-      encoder: await toHost(encoderCheckpointTensors(lm.encoder)),
+      encoder: await tensorsToHost(lm.encoder.stateDict()),
       bs: 16,
       bptt: 12,
       lr: 3e-2,
       stages: [2, 1, 3],
       seed: 1,
-      log,
+      run,
       quiet: true,
     });
     const probs = await predictProbs(clas, valid.docs, { nClass: 2 });
@@ -128,13 +126,8 @@ Deno.test("ULMFiT end to end on a tiny corpus", async (t) => {
 
     await t.step("a saved classifier predicts the same from raw text", async () => {
       const path = `${dir}/clas.safetensors`;
-      await saveModel(path, classifierTensors(clas), {
-        kind: "classifier",
-        config: { ...clas.config, vocabSize: itos.length, bptt: 12 },
-        itos,
-        classes,
-      });
-      const loaded = await loadClassifier(path);
+      await saveTextClassifier(clas, path, { itos, classes });
+      const loaded = await loadTextClassifier(path);
       deepStrictEqual(loaded.classes, classes);
       const texts = tinyCorpus(240).filter((d) => d.split === "valid").map((d) => d.text);
       const preds = await classifyTexts([loaded], texts);

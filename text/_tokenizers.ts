@@ -5,7 +5,7 @@
  * @module
  */
 import { tokenizeDocument, type TokenizeDocumentOptions } from "./word_tokenizer.ts";
-import { SubwordTokenizer } from "./subword.ts";
+import { SubwordTokenizer } from "./subword/subword.ts";
 
 /** A tokenizer named in a form that can be sent to a Worker and hashed. */
 export interface TokenizerSpec {

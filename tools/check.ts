@@ -54,6 +54,7 @@ async function tsFiles(dir: string, out: string[] = []): Promise<string[]> {
 if (import.meta.main) {
   await sh("format", ["fmt", "--check"]);
   await sh("lint", ["lint"]);
+  await sh("layering (tools/boundaries.ts)", ["run", "--allow-read", "tools/boundaries.ts"]);
   const all = (await tsFiles(".")).sort();
   await sh("type-check", ["check", "--doc", ...all]);
   console.log("\n== mod.ts exports");

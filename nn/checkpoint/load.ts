@@ -6,15 +6,15 @@
  *
  * @module
  */
-import { CheckpointMismatchError } from "./errors.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
 import {
   checkCheckpointMetadata,
   type CheckMetadataOptions,
   type CheckpointInfo,
   checkpointMetadata,
 } from "./metadata.ts";
-import { type FloatFormat, readSafetensors, writeSafetensors } from "./safetensors.ts";
-import type { TensorMap } from "./tensor_map.ts";
+import { type FloatFormat, readSafetensors, writeSafetensors } from "../formats/safetensors.ts";
+import type { TensorMap } from "../formats/tensor_map.ts";
 
 /** Options of {@linkcode copyTensorsInto}. */
 export interface CopyTensorsOptions {

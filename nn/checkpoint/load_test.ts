@@ -1,9 +1,9 @@
 import { deepStrictEqual, ok, rejects, strictEqual, throws } from "node:assert/strict";
 import { copyTensorsInto, loadCheckpointInto, saveCheckpoint } from "./load.ts";
-import { CheckpointError, CheckpointMismatchError } from "./errors.ts";
+import { CheckpointError, CheckpointMismatchError } from "../formats/errors.ts";
 import { META_VERSION } from "./metadata.ts";
-import { VERSION } from "../../cli/version.ts";
-import type { TensorMap } from "./tensor_map.ts";
+import { VERSION } from "../version.ts";
+import type { TensorMap } from "../formats/tensor_map.ts";
 
 function model(fill: number): TensorMap {
   return new Map([

@@ -1,12 +1,13 @@
 /**
- * What a denofit checkpoint records about itself in safetensors `__metadata__`: the model config (JSON), the
- * vocab's hash and the library version — and the check that refuses to load a checkpoint into a model whose
+ * What a denofit checkpoint records about itself in safetensors `__metadata__` (every key is a `META_*` constant
+ * of this file, the one place they are spelled): the model config (JSON), the vocab's hash, the kind, the
+ * library version, and for text models the vocabulary, class names and reading direction — and the check that refuses to load a checkpoint into a model whose
  * config or vocab differs, saying which.
  *
  * @module
  */
-import { VERSION } from "../../cli/version.ts";
-import { CheckpointMismatchError } from "./errors.ts";
+import { VERSION } from "../version.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
 
 /** `__metadata__` key holding the model config as JSON. */
 export const META_CONFIG = "denofit.config";
@@ -16,6 +17,16 @@ export const META_VOCAB_HASH = "denofit.vocab_hash";
 export const META_VERSION = "denofit.version";
 /** `__metadata__` key holding the checkpoint kind (e.g. `"model"`, `"encoder"`, `"train_state"`). */
 export const META_KIND = "denofit.kind";
+
+/** `__metadata__` key holding a model's vocabulary (JSON array of tokens, id order). */
+export const META_ITOS = "denofit.itos";
+/** `__metadata__` key holding a classifier's class names (JSON array, class id order). */
+export const META_CLASSES = "denofit.classes";
+/** `__metadata__` key telling whether a text model reads text backwards (`"true"` / `"false"`). */
+export const META_BACKWARDS = "denofit.backwards";
+
+/** `__metadata__` key holding a training state's position (JSON; see `nn/train_state.ts`). */
+export const META_TRAIN_STATE = "denofit.train_state";
 
 /** JSON-serialisable config values. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };

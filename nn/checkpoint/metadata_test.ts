@@ -7,8 +7,8 @@ import {
   META_KIND,
   META_VERSION,
 } from "./metadata.ts";
-import { CheckpointMismatchError } from "./errors.ts";
-import { VERSION } from "../../cli/version.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
+import { VERSION } from "../version.ts";
 
 Deno.test("checkpointMetadata() stamps version, config, vocab hash and kind", () => {
   const meta = checkpointMetadata({

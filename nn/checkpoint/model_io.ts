@@ -22,7 +22,7 @@
 import { noGrad } from "../engine.ts";
 import type { Module } from "../layers/module.ts";
 import { fromArray, type Tensor, tidy } from "../tensor.ts";
-import { CheckpointMismatchError } from "./errors.ts";
+import { CheckpointMismatchError } from "../formats/errors.ts";
 import { copyTensorsInto, type CopyTensorsOptions, saveCheckpoint } from "./load.ts";
 import {
   checkCheckpointMetadata,
@@ -31,8 +31,8 @@ import {
   hashVocab,
   META_KIND,
 } from "./metadata.ts";
-import { readSafetensors } from "./safetensors.ts";
-import type { HostTensor, TensorMap } from "./tensor_map.ts";
+import { readSafetensors } from "../formats/safetensors.ts";
+import type { HostTensor, TensorMap } from "../formats/tensor_map.ts";
 
 /**
  * Reads device tensors back to the host (copies), by name.
@@ -242,6 +242,8 @@ export interface EncoderOptions {
   itos: readonly string[];
   /** The encoder config. @default the encoder's `config` restricted to {@linkcode ENCODER_CONFIG_KEYS} */
   config?: { [key: string]: ConfigValue };
+  /** Extra metadata strings to store (saving only; e.g. the vocabulary itself, see `text/model_file.ts`). */
+  extra?: Record<string, string>;
 }
 
 /**
@@ -271,6 +273,7 @@ export async function saveEncoder(model: WithEncoder, path: string, options: Enc
     kind: "encoder",
     itos: options.itos,
     ...(config ? { config } : {}),
+    ...(options.extra ? { extra: options.extra } : {}),
   });
 }
 

@@ -2,7 +2,7 @@ import { deepStrictEqual, notDeepStrictEqual, ok, rejects } from "node:assert/st
 import { AwdLstmClassifier, AwdLstmLM } from "../../text/models/awd_lstm.ts";
 import { Linear } from "../layers/mod.ts";
 import { seed } from "../../gpu/rng.ts";
-import { CheckpointError } from "./errors.ts";
+import { CheckpointError } from "../formats/errors.ts";
 import { loadEncoder, loadModel, moduleTensors, saveEncoder, saveModel } from "./model_io.ts";
 
 const itos = ["xxunk", "xxpad", "the", "a", "cat", "dog"];

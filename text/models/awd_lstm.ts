@@ -219,6 +219,28 @@ export class AwdLstm extends Module {
   rnnGroups(): Tensor[][] {
     return this.rnns.map((r) => r.parameters());
   }
+
+  /**
+   * Parameters under the names of denofit's AWD-LSTM model files and of the fastai mapping
+   * (`awd_lstm_fastai.ts`): `encoder.weight`, `rnns.N.weightIH|weightHH|biasIH|biasHH` (other names, such as a
+   * bidirectional layer's `_reverse` weights, as the module registers them).
+   */
+  override stateDict(): Map<string, Tensor> {
+    return new Map([...super.stateDict()].map(([name, t]) => [awdTensorName(name), t]));
+  }
+}
+
+const LSTM_TENSOR_NAMES: Record<string, string> = {
+  weight_ih_l0: "weightIH",
+  weight_hh_l0: "weightHH",
+  bias_ih_l0: "biasIH",
+  bias_hh_l0: "biasHH",
+};
+
+function awdTensorName(name: string): string {
+  const m = /^rnns\.(\d+)\.(\w+)$/.exec(name);
+  const short = m ? LSTM_TENSOR_NAMES[m[2]!] : undefined;
+  return short ? `rnns.${m![1]}.${short}` : name;
 }
 
 /** `Linear(emb, vocab)` with output dropout on its input; weight optionally tied to an embedding. */
@@ -293,25 +315,16 @@ export class AwdLstmLM extends Module implements Model {
     const last = [...this.encoder.encoder.parameters(), ...this.decoder.parameters()];
     return [...this.encoder.rnnGroups(), [...new Set(last)]];
   }
-  /** Tensors under the checkpoint names of `nn/checkpoint` (`encoder.weight`, `rnns.N.weightIH`, ..., `decoder.bias`). */
-  checkpointTensors(): Map<string, Tensor> {
-    const m = encoderCheckpointTensors(this.encoder);
+  /**
+   * The encoder's tensors (see {@linkcode AwdLstm.stateDict}), then `decoder.weight` (the embedding's tensor when
+   * tied, listed under both names as fastai saves it) and `decoder.bias`.
+   */
+  override stateDict(): Map<string, Tensor> {
+    const m = this.encoder.stateDict();
     m.set("decoder.weight", this.decoder.weight);
     if (this.decoder.decoder.bias) m.set("decoder.bias", this.decoder.decoder.bias);
     return m;
   }
-}
-
-/** The encoder's tensors under the checkpoint names (`encoder.weight`, `rnns.N.weightIH|weightHH|biasIH|biasHH`). */
-export function encoderCheckpointTensors(enc: AwdLstm): Map<string, Tensor> {
-  const m = new Map<string, Tensor>([["encoder.weight", enc.encoder.weight]]);
-  enc.rnns.forEach((r, i) => {
-    m.set(`rnns.${i}.weightIH`, r.param("weight_ih_l0"));
-    m.set(`rnns.${i}.weightHH`, r.param("weight_hh_l0"));
-    m.set(`rnns.${i}.biasIH`, r.param("bias_ih_l0"));
-    m.set(`rnns.${i}.biasHH`, r.param("bias_hh_l0"));
-  });
-  return m;
 }
 
 /** Options of {@linkcode AwdLstmClassifier}. */
@@ -417,6 +430,13 @@ export class AwdLstmClassifier extends Module implements Model {
   layerGroups(): Tensor[][] {
     const head = this.head.flatMap((b) => [...b.bn.parameters(), ...b.lin.parameters()]);
     return [this.encoder.encoder.parameters(), ...this.encoder.rnnGroups(), head];
+  }
+
+  /** The encoder's tensors (see {@linkcode AwdLstm.stateDict}), then the head's parameters and buffers as `head.*`. */
+  override stateDict(): Map<string, Tensor> {
+    const m = this.encoder.stateDict();
+    for (const [name, t] of super.stateDict()) if (name.startsWith("1.")) m.set(`head.${name.slice(2)}`, t);
+    return m;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   maskedConcatPool,
   resolveConfig,
 } from "./awd_lstm.ts";
+import { awdLstmParamNames } from "./awd_lstm_fastai.ts";
 import {
   Adam,
   type Batch,
@@ -56,7 +57,7 @@ function close(actual: ArrayLike<number>, expected: readonly number[], what: str
 async function twoStepsMatchTorch(): Promise<void> {
   const { V, E, H, L, B, T } = fx.dims as Record<string, number>;
   const lm = new AwdLstmLM(V!, { embSize: E!, nHid: H!, nLayers: L!, dropMult: 0, outBias: true });
-  const named = lm.checkpointTensors();
+  const named = lm.stateDict();
   for (const [k, v] of Object.entries(fx.initial)) {
     const t = named.get(k)!;
     t.backend.write(t.view.storage, Float32Array.from(v));
@@ -127,6 +128,36 @@ Deno.test("AwdLstmLM: decoder tied to the embedding (same storage), 4 layer grou
     "decoder bias starts at 0",
   );
   lm.dispose();
+});
+
+Deno.test("AWD-LSTM stateDict(): the model-file names, every parameter and buffer included", async (t) => {
+  await t.step("language model: the fastai mapping's names, the tied weight under both names", () => {
+    const lm = new AwdLstmLM(12, { embSize: 4, nHid: 6, nLayers: 2 });
+    const sd = lm.stateDict();
+    assert.deepEqual([...sd.keys()], awdLstmParamNames(2));
+    assert.equal(sd.get("decoder.weight"), sd.get("encoder.weight"));
+    assert.deepEqual(new Set(sd.values()), new Set(lm.parameters()));
+    assert.deepEqual([...lm.encoder.stateDict().keys()], awdLstmParamNames(2).slice(0, -2));
+    lm.dispose();
+  });
+  await t.step("classifier: the encoder's names, then the head as head.*", () => {
+    const clas = new AwdLstmClassifier(12, 3, { embSize: 4, nHid: 6, nLayers: 1 });
+    const sd = clas.stateDict();
+    const head = [...sd.keys()].filter((k) => k.startsWith("head."));
+    assert.deepEqual([...sd.keys()].slice(0, 5), awdLstmParamNames(1).slice(0, -2));
+    assert.ok(head.includes("head.layers.0.bn.running_mean") && head.includes("head.layers.1.lin.weight"));
+    const all = [...clas.parameters(), ...clas.namedBuffers().map(([, b]) => b)];
+    assert.equal(sd.size, all.length);
+    assert.deepEqual(new Set(sd.values()), new Set(all));
+    clas.dispose();
+  });
+  await t.step("bidirectional layers keep their _reverse weights", () => {
+    const lm = new AwdLstmLM(12, { embSize: 4, nHid: 6, nLayers: 1, bidir: true, tieWeights: false });
+    const sd = lm.stateDict();
+    assert.ok(sd.has("rnns.0.weightIH") && sd.has("rnns.0.weight_ih_l0_reverse"), [...sd.keys()].join());
+    assert.deepEqual(new Set(sd.values()), new Set(lm.parameters()));
+    lm.dispose();
+  });
 });
 
 Deno.test("AWD-LSTM presets carry fastai's constants; dropMult scales the five dropouts", () => {

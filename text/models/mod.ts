@@ -1,5 +1,6 @@
 /**
- * Text models: the AWD-LSTM encoder, language model and ULMFiT classifier with fastai's presets.
+ * Text models: the AWD-LSTM encoder, language model and ULMFiT classifier with fastai's presets, and the mapping
+ * of fastai AWD-LSTM state dicts (v0.7, v1/v2) onto them with the vocab remap.
  *
  * @example The classifier's layer groups
  * ```ts
@@ -11,3 +12,4 @@
  * @module
  */
 export * from "./awd_lstm.ts";
+export * from "./awd_lstm_fastai.ts";

@@ -15,7 +15,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { TypedArray } from "../backend.ts";
-import { matmulSource, type Part, type PartRunner, type Problem, runPart } from "./_matmul.ts";
+import { matmulSource, type Part, type PartRunner, type Problem, runPart } from "./_gemm.ts";
 
 const WORKER_MAIN = `
 const { parentPort } = require("node:worker_threads");

@@ -11,13 +11,14 @@
  *
  * f32 products go by default to the WebAssembly SIMD kernel of `_wasm_matmul.ts` (same blocking, f32
  * accumulation, ~10x faster); this JavaScript kernel serves f64 and i32 data, `CpuBackend({ matmul: "js" })` and
- * products of fewer than `SMALL_M` rows (row-times-matrix loops, any dtype).
+ * products of fewer than `SMALL_M` rows (row-times-matrix loops, any dtype). {@linkcode runProblem} splits a
+ * product across worker threads; the `matmul` and `conv2d*` kernels (`_kernels/`) describe their products as a
+ * {@linkcode Problem} and call it.
  *
  * @module
  */
 
-import type { KernelAttrs, TypedArray } from "../backend.ts";
-import { type Arg, expectArity, expectContiguous, KernelError, shapeStr } from "./_args.ts";
+import type { TypedArray } from "../backend.ts";
 import { wasmGemm, wasmMatmulSource } from "./_wasm_matmul.ts";
 
 const MR = 4;
@@ -353,60 +354,19 @@ export interface PartRunner {
 export type MatmulKernel = "wasm" | "js";
 
 /**
- * `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. With a
- * `runner` (and storages in shared memory) large products are split across its threads. f32 products use
- * `kernel` (default `"wasm"`); f64 and i32 ones always use the JavaScript kernel.
+ * Compute `p` (a `batch x (m, n)` product) into `c`: split across `runner`'s threads when the product is large
+ * enough and every operand lives in shared memory, else on the caller. Results are bitwise the same either way.
  */
-export function matmul(
-  ins: readonly Arg[],
-  outs: readonly Arg[],
-  attrs: KernelAttrs["matmul"],
-  runner?: PartRunner,
-  kernel: MatmulKernel = "wasm",
-): void {
-  expectArity("matmul", ins, outs, 2, 1);
-  const [a, b] = ins as [Arg, Arg];
-  const c = outs[0]!;
-  const rank = a.shape.length;
-  const shapes = `a ${shapeStr(a.shape)} @ b ${shapeStr(b.shape)} -> c ${shapeStr(c.shape)}`;
-  if ((rank !== 2 && rank !== 3) || b.shape.length !== rank || c.shape.length !== rank) {
-    throw new KernelError("matmul", `operands must all be rank 3 (B, M, K) or rank 2 (M, K): ${shapes}`);
-  }
-  const o = rank - 2;
-  const batch = rank === 3 ? a.shape[0]! : 1;
-  const m = a.shape[o]!, k = a.shape[o + 1]!, n = b.shape[o + 1]!;
-  if (
-    b.shape[o] !== k || c.shape[o] !== m || c.shape[o + 1] !== n ||
-    (rank === 3 && (b.shape[0] !== batch || c.shape[0] !== batch))
-  ) {
-    throw new KernelError("matmul", `shape mismatch: ${shapes}`);
-  }
-  expectContiguous("matmul", "output", c);
-  if (c.id === a.id || c.id === b.id) {
-    throw new KernelError("matmul", `output storage #${c.id} aliases an input (${shapes})`);
-  }
-  const problem: Problem = {
-    a: { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! },
-    b: { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! },
-    aBs: rank === 3 ? a.strides[0]! : 0,
-    bBs: rank === 3 ? b.strides[0]! : 0,
-    cOff: c.offset,
-    m,
-    n,
-    k,
-    accumulate: attrs.accumulate ?? false,
-    wasm: kernel === "wasm" && a.data instanceof Float32Array && b.data instanceof Float32Array &&
-      c.data instanceof Float32Array,
-  };
-  const whole: Part = { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n };
+export function runProblem(p: Problem, c: TypedArray, batch: number, runner?: PartRunner): void {
+  const { m, n, k } = p;
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
   if (
     runner && runner.threads > 1 &&
-    2 * batch * m * n * k >= (problem.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
-    shared(a.data) && shared(b.data) && shared(c.data)
+    2 * batch * m * n * k >= (p.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
+    shared(p.a.data) && shared(p.b.data) && shared(c)
   ) {
     const parts = split(batch, m, n, runner.threads);
-    if (parts.length > 1) return runner.run(problem, c.data, parts);
+    if (parts.length > 1) return runner.run(p, c, parts);
   }
-  runPart(problem, c.data, whole);
+  runPart(p, c, { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n });
 }

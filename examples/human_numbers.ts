@@ -54,7 +54,7 @@ import {
   type Tensor,
 } from "../nn/mod.ts";
 import { seed } from "../gpu/rng.ts";
-import { createBackend } from "../gpu/webgpu/auto.ts";
+import { createBackend } from "../gpu/create_backend.ts";
 import {
   groupChunks,
   humanNumbers,

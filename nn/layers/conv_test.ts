@@ -5,7 +5,7 @@ import { mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, type Tensor, tidy } from "../tensor.ts";
 import { setBackend } from "../engine.ts";
-import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { createBackend } from "../../gpu/create_backend.ts";
 import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Case {

@@ -17,5 +17,6 @@ export * from "./kernel_names.ts";
 export * from "./rng.ts";
 export * from "./config.ts";
 export * from "./create_backend.ts";
+export * from "./conv_geometry.ts";
 export * from "./cpu/mod.ts";
 export * from "./webgpu/mod.ts";

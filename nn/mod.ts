@@ -13,6 +13,7 @@ export * from "./ops_reduce.ts";
 export * from "./ops_linalg.ts";
 export * from "./ops_index.ts";
 export * from "./ops_nn.ts";
+export * from "./ops_conv.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./checkpoint/mod.ts";

@@ -6,10 +6,12 @@
  */
 
 import type { GpuKernels } from "../_context.ts";
+import { CONV_KERNELS } from "./conv.ts";
 import { ELEMENTWISE_KERNELS } from "./elementwise.ts";
 import { INDEX_KERNELS } from "./index.ts";
 import { MATMUL_KERNELS } from "./matmul.ts";
 import { OPTIM_KERNELS } from "./optim.ts";
+import { POOL_KERNELS } from "./pool.ts";
 import { RANDOM_KERNELS } from "./random.ts";
 import { REDUCE_KERNELS } from "./reduce.ts";
 import { RNN_KERNELS } from "./rnn.ts";
@@ -25,4 +27,6 @@ export const GPU_KERNELS: GpuKernels = {
   ...RNN_KERNELS,
   ...OPTIM_KERNELS,
   ...MATMUL_KERNELS,
+  ...CONV_KERNELS,
+  ...POOL_KERNELS,
 };

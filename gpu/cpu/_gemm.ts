@@ -19,6 +19,16 @@
  */
 
 import type { TypedArray } from "../backend.ts";
+import {
+  addRowBias,
+  col2im,
+  type ConvGeometry,
+  im2col,
+  type ImageHook,
+  patchRow,
+  type RowBias,
+  validRange,
+} from "./_im2col.ts";
 import { wasmGemm, wasmMatmulSource } from "./_wasm_matmul.ts";
 
 const MR = 4;
@@ -40,6 +50,12 @@ export interface Operand {
   rs: number;
   /** Column stride. */
   cs: number;
+  /**
+   * The WebAssembly kernel's right operand only: the operand is the patch matrix (`cs === 1`) or its transpose
+   * (`rs === 1`) of the image at `patches.data[patches.off]`, packed straight from the image; `off` is then the
+   * position in the patch matrix (`data` unused).
+   */
+  patches?: { data: TypedArray; off: number; g: ConvGeometry };
 }
 
 function packPanelB(b: Operand, pc: number, kc: number, jc: number, nc: number, out: Float64Array): void {
@@ -256,6 +272,12 @@ export interface Problem {
   accumulate: boolean;
   /** f32 operands and output, computed by the WebAssembly kernel (`_wasm_matmul.ts`) when `m >= SMALL_M`. */
   wasm: boolean;
+  /** Before each batch's product: write the patch matrix of image `i` of the hook's data into b's batch `i`. */
+  im2col?: ImageHook;
+  /** After each batch's product: add c's batch `i` (a patch-matrix gradient) into image `i` of the hook's data. */
+  col2im?: ImageHook;
+  /** After each batch's product: add a value per row (the bias of a convolution's output channels). */
+  rowBias?: RowBias;
 }
 
 /** The share of a problem one thread computes: batches `[b0, b1)`, output rows `[m0, m1)`, columns `[n0, n1)`. */
@@ -274,19 +296,32 @@ export interface Part {
   n1: number;
 }
 
-/** Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. */
+/**
+ * Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. Image
+ * hooks run per batch, so a problem with hooks is only ever split by batch.
+ */
 export function runPart(p: Problem, c: TypedArray, part: Part): void {
   const dims = { m: part.m1 - part.m0, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
   // The kernel follows the whole product's row count, so every part of a split uses the same one.
   const kernel = p.wasm && p.m >= SMALL_M ? wasmGemm : gemm;
   for (let i = part.b0; i < part.b1; i++) {
+    const h = p.im2col;
+    // The WebAssembly kernel packs patches straight from the image (the same values im2col would write).
+    const direct = h !== undefined && kernel === wasmGemm;
+    if (h && !direct) im2col(h.data, h.off + i * h.bs, h.g, p.b.data, p.b.off + i * p.bBs);
+    const b: Operand = direct
+      ? { ...p.b, off: part.n0 * p.b.cs, patches: { data: h.data, off: h.off + i * h.bs, g: h.g } }
+      : { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs };
     kernel(
       { data: p.a.data, off: p.a.off + i * p.aBs + part.m0 * p.a.rs, rs: p.a.rs, cs: p.a.cs },
-      { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs },
+      b,
       c,
       p.cOff + i * p.m * p.n + part.m0 * p.n + part.n0,
       dims,
     );
+    const q = p.col2im;
+    if (q) col2im(c, p.cOff + i * p.m * p.n, q.g, q.data, q.off + i * q.bs);
+    if (p.rowBias) addRowBias(c, p.cOff + i * p.m * p.n, p.m, p.n, p.rowBias);
   }
 }
 
@@ -296,6 +331,7 @@ export function matmulSource(): string {
     `const MR = ${MR}, NR = ${NR}, KC = ${KC}, MC = ${MC}, NC = ${NC}, SMALL_M = ${SMALL_M};`,
     "let packA = new Float64Array(MC * KC), packB = new Float64Array(NC * KC), rowAcc = new Float64Array(1024);",
     ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart].map(String),
+    ...[validRange, im2col, col2im, addRowBias, patchRow].map(String),
     wasmMatmulSource(),
   ].join("\n");
 }
@@ -359,14 +395,29 @@ export type MatmulKernel = "wasm" | "js";
  */
 export function runProblem(p: Problem, c: TypedArray, batch: number, runner?: PartRunner): void {
   const { m, n, k } = p;
+  const whole: Part = { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n };
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
+  const hooks = [p.im2col, p.col2im, p.rowBias].filter((h) => h !== undefined);
   if (
-    runner && runner.threads > 1 &&
-    2 * batch * m * n * k >= (p.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
-    shared(p.a.data) && shared(p.b.data) && shared(c)
+    !runner || runner.threads < 2 ||
+    2 * batch * m * n * k < (p.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) ||
+    ![p.a.data, p.b.data, c, ...hooks.map((h) => h.data)].every(shared)
   ) {
-    const parts = split(batch, m, n, runner.threads);
-    if (parts.length > 1) return runner.run(p, c, parts);
+    return runPart(p, c, whole);
   }
-  runPart(p, c, { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n });
+  if (hooks.length > 0 && batch < runner.threads) {
+    // Too few images to share out: the hooks run here, only the products are split.
+    const { im2col: _h, col2im: _q, rowBias: _b, ...bare } = p;
+    const h = p.im2col, q = p.col2im;
+    if (h) {
+      for (let i = 0; i < batch; i++) im2col(h.data, h.off + i * h.bs, h.g, p.b.data, p.b.off + i * p.bBs);
+    }
+    runProblem(bare, c, batch, runner);
+    if (q) { for (let i = 0; i < batch; i++) col2im(c, p.cOff + i * m * n, q.g, q.data, q.off + i * q.bs); }
+    if (p.rowBias) { for (let i = 0; i < batch; i++) addRowBias(c, p.cOff + i * m * n, m, n, p.rowBias); }
+    return;
+  }
+  const parts = split(batch, m, n, runner.threads);
+  if (parts.length > 1) return runner.run(p, c, parts);
+  runPart(p, c, whole);
 }

@@ -25,6 +25,7 @@
 
 import type { TypedArray } from "../backend.ts";
 import type { Operand } from "./_gemm.ts";
+import { patchRow } from "./_im2col.ts";
 import { WASM_FMA_BASE64, WASM_PLAIN_BASE64 } from "./_wasm_matmul_bytes.ts";
 import { WASM_KC, WASM_MC, WASM_MR, WASM_NC, WASM_NR } from "./_wasm/matmul_wat.ts";
 
@@ -139,6 +140,24 @@ function wasmPackB(b: Operand, pc: number, kc: number, jc: number, nc: number, w
   const f = w.f32, st = w.ps;
   const base = b.off + pc * rs + jc * cs;
   const ncPad = Math.ceil(nc / W_NR) * W_NR;
+  const im = b.patches;
+  if (im && cs === 1) {
+    // Rows pc.. of the patch matrix, columns b.off + jc..: staged straight from the image.
+    for (let k = 0; k < kc; k++) {
+      patchRow(im.data, im.off, im.g, pc + k, b.off + jc, b.off + jc + nc, f, st + k * ncPad);
+      if (ncPad > nc) f.fill(0, st + k * ncPad + nc, st + (k + 1) * ncPad);
+    }
+    w.packN8(4 * st, 4 * ncPad, ncPad / W_NR, kc, 4 * w.pb);
+    return;
+  }
+  if (im && rs === 1) {
+    // The transposed patch matrix: staged row j is patch row b.off / cs + jc + j, positions pc..pc + kc.
+    const k0 = b.off / cs + jc;
+    for (let j = 0; j < nc; j++) patchRow(im.data, im.off, im.g, k0 + j, pc, pc + kc, f, st + j * kc);
+    if (ncPad > nc) f.fill(0, st + nc * kc, st + ncPad * kc);
+    w.packT8(4 * st, 4 * kc, ncPad / W_NR, kc, 4 * w.pb);
+    return;
+  }
   if (cs === 1) {
     for (let k = 0; k < kc; k++) {
       f.set(data.subarray(base + k * rs, base + k * rs + nc), st + k * ncPad);

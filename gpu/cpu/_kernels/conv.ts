@@ -30,32 +30,10 @@ import {
   vec,
 } from "../_args.ts";
 import { type Problem, runProblem } from "../_gemm.ts";
+import type { ConvGeometry, RowBias } from "../_im2col.ts";
 
 /** Elements of the patch-matrix chunk (16 MB of f32): the images of a chunk share one GEMM launch. */
 const COL_BUDGET = 1 << 22;
-
-/** Sizes of one convolution. */
-export interface ConvGeometry {
-  /** Batch, input channels, input height and width. */
-  B: number;
-  C: number;
-  H: number;
-  W: number;
-  /** Output channels, kernel height and width. */
-  O: number;
-  KH: number;
-  KW: number;
-  /** Output height and width. */
-  OH: number;
-  OW: number;
-  /** Stride, padding, dilation per axis. */
-  sh: number;
-  sw: number;
-  ph: number;
-  pw: number;
-  dh: number;
-  dw: number;
-}
 
 function positive(kernel: string, what: string, v: readonly number[], min: number): void {
   if (v.length !== 2 || !v.every((n) => Number.isInteger(n) && n >= min)) {
@@ -101,92 +79,71 @@ function pointwise(g: ConvGeometry): boolean {
   return g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.ph === 0 && g.pw === 0;
 }
 
-let scratch32: Float32Array | null = null, scratch64: Float64Array | null = null;
+/** Reused scratch arrays by slot and dtype (`col`: patch matrices, `w`: a flipped kernel). */
+const scratches = new Map<string, TypedArray>();
 
-/** A reused scratch array of at least `n` elements like `like` (shared memory when `shared`). */
-function scratch(like: TypedArray, n: number, shared: boolean): TypedArray {
-  const f64 = like instanceof Float64Array;
-  const have = f64 ? scratch64 : scratch32;
+/** A scratch array of at least `n` elements of `like`'s type in slot `slot` (shared memory when `shared`). */
+function scratch(slot: string, like: TypedArray, n: number, shared: boolean): TypedArray {
+  const f64 = like instanceof Float64Array, key = `${slot}|${f64}`;
+  const have = scratches.get(key);
   if (have && have.length >= n && (have.buffer instanceof SharedArrayBuffer || !shared)) return have;
   const Ctor = f64 ? Float64Array : Float32Array;
-  const len = Math.max(n, have?.length ?? 0);
-  const buf = shared
-    ? new SharedArrayBuffer(len * Ctor.BYTES_PER_ELEMENT)
-    : new ArrayBuffer(len * Ctor.BYTES_PER_ELEMENT);
-  const arr = new Ctor(buf as ArrayBuffer);
-  if (f64) scratch64 = arr as Float64Array;
-  else scratch32 = arr as Float32Array;
+  const bytes = Math.max(n, have?.length ?? 0) * Ctor.BYTES_PER_ELEMENT;
+  const arr = new Ctor((shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes)) as ArrayBuffer);
+  scratches.set(key, arr);
   return arr;
 }
 
-/** Images per chunk and the scratch it needs (`extra` more elements per image after the patch matrices). */
-function chunking(g: ConvGeometry, extra = 0): { chunk: number; perImage: number } {
+/** Images per chunk (`extra` more scratch elements per image after its patch matrix). */
+function chunkOf(g: ConvGeometry, extra = 0): number {
   const perImage = g.C * g.KH * g.KW * g.OH * g.OW + extra;
-  return { chunk: Math.max(1, Math.min(g.B, Math.floor(COL_BUDGET / perImage))), perImage };
-}
-
-/** Output positions `[lo, hi)` along an axis whose tap `t` reads inside `[0, n)`: `o * s - p + t * d`. */
-function validRange(n: number, out: number, s: number, p: number, t: number, d: number): [number, number] {
-  const off = t * d - p;
-  const lo = Math.max(0, Math.ceil(-off / s));
-  const hi = Math.min(out, Math.floor((n - 1 - off) / s) + 1);
-  return [lo, Math.max(lo, hi)];
-}
-
-/** Write the patch matrix of the image at `X[xo..]` into `col[co..]`: rows `(c, kh, kw)`, columns `(oh, ow)`. */
-function im2col(X: TypedArray, xo: number, g: ConvGeometry, col: TypedArray, co: number): void {
-  const { C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
-  const P = OH * OW, same = X.constructor === col.constructor;
-  let r = co;
-  for (let c = 0; c < C; c++) {
-    const plane = xo + c * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, r += P) {
-        const off = kw * dw - pw;
-        const [lo, hi] = validRange(W, OW, sw, pw, kw, dw);
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh - ph + kh * dh, q = r + oh * OW;
-          if (ih < 0 || ih >= H || hi === lo) {
-            col.fill(0, q, q + OW);
-            continue;
-          }
-          if (lo > 0) col.fill(0, q, q + lo);
-          if (hi < OW) col.fill(0, q + hi, q + OW);
-          const src = plane + ih * W + off;
-          if (sw === 1 && same) col.set(X.subarray(src + lo, src + hi), q + lo);
-          else for (let ow = lo, s = src + lo * sw; ow < hi; ow++, s += sw) col[q + ow] = X[s]!;
-        }
-      }
-    }
-  }
-}
-
-/** Add the patch-matrix gradient `dcol[co..]` back into the image gradient at `dX[xo..]` (which it overwrites). */
-function col2im(dcol: TypedArray, co: number, g: ConvGeometry, dX: TypedArray, xo: number): void {
-  const { C, H, W, KH, KW, OH, OW, sh, sw, ph, pw, dh, dw } = g;
-  const P = OH * OW;
-  dX.fill(0, xo, xo + C * H * W);
-  let r = co;
-  for (let c = 0; c < C; c++) {
-    const plane = xo + c * H * W;
-    for (let kh = 0; kh < KH; kh++) {
-      for (let kw = 0; kw < KW; kw++, r += P) {
-        const off = kw * dw - pw;
-        const [lo, hi] = validRange(W, OW, sw, pw, kw, dw);
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh - ph + kh * dh;
-          if (ih < 0 || ih >= H) continue;
-          const q = r + oh * OW, dst = plane + ih * W + off;
-          for (let ow = lo, d = dst + lo * sw; ow < hi; ow++, d += sw) dX[d] = dX[d]! + dcol[q + ow]!;
-        }
-      }
-    }
-  }
+  return Math.max(1, Math.min(g.B, Math.floor(COL_BUDGET / perImage)));
 }
 
 function isShared(ctx: CpuContext, ...xs: TypedArray[]): boolean {
   return ctx.runner !== undefined && ctx.runner.threads > 1 &&
     xs.every((x) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0);
+}
+
+/** A region of an array. */
+interface At {
+  data: TypedArray;
+  off: number;
+}
+
+/**
+ * `y = conv(x, w) (+ bias)` for contiguous NCHW `x` and `y` and a row-major `(O, C*KH*KW)` weight: per chunk of
+ * images one batched product whose im2col (and bias) run per image inside the product, on the worker threads.
+ */
+function forward(g: ConvGeometry, x: At, w: At, y: At, bias: RowBias | undefined, ctx: CpuContext): void {
+  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W;
+  const base = {
+    a: { data: w.data, off: w.off, rs: K, cs: 1 },
+    aBs: 0,
+    m: g.O,
+    n: P,
+    k: K,
+    accumulate: false,
+    wasm: ctx.matmul === "wasm" && x.data instanceof Float32Array,
+    ...(bias ? { rowBias: bias } : {}),
+  };
+  if (pointwise(g)) {
+    const b = { data: x.data, off: x.off, rs: P, cs: 1 };
+    runProblem({ ...base, b, bBs: CHW, cOff: y.off }, y.data, g.B, ctx.runner);
+    return;
+  }
+  const chunk = chunkOf(g);
+  const col = scratch("col", x.data, chunk * K * P, isShared(ctx, x.data, y.data, w.data));
+  for (let b0 = 0; b0 < g.B; b0 += chunk) {
+    const p: Problem = {
+      ...base,
+      b: { data: col, off: 0, rs: P, cs: 1 },
+      bBs: K * P,
+      cOff: y.off + b0 * g.O * P,
+      im2col: { data: x.data, off: x.off + b0 * CHW, bs: CHW, g },
+    };
+    runProblem(p, y.data, Math.min(chunk, g.B - b0), ctx.runner);
+  }
 }
 
 /** `conv2d` kernel: y = conv(x, w) (+ bias). */
@@ -196,7 +153,7 @@ function conv2d(ins: readonly Arg[], outs: readonly Arg[], attrs: Conv2dAttrs, c
   const [x, w, bias] = ins as [Arg, Arg, Arg | undefined];
   const y = outs[0]!;
   const g = convGeometry("conv2d", x, w, y, attrs);
-  const K = g.C * g.KH * g.KW, P = g.OH * g.OW;
+  let rowBias: RowBias | undefined;
   if (bias !== undefined) {
     const s = expectRank("conv2d", "bias (O)", bias, 1);
     if (s[0] !== g.O || bias.dtype !== x.dtype) {
@@ -205,54 +162,24 @@ function conv2d(ins: readonly Arg[], outs: readonly Arg[], attrs: Conv2dAttrs, c
         `bias ${shapeStr(s)} ${bias.dtype} does not match ${g.O} ${x.dtype} channels`,
       );
     }
+    const v = vec(bias);
+    rowBias = { data: v.data, off: v.off, s: v.s };
   }
-  const wasm = ctx.matmul === "wasm" && x.data instanceof Float32Array;
-  const base = {
-    a: { data: w.data, off: w.offset, rs: K, cs: 1 },
-    aBs: 0,
-    m: g.O,
-    n: P,
-    k: K,
-    accumulate: false,
-    wasm,
-  };
-  if (pointwise(g)) {
-    const p: Problem = {
-      ...base,
-      b: { data: x.data, off: x.offset, rs: P, cs: 1 },
-      bBs: K * P,
-      cOff: y.offset,
-    };
-    runProblem(p, y.data, g.B, ctx.runner);
-  } else {
-    const { chunk } = chunking(g);
-    const col = scratch(x.data, chunk * K * P, isShared(ctx, x.data));
-    for (let b0 = 0; b0 < g.B; b0 += chunk) {
-      const n = Math.min(chunk, g.B - b0);
-      for (let i = 0; i < n; i++) im2col(x.data, x.offset + (b0 + i) * g.C * g.H * g.W, g, col, i * K * P);
-      const p: Problem = {
-        ...base,
-        b: { data: col, off: 0, rs: P, cs: 1 },
-        bBs: K * P,
-        cOff: y.offset + b0 * g.O * P,
-      };
-      runProblem(p, y.data, n, ctx.runner);
-    }
-  }
-  if (bias !== undefined) addBias(y.data, y.offset, g, vec(bias));
+  forward(
+    g,
+    { data: x.data, off: x.offset },
+    { data: w.data, off: w.offset },
+    { data: y.data, off: y.offset },
+    rowBias,
+    ctx,
+  );
 }
 
-function addBias(Y: TypedArray, yo: number, g: ConvGeometry, bias: ReturnType<typeof vec>): void {
-  const P = g.OH * g.OW;
-  for (let b = 0; b < g.B; b++) {
-    for (let o = 0; o < g.O; o++) {
-      const v = bias.data[bias.off + o * bias.s]!, q = yo + (b * g.O + o) * P;
-      for (let i = q; i < q + P; i++) Y[i] = Y[i]! + v;
-    }
-  }
-}
-
-/** `conv2dBackwardInput` kernel: dx = conv^T(dy, w). */
+/**
+ * `conv2dBackwardInput` kernel: dx = conv^T(dy, w). Stride 1 (the common case) is the forward convolution of dy
+ * with the flipped, transposed kernel and padding `d (k - 1) - p`, so it needs no col2im; other strides compute
+ * the patch-matrix gradient `W^T @ dy` and add it back with col2im.
+ */
 function conv2dBackwardInput(
   ins: readonly Arg[],
   outs: readonly Arg[],
@@ -263,33 +190,70 @@ function conv2dBackwardInput(
   const [dy, w] = ins as [Arg, Arg];
   const dx = outs[0]!;
   const g = convGeometry("conv2dBackwardInput", dx, w, dy, attrs);
-  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, HW = g.H * g.W;
-  const wasm = ctx.matmul === "wasm" && dy.data instanceof Float32Array;
-  // A = W^T (K, O): element (k, o) is w[o * K + k].
+  const { B, C, O, KH, KW, dh, dw } = g;
+  const K = C * KH * KW, P = g.OH * g.OW, CHW = C * g.H * g.W, KK = KH * KW;
+  const shared = isShared(ctx, dy.data, dx.data, w.data);
+  if (g.sh === 1 && g.sw === 1 && g.ph <= dh * (KH - 1) && g.pw <= dw * (KW - 1) && !pointwise(g)) {
+    const flipped = scratch("w", w.data, C * O * KK, shared);
+    for (let o = 0; o < O; o++) {
+      for (let c = 0; c < C; c++) {
+        const s = w.offset + (o * C + c) * KK, d = (c * O + o) * KK + KK - 1;
+        for (let t = 0; t < KK; t++) flipped[d - t] = w.data[s + t]!;
+      }
+    }
+    const g2: ConvGeometry = {
+      ...g,
+      C: O,
+      H: g.OH,
+      W: g.OW,
+      O: C,
+      OH: g.H,
+      OW: g.W,
+      ph: dh * (KH - 1) - g.ph,
+      pw: dw * (KW - 1) - g.pw,
+    };
+    forward(
+      g2,
+      { data: dy.data, off: dy.offset },
+      { data: flipped, off: 0 },
+      { data: dx.data, off: dx.offset },
+      undefined,
+      ctx,
+    );
+    return;
+  }
   const base = {
+    // A = W^T (K, O): element (k, o) is w[o * K + k].
     a: { data: w.data, off: w.offset, rs: 1, cs: K },
     aBs: 0,
     m: K,
     n: P,
-    k: g.O,
+    k: O,
     accumulate: false,
-    wasm,
+    wasm: ctx.matmul === "wasm" && dy.data instanceof Float32Array,
   };
-  const dyOp = (b0: number) => ({ data: dy.data, off: dy.offset + b0 * g.O * P, rs: P, cs: 1 });
+  const dyAt = (b0: number) => ({ data: dy.data, off: dy.offset + b0 * O * P, rs: P, cs: 1 });
   if (pointwise(g)) {
-    runProblem({ ...base, b: dyOp(0), bBs: g.O * P, cOff: dx.offset }, dx.data, g.B, ctx.runner);
+    runProblem({ ...base, b: dyAt(0), bBs: O * P, cOff: dx.offset }, dx.data, B, ctx.runner);
     return;
   }
-  const { chunk } = chunking(g);
-  const dcol = scratch(dy.data, chunk * K * P, isShared(ctx, dy.data));
-  for (let b0 = 0; b0 < g.B; b0 += chunk) {
-    const n = Math.min(chunk, g.B - b0);
-    runProblem({ ...base, b: dyOp(b0), bBs: g.O * P, cOff: 0 }, dcol, n, ctx.runner);
-    for (let i = 0; i < n; i++) col2im(dcol, i * K * P, g, dx.data, dx.offset + (b0 + i) * g.C * HW);
+  const chunk = chunkOf(g);
+  const dcol = scratch("col", dy.data, chunk * K * P, shared);
+  for (let b0 = 0; b0 < B; b0 += chunk) {
+    const col2im = { data: dx.data, off: dx.offset + b0 * CHW, bs: CHW, g };
+    runProblem(
+      { ...base, b: dyAt(b0), bBs: O * P, cOff: 0, col2im },
+      dcol,
+      Math.min(chunk, B - b0),
+      ctx.runner,
+    );
   }
 }
 
-/** `conv2dBackwardWeight` kernel: dw = sum over images of dy[b] @ col[b]^T; db = sum of dy. */
+/**
+ * `conv2dBackwardWeight` kernel: dw = sum over images of dy[b] @ col[b]^T, one batched product per chunk into
+ * per-image partial sums (so threads split it by image) that are then added in image order; db = sum of dy.
+ */
 function conv2dBackwardWeight(
   ins: readonly Arg[],
   outs: readonly Arg[],
@@ -302,16 +266,13 @@ function conv2dBackwardWeight(
   const [dw, db] = outs as [Arg, Arg | undefined];
   const g = convGeometry("conv2dBackwardWeight", x, dw, dy, attrs);
   const K = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W, OK = g.O * K;
-  const wasm = ctx.matmul === "wasm" && x.data instanceof Float32Array;
-  const { chunk } = chunking(g, OK);
-  const pw = pointwise(g);
-  const buf = scratch(x.data, chunk * ((pw ? 0 : K * P) + OK), isShared(ctx, x.data, dy.data));
+  const chunk = chunkOf(g, OK), pw = pointwise(g);
+  const buf = scratch("col", x.data, chunk * ((pw ? 0 : K * P) + OK), isShared(ctx, x.data, dy.data));
   const part0 = pw ? 0 : chunk * K * P; // per-image partial dW follow the patch matrices
   const out = dw.data, wo = dw.offset;
   out.fill(0, wo, wo + OK);
   for (let b0 = 0; b0 < g.B; b0 += chunk) {
     const n = Math.min(chunk, g.B - b0);
-    if (!pw) { for (let i = 0; i < n; i++) im2col(x.data, x.offset + (b0 + i) * CHW, g, buf, i * K * P); }
     const p: Problem = {
       a: { data: dy.data, off: dy.offset + b0 * g.O * P, rs: P, cs: 1 },
       aBs: g.O * P,
@@ -323,8 +284,9 @@ function conv2dBackwardWeight(
       n: K,
       k: P,
       accumulate: false,
-      wasm,
+      wasm: ctx.matmul === "wasm" && x.data instanceof Float32Array,
     };
+    if (!pw) p.im2col = { data: x.data, off: x.offset + b0 * CHW, bs: CHW, g };
     runProblem(p, buf, n, ctx.runner);
     for (let i = 0; i < n; i++) {
       const s = part0 + i * OK;

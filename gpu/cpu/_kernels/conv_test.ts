@@ -66,7 +66,10 @@ const A = (s: number, p: number, d = 1, s2 = s, p2 = p, d2 = d): Conv2dAttrs => 
   dilation: [d, d2],
 });
 
-/** Awkward and typical shapes: 1x1 (pointwise fast path), odd sizes, strides, dilation, non-square everything. */
+/**
+ * Awkward and typical shapes: 1x1 (pointwise fast path), odd sizes, strides, dilation, non-square everything,
+ * and "same" stride-1 convolutions (the block-copy path of im2col/col2im), dilated and not.
+ */
 const CASES: Case[] = [
   { B: 1, C: 1, H: 1, W: 1, O: 1, KH: 1, KW: 1, attrs: A(1, 0) },
   { B: 2, C: 3, H: 5, W: 7, O: 4, KH: 1, KW: 1, attrs: A(1, 0) },
@@ -76,6 +79,8 @@ const CASES: Case[] = [
   { B: 2, C: 5, H: 6, W: 6, O: 17, KH: 3, KW: 3, attrs: A(3, 2, 1) },
   { B: 4, C: 4, H: 8, W: 8, O: 6, KH: 1, KW: 1, attrs: A(2, 0) },
   { B: 1, C: 1, H: 3, W: 3, O: 2, KH: 5, KW: 5, attrs: A(1, 2) },
+  { B: 2, C: 2, H: 7, W: 9, O: 3, KH: 3, KW: 3, attrs: A(1, 2, 2) },
+  { B: 3, C: 2, H: 5, W: 6, O: 2, KH: 3, KW: 1, attrs: A(1, 1, 1, 1, 0) },
 ];
 
 /** Run forward and both backward kernels on `cpu`; returns the results as f64 arrays. */
@@ -138,6 +143,17 @@ Deno.test("conv2d kernels chunk large batches and give bitwise the same results 
         assert(a.got[k].every((v, i) => Object.is(v, b.got[k][i])), `${k} differs between 1 and 2 threads`);
       }
     });
+    await t.step(
+      "one large image on two threads (im2col on the caller, products split) gives the same bits",
+      () => {
+        const big: Case = { B: 1, C: 32, H: 48, W: 48, O: 32, KH: 3, KW: 3, attrs: A(1, 1) }; // 42 MFLOP a product
+        const x = runAll(one, big, "f32", 5), y = runAll(two, big, "f32", 5);
+        assertClose(x.got.y, x.ref.y, "y", { rtol: 1e-4, atol: 1e-3 });
+        for (const k of ["y", "dx", "dW"] as const) {
+          assert(x.got[k].every((v, i) => Object.is(v, y.got[k][i])), `${k} differs between 1 and 2 threads`);
+        }
+      },
+    );
   } finally {
     one.dispose();
     two.dispose();

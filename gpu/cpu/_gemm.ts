@@ -303,7 +303,7 @@ export interface Part {
 export function runPart(p: Problem, c: TypedArray, part: Part): void {
   const dims = { m: part.m1 - part.m0, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
   // The kernel follows the whole product's row count, so every part of a split uses the same one.
-  const kernel = p.wasm && p.m >= SMALL_M ? wasmGemm : gemm;
+  const kernel = packsPatches(p) ? wasmGemm : gemm;
   for (let i = part.b0; i < part.b1; i++) {
     const h = p.im2col;
     // The WebAssembly kernel packs patches straight from the image (the same values im2col would write).
@@ -321,8 +321,17 @@ export function runPart(p: Problem, c: TypedArray, part: Part): void {
     );
     const q = p.col2im;
     if (q) col2im(c, p.cOff + i * p.m * p.n, q.g, q.data, q.off + i * q.bs);
-    if (p.rowBias) addRowBias(c, p.cOff + i * p.m * p.n, p.m, p.n, p.rowBias);
+    const cp = p.cOff + i * p.m * p.n + part.m0 * p.n + part.n0;
+    if (p.rowBias) addRowBias(c, cp, dims.m, dims.n, p.n, p.rowBias, part.m0);
   }
+}
+
+/**
+ * Whether `p` runs on the WebAssembly kernel, which packs a convolution's patches straight from the image (so an
+ * `im2col` hook needs no patch matrix in memory and allows any split).
+ */
+export function packsPatches(p: { wasm: boolean; m: number }): boolean {
+  return p.wasm && p.m >= SMALL_M;
 }
 
 /** JavaScript source of the kernel functions above, for worker threads (see `_threads.ts`). */
@@ -330,7 +339,7 @@ export function matmulSource(): string {
   return [
     `const MR = ${MR}, NR = ${NR}, KC = ${KC}, MC = ${MC}, NC = ${NC}, SMALL_M = ${SMALL_M};`,
     "let packA = new Float64Array(MC * KC), packB = new Float64Array(NC * KC), rowAcc = new Float64Array(1024);",
-    ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart].map(String),
+    ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart, packsPatches].map(String),
     ...[validRange, im2col, col2im, addRowBias, patchRow].map(String),
     wasmMatmulSource(),
   ].join("\n");
@@ -400,21 +409,21 @@ export function runProblem(p: Problem, c: TypedArray, batch: number, runner?: Pa
   const hooks = [p.im2col, p.col2im, p.rowBias].filter((h) => h !== undefined);
   if (
     !runner || runner.threads < 2 ||
-    2 * batch * m * n * k < (p.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) ||
+    2 * batch * m * n * k < (packsPatches(p) ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) ||
     ![p.a.data, p.b.data, c, ...hooks.map((h) => h.data)].every(shared)
   ) {
     return runPart(p, c, whole);
   }
-  if (hooks.length > 0 && batch < runner.threads) {
-    // Too few images to share out: the hooks run here, only the products are split.
-    const { im2col: _h, col2im: _q, rowBias: _b, ...bare } = p;
-    const h = p.im2col, q = p.col2im;
-    if (h) {
+  // col2im, and an im2col that writes a patch matrix, need whole images per part.
+  const writesCol = p.im2col !== undefined && !packsPatches(p);
+  if ((p.col2im || writesCol) && batch < runner.threads) {
+    // Too few images to share out: those hooks run here, only the products are split.
+    const { im2col: h, col2im: q, ...rest } = p;
+    if (h && writesCol) {
       for (let i = 0; i < batch; i++) im2col(h.data, h.off + i * h.bs, h.g, p.b.data, p.b.off + i * p.bBs);
     }
-    runProblem(bare, c, batch, runner);
+    runProblem(h && !writesCol ? { ...rest, im2col: h } : rest, c, batch, runner);
     if (q) { for (let i = 0; i < batch; i++) col2im(c, p.cOff + i * m * n, q.g, q.data, q.off + i * q.bs); }
-    if (p.rowBias) { for (let i = 0; i < batch; i++) addRowBias(c, p.cOff + i * m * n, m, n, p.rowBias); }
     return;
   }
   const parts = split(batch, m, n, runner.threads);

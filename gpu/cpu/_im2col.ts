@@ -55,11 +55,19 @@ export interface RowBias {
   s: number;
 }
 
-/** Add `bias` to the `m` rows of `n` elements from `c[co]` (the convolution bias, one value per channel). */
-export function addRowBias(c: TypedArray, co: number, m: number, n: number, bias: RowBias): void {
-  for (let r = 0, q = co; r < m; r++, q += n) {
-    const v = bias.data[bias.off + r * bias.s]!;
-    for (let i = q, e = q + n; i < e; i++) c[i] = c[i]! + v;
+/** Add `bias[r0 + r]` to the `cols` elements of row `r < rows` of `c` (rows `ldc` apart from `c[co]`). */
+export function addRowBias(
+  c: TypedArray,
+  co: number,
+  rows: number,
+  cols: number,
+  ldc: number,
+  bias: RowBias,
+  r0: number,
+): void {
+  for (let r = 0, q = co; r < rows; r++, q += ldc) {
+    const v = bias.data[bias.off + (r0 + r) * bias.s]!;
+    for (let i = q, e = q + cols; i < e; i++) c[i] = c[i]! + v;
   }
 }
 

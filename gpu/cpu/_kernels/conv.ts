@@ -29,7 +29,7 @@ import {
   shapeStr,
   vec,
 } from "../_args.ts";
-import { type Problem, runProblem } from "../_gemm.ts";
+import { packsPatches, type Problem, runProblem } from "../_gemm.ts";
 import type { ConvGeometry, RowBias } from "../_im2col.ts";
 
 /** Elements of the patch-matrix chunk (16 MB of f32): the images of a chunk share one GEMM launch. */
@@ -95,9 +95,9 @@ function scratch(slot: string, like: TypedArray, n: number, shared: boolean): Ty
 }
 
 /** Images per chunk (`extra` more scratch elements per image after its patch matrix). */
-function chunkOf(g: ConvGeometry, extra = 0): number {
-  const perImage = g.C * g.KH * g.KW * g.OH * g.OW + extra;
-  return Math.max(1, Math.min(g.B, Math.floor(COL_BUDGET / perImage)));
+/** Images per chunk when each needs `perImage` scratch elements (all of them when it needs none). */
+function chunkOf(g: ConvGeometry, perImage: number): number {
+  return perImage === 0 ? g.B : Math.max(1, Math.min(g.B, Math.floor(COL_BUDGET / perImage)));
 }
 
 function isShared(ctx: CpuContext, ...xs: TypedArray[]): boolean {
@@ -132,8 +132,9 @@ function forward(g: ConvGeometry, x: At, w: At, y: At, bias: RowBias | undefined
     runProblem({ ...base, b, bBs: CHW, cOff: y.off }, y.data, g.B, ctx.runner);
     return;
   }
-  const chunk = chunkOf(g);
-  const col = scratch("col", x.data, chunk * K * P, isShared(ctx, x.data, y.data, w.data));
+  // The WebAssembly GEMM packs patches from the image: a patch matrix is only written for the other kernels.
+  const direct = packsPatches(base), chunk = chunkOf(g, direct ? 0 : K * P);
+  const col = direct ? x.data : scratch("col", x.data, chunk * K * P, isShared(ctx, x.data, y.data, w.data));
   for (let b0 = 0; b0 < g.B; b0 += chunk) {
     const p: Problem = {
       ...base,
@@ -237,7 +238,7 @@ function conv2dBackwardInput(
     runProblem({ ...base, b: dyAt(0), bBs: O * P, cOff: dx.offset }, dx.data, B, ctx.runner);
     return;
   }
-  const chunk = chunkOf(g);
+  const chunk = chunkOf(g, K * P);
   const dcol = scratch("col", dy.data, chunk * K * P, shared);
   for (let b0 = 0; b0 < B; b0 += chunk) {
     const col2im = { data: dx.data, off: dx.offset + b0 * CHW, bs: CHW, g };
@@ -266,9 +267,11 @@ function conv2dBackwardWeight(
   const [dw, db] = outs as [Arg, Arg | undefined];
   const g = convGeometry("conv2dBackwardWeight", x, dw, dy, attrs);
   const K = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W, OK = g.O * K;
-  const chunk = chunkOf(g, OK), pw = pointwise(g);
-  const buf = scratch("col", x.data, chunk * ((pw ? 0 : K * P) + OK), isShared(ctx, x.data, dy.data));
-  const part0 = pw ? 0 : chunk * K * P; // per-image partial dW follow the patch matrices
+  const wasm = ctx.matmul === "wasm" && x.data instanceof Float32Array;
+  const pw = pointwise(g), col = !pw && !packsPatches({ wasm, m: g.O });
+  const chunk = chunkOf(g, (col ? K * P : 0) + OK);
+  const buf = scratch("col", x.data, chunk * ((col ? K * P : 0) + OK), isShared(ctx, x.data, dy.data));
+  const part0 = col ? chunk * K * P : 0; // per-image partial dW follow the patch matrices
   const out = dw.data, wo = dw.offset;
   out.fill(0, wo, wo + OK);
   for (let b0 = 0; b0 < g.B; b0 += chunk) {
@@ -284,7 +287,7 @@ function conv2dBackwardWeight(
       n: K,
       k: P,
       accumulate: false,
-      wasm: ctx.matmul === "wasm" && x.data instanceof Float32Array,
+      wasm,
     };
     if (!pw) p.im2col = { data: x.data, off: x.offset + b0 * CHW, bs: CHW, g };
     runProblem(p, buf, n, ctx.runner);

@@ -128,12 +128,19 @@ Deno.test("conv2d kernels match a direct convolution on random and awkward shape
 });
 
 Deno.test("conv2d kernels chunk large batches and give bitwise the same results on threads", async (t) => {
-  // 144 x 4096 patch elements per image: 7 images per 4M-element chunk, so 9 images make two chunks.
+  // 144 x 4096 patch elements per image: where a patch matrix is written (f64, or the input gradient's col2im),
+  // 7 images fit a 4M-element chunk, so 9 images make two chunks.
   const c: Case = { B: 9, C: 16, H: 64, W: 64, O: 8, KH: 3, KW: 3, attrs: A(1, 1) };
   const one = new CpuBackend(), two = new CpuBackend({ threads: 2 });
   try {
     const a = runAll(one, c, "f32", 3), b = runAll(two, c, "f32", 3);
-    await t.step("matches the reference across the chunk boundary", () => {
+    await t.step("f64 (patch matrices written, two chunks) matches the reference", () => {
+      const d = runAll(one, c, "f64", 3);
+      for (const k of ["y", "dx", "dW"] as const) {
+        assertClose(d.got[k], d.ref[k], k, { rtol: 1e-12, atol: 1e-10 });
+      }
+    });
+    await t.step("f32 matches the reference", () => {
       assertClose(a.got.y, a.ref.y, "y", { rtol: 1e-4, atol: 1e-3 });
       assertClose(a.got.dx, a.ref.dx, "dx", { rtol: 1e-4, atol: 1e-3 });
       assertClose(a.got.dW, a.ref.dW, "dW", { rtol: 1e-4, atol: 1e-2 });
@@ -144,7 +151,7 @@ Deno.test("conv2d kernels chunk large batches and give bitwise the same results 
       }
     });
     await t.step(
-      "one large image on two threads (im2col on the caller, products split) gives the same bits",
+      "one large image on two threads (its product split by columns) gives the same bits",
       () => {
         const big: Case = { B: 1, C: 32, H: 48, W: 48, O: 32, KH: 3, KW: 3, attrs: A(1, 1) }; // 42 MFLOP a product
         const x = runAll(one, big, "f32", 5), y = runAll(two, big, "f32", 5);

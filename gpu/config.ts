@@ -41,6 +41,15 @@ function env(name: string): string | null {
  *
  * @returns The configuration.
  * @throws When a variable holds a value it cannot take, naming the variable and the allowed values.
+ * @example Force the CPU backend for `"auto"` choices
+ * ```ts
+ * import { BACKEND_ENV, readConfig } from "./config.ts";
+ * const saved = Deno.env.get(BACKEND_ENV);
+ * Deno.env.set(BACKEND_ENV, "cpu");
+ * if (readConfig().backend !== "cpu") throw new Error("not read");
+ * if (saved === undefined) Deno.env.delete(BACKEND_ENV);
+ * else Deno.env.set(BACKEND_ENV, saved);
+ * ```
  */
 export function readConfig(): DenofitConfig {
   const v = env(BACKEND_ENV);

@@ -37,6 +37,13 @@ export interface CreateBackendOptions extends WebGpuBackendOptions {
  * @returns The backend and why it was chosen (the adapter description, or the reason WebGPU is unavailable).
  * @throws When WebGPU is asked for (explicitly or by `DENOFIT_BACKEND`) and no adapter exists, or when
  *   `DENOFIT_BACKEND` holds an unknown value.
+ * @example A two-thread CPU backend
+ * ```ts
+ * import { createBackend } from "./create_backend.ts";
+ * const { backend } = await createBackend({ prefer: "cpu", cpu: { threads: 2 } });
+ * if (backend.name !== "cpu") throw new Error(backend.name);
+ * backend.dispose();
+ * ```
  */
 export async function createBackend(
   options: CreateBackendOptions = {},

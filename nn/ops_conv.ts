@@ -72,6 +72,13 @@ function outSize(op: string, x: Tensor, sizes: [number, number], what: string): 
  * @param weight filters
  * @param options bias, stride, padding, dilation
  * @returns the feature maps
+ * @example A 7x7 stride-2 stem halves 32 pixels
+ * ```ts
+ * import { conv2d, ones, zeros } from "./mod.ts";
+ * const y = conv2d(ones([1, 3, 32, 32]), ones([8, 3, 7, 7]), { bias: zeros([8]), stride: 2, padding: 3 });
+ * if (y.shape.join() !== "1,8,16,16") throw new Error(y.shape.join());
+ * y.dispose();
+ * ```
  */
 export function conv2d(x: Tensor, weight: Tensor, options: Conv2dOpOptions = {}): Tensor {
   const { bias = null, stride = 1, padding = 0, dilation = 1, groups = 1 } = options;
@@ -179,6 +186,12 @@ function poolGeometry(
  * @param kernelSize window size
  * @param options stride, padding, dilation, ceil mode
  * @returns the pooled maps
+ * @example ResNet's 3x3 stride-2 pooling
+ * ```ts
+ * import { maxPool2d, tensor } from "./mod.ts";
+ * const y = maxPool2d(tensor([[[[1, 5], [3, 2]]]]), 3, { stride: 2, padding: 1 });
+ * if (y.dataSync()[0] !== 5) throw new Error(String(y.dataSync()));
+ * ```
  */
 export function maxPool2d(x: Tensor, kernelSize: Size2d, options: MaxPool2dOpOptions = {}): Tensor {
   const op = "maxPool2d";
@@ -220,6 +233,14 @@ export interface AvgPool2dOpOptions {
  * @param kernelSize window size
  * @param options stride, padding, ceil mode, divisor
  * @returns the pooled maps
+ * @example Padding counted or not
+ * ```ts
+ * import { avgPool2d, ones } from "./mod.ts";
+ * const x = ones([1, 1, 2, 2]);
+ * const counted = avgPool2d(x, 2, { padding: 1 }).dataSync()[0]; // 1 one of 4 taps
+ * const inside = avgPool2d(x, 2, { padding: 1, countIncludePad: false }).dataSync()[0];
+ * if (counted !== 0.25 || inside !== 1) throw new Error(`${counted} ${inside}`);
+ * ```
  */
 export function avgPool2d(x: Tensor, kernelSize: Size2d, options: AvgPool2dOpOptions = {}): Tensor {
   const op = "avgPool2d";
@@ -252,6 +273,12 @@ export function avgPool2d(x: Tensor, kernelSize: Size2d, options: AvgPool2dOpOpt
  * @param x images
  * @param outputSize output height and width
  * @returns the pooled maps
+ * @example Global average pooling
+ * ```ts
+ * import { adaptiveAvgPool2d, tensor } from "./mod.ts";
+ * const y = adaptiveAvgPool2d(tensor([[[[1, 2], [3, 6]]]]), 1);
+ * if (y.dataSync()[0] !== 3) throw new Error(String(y.dataSync()));
+ * ```
  */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2d): Tensor {
   const op = "adaptiveAvgPool2d";

@@ -272,7 +272,11 @@ export interface Problem {
   accumulate: boolean;
   /** f32 operands and output, computed by the WebAssembly kernel (`_wasm_matmul.ts`) when `m >= SMALL_M`. */
   wasm: boolean;
-  /** Before each batch's product: write the patch matrix of image `i` of the hook's data into b's batch `i`. */
+  /**
+   * b's batch `i` is the patch matrix (or its transpose) of image `i` of the hook's data: the WebAssembly kernel
+   * packs it straight from the image ({@linkcode packsPatches}); the JavaScript one has im2col write it into b's
+   * batch `i` first.
+   */
   im2col?: ImageHook;
   /** After each batch's product: add c's batch `i` (a patch-matrix gradient) into image `i` of the hook's data. */
   col2im?: ImageHook;

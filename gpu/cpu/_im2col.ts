@@ -1,9 +1,10 @@
 /**
- * im2col and col2im for the CPU convolution kernels (`_kernels/conv.ts`): the patch matrix of an NCHW image
- * has rows `(c, kh, kw)` and columns `(oh, ow)`, so `W (O, C*KH*KW) @ col` is the convolution in NCHW order.
- * The GEMM of `_gemm.ts` runs them per image inside a product's batch loop ({@linkcode ImageHook}), which puts
- * them on the worker threads too, so these functions refer only to each other (their source is sent to the
- * workers).
+ * Patch matrices for the CPU convolution kernels (`_kernels/conv.ts`): the patch matrix of an NCHW image has rows
+ * `(c, kh, kw)` and columns `(oh, ow)`, so `W (O, C*KH*KW) @ col` is the convolution in NCHW order. The
+ * WebAssembly GEMM packs rows of it straight from the image ({@linkcode patchRow}); the JavaScript GEMM (f64) has
+ * {@linkcode im2col} write it first; {@linkcode col2im} adds a patch-matrix gradient back into an image. The GEMM of
+ * `_gemm.ts` runs them per image inside a product (on the worker threads too), so these functions refer only to
+ * each other (their source is sent to the workers).
  *
  * @module
  */

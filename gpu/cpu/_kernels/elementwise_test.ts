@@ -1,5 +1,5 @@
-import type { BinaryOp, DType, UnaryOp, View } from "../backend.ts";
-import { Rng } from "../rng.ts";
+import type { BinaryOp, DType, UnaryOp, View } from "../../backend.ts";
+import { Rng } from "../../rng.ts";
 import {
   assert,
   assertClose,
@@ -11,8 +11,8 @@ import {
   readView,
   roundTo,
   store,
-} from "./_test_util.ts";
-import { CpuBackend } from "./mod.ts";
+} from "../_test_util.ts";
+import { CpuBackend } from "../mod.ts";
 
 const SHAPES: number[][] = [[0], [1], [3, 17], [1031], [2, 3, 5], [4, 0, 3], [1, 7, 1], [40, 37], [
   3,

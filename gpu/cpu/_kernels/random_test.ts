@@ -1,7 +1,7 @@
-import type { View } from "../backend.ts";
-import { normalAt, streamKey, uniformFromKey } from "../rng.ts";
-import { assert, assertClose, assertThrows, outView, randomView, readView, store } from "./_test_util.ts";
-import { CpuBackend } from "./mod.ts";
+import type { View } from "../../backend.ts";
+import { normalAt, streamKey, uniformFromKey } from "../../rng.ts";
+import { assert, assertClose, assertThrows, outView, randomView, readView, store } from "../_test_util.ts";
+import { CpuBackend } from "../mod.ts";
 
 const cpu = new CpuBackend();
 

@@ -1,5 +1,5 @@
-import type { View } from "../backend.ts";
-import { Rng } from "../rng.ts";
+import type { View } from "../../backend.ts";
+import { Rng } from "../../rng.ts";
 import {
   assert,
   assertClose,
@@ -9,8 +9,8 @@ import {
   randomView,
   readView,
   store,
-} from "./_test_util.ts";
-import { CpuBackend } from "./mod.ts";
+} from "../_test_util.ts";
+import { CpuBackend } from "../mod.ts";
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 const cpu = new CpuBackend();

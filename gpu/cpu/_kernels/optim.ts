@@ -5,8 +5,16 @@
  * @module
  */
 
-import type { KernelAttrs } from "../backend.ts";
-import { type Arg, expectArity, expectContiguous, expectShape, KernelError, sizeOf } from "./_args.ts";
+import type { KernelAttrs } from "../../backend.ts";
+import {
+  type Arg,
+  type CpuKernels,
+  expectArity,
+  expectContiguous,
+  expectShape,
+  KernelError,
+  sizeOf,
+} from "../_args.ts";
 
 function checkAll(kernel: string, ins: readonly Arg[], outs: readonly Arg[]): number {
   const shape = ins[0]!.shape;
@@ -70,3 +78,6 @@ export function sgd(ins: readonly Arg[], outs: readonly Arg[], attrs: KernelAttr
     pOut.data[pOut.offset + i] = pi - lr * gi;
   }
 }
+
+/** The optimizer family. */
+export const OPTIM_KERNELS: CpuKernels<"adam" | "sgd"> = { adam, sgd };

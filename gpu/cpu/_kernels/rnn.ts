@@ -7,6 +7,7 @@
 
 import {
   type Arg,
+  type CpuKernels,
   expectArity,
   expectContiguous,
   expectRank,
@@ -14,14 +15,14 @@ import {
   KernelError,
   mat,
   shapeStr,
-} from "./_args.ts";
+} from "../_args.ts";
 import {
   type F32Mat,
   wasmLstmCell,
   wasmLstmCellBackward,
   wasmTanhRows,
   wasmTanhRowsMax,
-} from "./_wasm_exp.ts";
+} from "../_wasm_exp.ts";
 
 /** True when no output shares a storage with an input. */
 function distinct(ins: readonly Arg[], outs: readonly Arg[]): boolean {
@@ -179,3 +180,11 @@ export function gruCellBackward(ins: readonly Arg[], outs: readonly Arg[]): void
     }
   }
 }
+
+/** The recurrent-cell family. */
+export const RNN_KERNELS: CpuKernels<"lstmCell" | "lstmCellBackward" | "gruCell" | "gruCellBackward"> = {
+  lstmCell,
+  lstmCellBackward,
+  gruCell,
+  gruCellBackward,
+};

@@ -1,17 +1,20 @@
 /**
- * WGSL for the strided elementwise kernels (`unary`, `binary`, `where`, `copy`, `dropout`): views are coalesced
- * as on the CPU backend (size-1 axes dropped, axes every operand walks as one merged), the rank goes into the
- * pipeline key and the shape, offsets and strides into the uniform, so one pipeline serves every shape of that
- * rank. Each invocation computes one element; launches past 65,535 workgroups use a 2-D grid.
+ * WebGPU elementwise kernels (`unary`, `binary`, `where`, `copy`; `dropout` in `random.ts` uses the same launch):
+ * views are coalesced as on the CPU backend (size-1 axes dropped, axes every operand walks as one merged), the
+ * rank goes into the pipeline key and the shape, offsets and strides into the uniform, so one pipeline serves
+ * every shape of that rank. Each invocation computes one element; launches past 65,535 workgroups use a 2-D grid.
+ * On CPU-like adapters large contiguous f32 launches read and write textures instead (`elementwiseTextureCode`),
+ * and contiguous same-dtype copies are buffer copies.
  *
  * @module
  */
 
-import type { BinaryOp, DType, UnaryOp } from "../backend.ts";
-import { RNG_WGSL } from "../rng.ts";
-import { UniformWriter } from "./_exec.ts";
-import type { Plan } from "../_layout.ts";
-export { type Layout, makePlan, type Plan } from "../_layout.ts";
+import type { BinaryOp, DType, KernelAttrs, UnaryOp, View } from "../../backend.ts";
+import { makePlan, type Plan } from "../../_layout.ts";
+import type { GpuContext, GpuKernels } from "../_context.ts";
+import { UniformWriter } from "../_exec.ts";
+import { fail, type GpuStorage } from "../_storage.ts";
+import { TEX_W } from "../_textures.ts";
 
 /** Highest rank after coalescing that one kernel handles. */
 export const MAX_RANK = 6;
@@ -41,6 +44,13 @@ fn fpow(x: f32, y: f32) -> f32 {
   return r;
 }
 `;
+
+/** Entry point of a one-invocation-per-element kernel over `n` elements (`i` is the flat index). */
+export const flatMain = (n: string): string =>
+  `@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = flat_wg(wid, nwg) * 64u + lid;
+  if (i >= ${n}) { return; }`;
 
 const UNARY_F32: Record<UnaryOp, string> = {
   neg: "-x0",
@@ -168,23 +178,6 @@ export function copyOp(inT: DType, outT: DType): EwOp {
   return { name: "copy", expr: "x0", ct: inT === "i32" && outT === "i32" ? "i32" : "f32", params: () => {} };
 }
 
-/** `dropout`: keep element i when the 24-bit uniform at `(seed, counter + i)` is below `threshold`. */
-export function dropoutOp(p: number, counter: number, streamKey: number): EwOp {
-  const keep = 1 - p;
-  const threshold = Math.min(16777216, Math.max(0, Math.ceil(keep * 16777216)));
-  const scale = p === 1 ? 0 : 1 / keep;
-  return {
-    name: "dropout",
-    expr: "x0",
-    ct: "f32",
-    params: (u) => {
-      u.f32(scale), u.u32(threshold), u.u32(streamKey), u.u32(counter >>> 0);
-    },
-    post: "r = select(0.0, r * uf(P), (pcg_hash(i + uu(P + 3u) + uu(P + 2u)) >> 8u) < uu(P + 1u));",
-    extra: RNG_WGSL,
-  };
-}
-
 function loadAs(ct: "f32" | "i32", t: DType, e: string): string {
   if (t === ct) return e;
   return ct === "f32" ? `f32(${e})` : `f2i(${e})`;
@@ -296,3 +289,197 @@ export function elementwiseTextureCode(
   };
   return { key, code };
 }
+
+function unary(
+  ins: readonly View[],
+  outs: readonly View[],
+  attrs: KernelAttrs["unary"],
+  ctx: GpuContext,
+): void {
+  ctx.arity("unary", ins, outs, 1, 1);
+  const op = unaryOp(attrs.op, ins[0]!.storage.dtype, outs[0]!.storage.dtype, attrs.alpha, attrs.beta);
+  ctx.contiguous(`unary ${attrs.op}`, "output", outs[0]!);
+  elementwise(ctx, `unary ${attrs.op}`, op, ins, outs[0]!);
+}
+
+/** `binary` kernel. */
+function binary(
+  ins: readonly View[],
+  outs: readonly View[],
+  attrs: KernelAttrs["binary"],
+  ctx: GpuContext,
+): void {
+  ctx.arity("binary", ins, outs, 2, 1);
+  const [x, y] = ins as [View, View];
+  const op = binaryOp(attrs.op, x.storage.dtype, y.storage.dtype, outs[0]!.storage.dtype);
+  elementwise(ctx, `binary ${op.name}`, op, ins, outs[0]!);
+}
+
+/** `where` kernel. */
+function where(
+  ins: readonly View[],
+  outs: readonly View[],
+  _attrs: KernelAttrs["where"],
+  ctx: GpuContext,
+): void {
+  ctx.arity("where", ins, outs, 3, 1);
+  const op = whereOp(ins[1]!.storage.dtype, ins[2]!.storage.dtype, outs[0]!.storage.dtype);
+  elementwise(ctx, "where", op, ins, outs[0]!);
+}
+
+/** `copy` kernel: any view to any view (a buffer copy for contiguous runs; overlapping views read a snapshot). */
+function copy(
+  ins: readonly View[],
+  outs: readonly View[],
+  _attrs: KernelAttrs["copy"],
+  ctx: GpuContext,
+): void {
+  ctx.arity("copy", ins, outs, 1, 1);
+  const x = ins[0]!, y = outs[0]!;
+  const op = copyOp(x.storage.dtype, y.storage.dtype);
+  ctx.shape("copy", "input 0", x, y.shape);
+  const plan = makePlan(y.shape, [y, x]);
+  if (
+    x.storage !== y.storage && x.storage.dtype === y.storage.dtype && plan.size > 0 &&
+    plan.shape.length === 1 &&
+    plan.strides[0]![0] === 1 && plan.strides[1]![0] === 1
+  ) {
+    // Contiguous run to contiguous run: a plain buffer copy, ordered with the kernels around it.
+    const enc = ctx.exec.encoderForCopy();
+    const src = (x.storage as GpuStorage).buffer, dst = (y.storage as GpuStorage).buffer;
+    enc.copyBufferToBuffer(src, plan.offsets[1]! * 4, dst, plan.offsets[0]! * 4, plan.size * 4);
+    ctx.exec.markBusy(src, dst);
+    ctx.touch(y);
+    return;
+  }
+  if (x.storage === y.storage) {
+    // Overlapping source and destination: read from a snapshot, as the CPU backend does.
+    const s = x.storage as GpuStorage;
+    const tmp = ctx.pool.acquire(s.size * 4);
+    const enc = ctx.exec.encoderForCopy();
+    enc.copyBufferToBuffer(s.buffer, 0, tmp, 0, Math.ceil((s.size * 4) / 4) * 4);
+    ctx.exec.markBusy(s.buffer, tmp);
+    elementwise(ctx, "copy", op, ins, y, tmp);
+    ctx.pool.release(tmp);
+    return;
+  }
+  elementwise(ctx, "copy", op, ins, y);
+}
+
+/**
+ * Launch `op` over `ins` into `out` (shapes checked here). `srcOverride` replaces input 0's buffer (a snapshot of
+ * an overlapping source).
+ */
+export function elementwise(
+  ctx: GpuContext,
+  kernel: string,
+  op: EwOp,
+  ins: readonly View[],
+  out: View,
+  srcOverride?: GPUBuffer,
+): void {
+  ins.forEach((x, i) => ctx.shape(kernel, `input ${i}`, x, out.shape));
+  const plan = makePlan(out.shape, [out, ...ins]);
+  if (plan.size === 0) return;
+  if (plan.shape.length > MAX_RANK) {
+    fail(
+      kernel,
+      `views coalesce to rank ${plan.shape.length}; at most ${MAX_RANK} is supported (make an input contiguous first)`,
+    );
+  }
+  const types = [out, ...ins].map((v) => v.storage.dtype);
+  if (
+    !srcOverride && plan.size >= ctx.ewTexMin && plan.size % 4 === 0 && plan.shape.length === 1 &&
+    types.every((t) => t === "f32") && plan.strides.every((st) => st[0] === 1) &&
+    plan.offsets.every((o) => o % 4 === 0) && op.ct === "f32" && ctx.textures.rows(plan.size / 4) > 0
+  ) {
+    return elementwiseTexture(ctx, op, ins, out, plan.offsets, plan.size);
+  }
+  const { key, code } = elementwiseCode(op, plan.shape.length, types);
+  const operands = [ctx.buf(out, true), ...ins.map((x) => ctx.buf(x))];
+  if (srcOverride) operands[1] = { ...operands[1]!, buffer: srcOverride };
+  ctx.launch({
+    key,
+    code,
+    operands,
+    uniforms: elementwiseUniforms(plan, op),
+    workgroups: Math.ceil(plan.size / 64),
+  });
+  ctx.touch(out);
+}
+
+function elementwiseTexture(
+  ctx: GpuContext,
+  op: EwOp,
+  ins: readonly View[],
+  out: View,
+  offsets: number[],
+  n: number,
+): void {
+  const texels = n / 4, rows = ctx.textures.rows(texels);
+  const inputs = ins.map((x, k) => ({
+    texture: ctx.textures.raw(x.storage as GpuStorage, offsets[k + 1]! / 4, texels),
+  }));
+  const target = ctx.textures.output(rows);
+  const u = new UniformWriter();
+  u.u32(texels);
+  op.params(u);
+  const { key, code } = elementwiseTextureCode(op, ins.length, TEX_W);
+  ctx.launch({
+    key,
+    code,
+    operands: [{ texture: target, store: true }, ...inputs],
+    uniforms: u.words().slice(),
+    workgroups: Math.ceil(texels / 64),
+  });
+  const st = out.storage as GpuStorage, base = offsets[0]! * 4;
+  const enc = ctx.exec.encoderForCopy();
+  const full = Math.floor(texels / TEX_W), rest = texels - full * TEX_W;
+  if (full > 0) {
+    enc.copyTextureToBuffer({ texture: target }, {
+      buffer: st.buffer,
+      offset: base,
+      bytesPerRow: TEX_W * 16,
+    }, [
+      TEX_W,
+      full,
+    ]);
+  }
+  if (rest > 0) {
+    enc.copyTextureToBuffer(
+      { texture: target, origin: [0, full] },
+      { buffer: st.buffer, offset: base + full * TEX_W * 16, bytesPerRow: TEX_W * 16 },
+      [rest, 1],
+    );
+  }
+  ctx.exec.markBusy(st.buffer);
+  ctx.textures.releaseOutput(target);
+  ctx.touch(out);
+}
+
+/** Fill `n` contiguous f32 elements of `c` with zeros. */
+export function fillZero(ctx: GpuContext, c: View, n: number): void {
+  const op = unaryOp("mulScalar", "f32", "f32", 0, 0);
+  const plan = makePlan([n], [{ offset: c.offset, strides: [1] }, { offset: c.offset, strides: [1] }]);
+  const { key, code } = elementwiseCode({ ...op, name: "zero", expr: "0.0" }, plan.shape.length, [
+    "f32",
+    "f32",
+  ]);
+  const buf = ctx.buf(c, true);
+  ctx.launch({
+    key,
+    code,
+    operands: [buf, buf],
+    uniforms: elementwiseUniforms(plan, op),
+    workgroups: Math.ceil(n / 64),
+  });
+  ctx.touch(c);
+}
+
+/** The elementwise family. */
+export const ELEMENTWISE_KERNELS: GpuKernels<"unary" | "binary" | "where" | "copy"> = {
+  unary,
+  binary,
+  where,
+  copy,
+};

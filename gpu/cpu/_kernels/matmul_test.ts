@@ -1,8 +1,16 @@
-import type { DType, View } from "../backend.ts";
-import { Rng } from "../rng.ts";
-import { assert, assertClose, assertThrows, type Kind, outView, randomView, readView } from "./_test_util.ts";
-import { wasmMatmulFma } from "./_wasm_matmul.ts";
-import { CpuBackend } from "./mod.ts";
+import type { DType, View } from "../../backend.ts";
+import { Rng } from "../../rng.ts";
+import {
+  assert,
+  assertClose,
+  assertThrows,
+  type Kind,
+  outView,
+  randomView,
+  readView,
+} from "../_test_util.ts";
+import { wasmMatmulFma } from "../_wasm_matmul.ts";
+import { CpuBackend } from "../mod.ts";
 
 /** Naive triple loop over logical row-major values: (B, M, K) @ (B, K, N). */
 function naive(a: Float64Array, b: Float64Array, B: number, M: number, K: number, N: number): Float64Array {

@@ -11,13 +11,24 @@
  *
  * f32 products go by default to the WebAssembly SIMD kernel of `_wasm_matmul.ts` (same blocking, f32
  * accumulation, ~10x faster); this JavaScript kernel serves f64 and i32 data, `CpuBackend({ matmul: "js" })` and
- * products of fewer than `SMALL_M` rows (row-times-matrix loops, any dtype).
+ * products of fewer than `SMALL_M` rows (row-times-matrix loops, any dtype). {@linkcode runProblem} splits a
+ * product across worker threads; the `matmul` and `conv2d*` kernels (`_kernels/`) describe their products as a
+ * {@linkcode Problem} and call it.
  *
  * @module
  */
 
-import type { KernelAttrs, TypedArray } from "../backend.ts";
-import { type Arg, expectArity, expectContiguous, KernelError, shapeStr } from "./_args.ts";
+import type { TypedArray } from "../backend.ts";
+import {
+  addRowBias,
+  col2im,
+  type ConvGeometry,
+  im2col,
+  type ImageHook,
+  patchRow,
+  type RowBias,
+  validRange,
+} from "./_im2col.ts";
 import { wasmGemm, wasmMatmulSource } from "./_wasm_matmul.ts";
 
 const MR = 4;
@@ -39,6 +50,12 @@ export interface Operand {
   rs: number;
   /** Column stride. */
   cs: number;
+  /**
+   * The WebAssembly kernel's right operand only: the operand is the patch matrix (`cs === 1`) or its transpose
+   * (`rs === 1`) of the image at `patches.data[patches.off]`, packed straight from the image; `off` is then the
+   * position in the patch matrix (`data` unused).
+   */
+  patches?: { data: TypedArray; off: number; g: ConvGeometry };
 }
 
 function packPanelB(b: Operand, pc: number, kc: number, jc: number, nc: number, out: Float64Array): void {
@@ -255,6 +272,16 @@ export interface Problem {
   accumulate: boolean;
   /** f32 operands and output, computed by the WebAssembly kernel (`_wasm_matmul.ts`) when `m >= SMALL_M`. */
   wasm: boolean;
+  /**
+   * b's batch `i` is the patch matrix (or its transpose) of image `i` of the hook's data: the WebAssembly kernel
+   * packs it straight from the image ({@linkcode packsPatches}); the JavaScript one has im2col write it into b's
+   * batch `i` first.
+   */
+  im2col?: ImageHook;
+  /** After each batch's product: add c's batch `i` (a patch-matrix gradient) into image `i` of the hook's data. */
+  col2im?: ImageHook;
+  /** After each batch's product: add a value per row (the bias of a convolution's output channels). */
+  rowBias?: RowBias;
 }
 
 /** The share of a problem one thread computes: batches `[b0, b1)`, output rows `[m0, m1)`, columns `[n0, n1)`. */
@@ -273,20 +300,42 @@ export interface Part {
   n1: number;
 }
 
-/** Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. */
+/**
+ * Compute `part` of `p` into `c`. Every element's sum runs over k in the same order whatever the split. Image
+ * hooks run per batch, so a problem with hooks is only ever split by batch.
+ */
 export function runPart(p: Problem, c: TypedArray, part: Part): void {
   const dims = { m: part.m1 - part.m0, n: part.n1 - part.n0, k: p.k, ldc: p.n, accumulate: p.accumulate };
   // The kernel follows the whole product's row count, so every part of a split uses the same one.
-  const kernel = p.wasm && p.m >= SMALL_M ? wasmGemm : gemm;
+  const kernel = packsPatches(p) ? wasmGemm : gemm;
   for (let i = part.b0; i < part.b1; i++) {
+    const h = p.im2col;
+    // The WebAssembly kernel packs patches straight from the image (the same values im2col would write).
+    const direct = h !== undefined && kernel === wasmGemm;
+    if (h && !direct) im2col(h.data, h.off + i * h.bs, h.g, p.b.data, p.b.off + i * p.bBs);
+    const b: Operand = direct
+      ? { ...p.b, off: part.n0 * p.b.cs, patches: { data: h.data, off: h.off + i * h.bs, g: h.g } }
+      : { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs };
     kernel(
       { data: p.a.data, off: p.a.off + i * p.aBs + part.m0 * p.a.rs, rs: p.a.rs, cs: p.a.cs },
-      { data: p.b.data, off: p.b.off + i * p.bBs + part.n0 * p.b.cs, rs: p.b.rs, cs: p.b.cs },
+      b,
       c,
       p.cOff + i * p.m * p.n + part.m0 * p.n + part.n0,
       dims,
     );
+    const q = p.col2im;
+    if (q) col2im(c, p.cOff + i * p.m * p.n, q.g, q.data, q.off + i * q.bs);
+    const cp = p.cOff + i * p.m * p.n + part.m0 * p.n + part.n0;
+    if (p.rowBias) addRowBias(c, cp, dims.m, dims.n, p.n, p.rowBias, part.m0);
   }
+}
+
+/**
+ * Whether `p` runs on the WebAssembly kernel, which packs a convolution's patches straight from the image (so an
+ * `im2col` hook needs no patch matrix in memory and allows any split).
+ */
+export function packsPatches(p: { wasm: boolean; m: number }): boolean {
+  return p.wasm && p.m >= SMALL_M;
 }
 
 /** JavaScript source of the kernel functions above, for worker threads (see `_threads.ts`). */
@@ -294,7 +343,8 @@ export function matmulSource(): string {
   return [
     `const MR = ${MR}, NR = ${NR}, KC = ${KC}, MC = ${MC}, NC = ${NC}, SMALL_M = ${SMALL_M};`,
     "let packA = new Float64Array(MC * KC), packB = new Float64Array(NC * KC), rowAcc = new Float64Array(1024);",
-    ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart].map(String),
+    ...[packPanelB, packBlockA, micro, gemvRow, gemm, runPart, packsPatches].map(String),
+    ...[validRange, im2col, col2im, addRowBias, patchRow].map(String),
     wasmMatmulSource(),
   ].join("\n");
 }
@@ -353,60 +403,34 @@ export interface PartRunner {
 export type MatmulKernel = "wasm" | "js";
 
 /**
- * `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. With a
- * `runner` (and storages in shared memory) large products are split across its threads. f32 products use
- * `kernel` (default `"wasm"`); f64 and i32 ones always use the JavaScript kernel.
+ * Compute `p` (a `batch x (m, n)` product) into `c`: split across `runner`'s threads when the product is large
+ * enough and every operand lives in shared memory, else on the caller. Results are bitwise the same either way.
  */
-export function matmul(
-  ins: readonly Arg[],
-  outs: readonly Arg[],
-  attrs: KernelAttrs["matmul"],
-  runner?: PartRunner,
-  kernel: MatmulKernel = "wasm",
-): void {
-  expectArity("matmul", ins, outs, 2, 1);
-  const [a, b] = ins as [Arg, Arg];
-  const c = outs[0]!;
-  const rank = a.shape.length;
-  const shapes = `a ${shapeStr(a.shape)} @ b ${shapeStr(b.shape)} -> c ${shapeStr(c.shape)}`;
-  if ((rank !== 2 && rank !== 3) || b.shape.length !== rank || c.shape.length !== rank) {
-    throw new KernelError("matmul", `operands must all be rank 3 (B, M, K) or rank 2 (M, K): ${shapes}`);
-  }
-  const o = rank - 2;
-  const batch = rank === 3 ? a.shape[0]! : 1;
-  const m = a.shape[o]!, k = a.shape[o + 1]!, n = b.shape[o + 1]!;
-  if (
-    b.shape[o] !== k || c.shape[o] !== m || c.shape[o + 1] !== n ||
-    (rank === 3 && (b.shape[0] !== batch || c.shape[0] !== batch))
-  ) {
-    throw new KernelError("matmul", `shape mismatch: ${shapes}`);
-  }
-  expectContiguous("matmul", "output", c);
-  if (c.id === a.id || c.id === b.id) {
-    throw new KernelError("matmul", `output storage #${c.id} aliases an input (${shapes})`);
-  }
-  const problem: Problem = {
-    a: { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! },
-    b: { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! },
-    aBs: rank === 3 ? a.strides[0]! : 0,
-    bBs: rank === 3 ? b.strides[0]! : 0,
-    cOff: c.offset,
-    m,
-    n,
-    k,
-    accumulate: attrs.accumulate ?? false,
-    wasm: kernel === "wasm" && a.data instanceof Float32Array && b.data instanceof Float32Array &&
-      c.data instanceof Float32Array,
-  };
+export function runProblem(p: Problem, c: TypedArray, batch: number, runner?: PartRunner): void {
+  const { m, n, k } = p;
   const whole: Part = { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n };
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;
+  const hooks = [p.im2col, p.col2im, p.rowBias].filter((h) => h !== undefined);
   if (
-    runner && runner.threads > 1 &&
-    2 * batch * m * n * k >= (problem.wasm && m >= SMALL_M ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) &&
-    shared(a.data) && shared(b.data) && shared(c.data)
+    !runner || runner.threads < 2 ||
+    2 * batch * m * n * k < (packsPatches(p) ? WASM_THREAD_MIN_FLOPS : THREAD_MIN_FLOPS) ||
+    ![p.a.data, p.b.data, c, ...hooks.map((h) => h.data)].every(shared)
   ) {
-    const parts = split(batch, m, n, runner.threads);
-    if (parts.length > 1) return runner.run(problem, c.data, parts);
+    return runPart(p, c, whole);
   }
-  runPart(problem, c.data, whole);
+  // col2im, and an im2col that writes a patch matrix, need whole images per part.
+  const writesCol = p.im2col !== undefined && !packsPatches(p);
+  if ((p.col2im || writesCol) && batch < runner.threads) {
+    // Too few images to share out: those hooks run here, only the products are split.
+    const { im2col: h, col2im: q, ...rest } = p;
+    if (h && writesCol) {
+      for (let i = 0; i < batch; i++) im2col(h.data, h.off + i * h.bs, h.g, p.b.data, p.b.off + i * p.bBs);
+    }
+    runProblem(h && !writesCol ? { ...rest, im2col: h } : rest, c, batch, runner);
+    if (q) { for (let i = 0; i < batch; i++) col2im(c, p.cOff + i * m * n, q.g, q.data, q.off + i * q.bs); }
+    return;
+  }
+  const parts = split(batch, m, n, runner.threads);
+  if (parts.length > 1) return runner.run(p, c, parts);
+  runPart(p, c, whole);
 }

@@ -1,5 +1,5 @@
-import type { ReduceOp, View } from "../backend.ts";
-import { Rng } from "../rng.ts";
+import type { View } from "../../backend.ts";
+import { Rng } from "../../rng.ts";
 import {
   assert,
   assertClose,
@@ -8,90 +8,12 @@ import {
   outView,
   randomView,
   readView,
-  roundTo,
   store,
-} from "./_test_util.ts";
-import { CpuBackend } from "./mod.ts";
+} from "../_test_util.ts";
+import { CpuBackend } from "../mod.ts";
 
 const ROWS_COLS: [number, number][] = [[1, 1], [3, 17], [17, 3], [2, 1031], [0, 5], [4, 0]];
 const KINDS: Kind[] = ["contig", "colmajor", "padded", { broadcast: 0 }];
-
-function rowRef(x: Float64Array, R: number, C: number, f: (row: number[]) => number): number[] {
-  return Array.from({ length: R }, (_, r) => f(Array.from(x.subarray(r * C, (r + 1) * C))));
-}
-
-const REDUCE_REF: Record<ReduceOp, (row: number[]) => number> = {
-  sum: (row) => row.reduce((a, b) => a + b, 0),
-  mean: (row) => row.reduce((a, b) => a + b, 0) / row.length,
-  sumSquares: (row) => row.reduce((a, b) => a + b * b, 0),
-  max: (row) => Math.max(...row),
-  min: (row) => Math.min(...row),
-  argmax: (row) => row.indexOf(Math.max(...row)),
-  argmin: (row) => row.indexOf(Math.min(...row)),
-};
-
-Deno.test("reduce kernel matches per-row references over (R, C) views", async (t) => {
-  const cpu = new CpuBackend();
-  const rng = new Rng(31);
-  for (const op of Object.keys(REDUCE_REF) as ReduceOp[]) {
-    await t.step(op, () => {
-      const arg = op === "argmax" || op === "argmin";
-      for (const [R, C] of ROWS_COLS) {
-        if (C === 0 && R > 0 && !["sum", "mean", "sumSquares"].includes(op)) continue;
-        for (const kind of KINDS) {
-          const x = randomView(cpu, [R, C], { kind, rng });
-          const y = outView(cpu, [R], arg ? "i32" : "f32");
-          cpu.run("reduce", [x.view], [y], { op });
-          const want = rowRef(x.values, R, C, REDUCE_REF[op]).map((v) => roundTo("f32", v));
-          assertClose(readView(cpu, y), want, `${op} ${[R, C]} ${JSON.stringify(kind)}`, { rtol: 1e-5 });
-        }
-      }
-    });
-  }
-  await t.step(
-    "sums down the memory (bias gradients) add each row's columns in order: exactly the f64 sum",
-    () => {
-      // A transposed (R, C) view with rows along memory takes the column-sweep path (8 columns at a time).
-      for (const [R, C] of [[37, 8], [300, 61], [5, 3], [2, 17]] as [number, number][]) {
-        const x = randomView(cpu, [R, C], { kind: "colmajor", rng, lo: -1e3, hi: 1e3 });
-        for (const op of ["sum", "sumSquares", "mean"] as const) {
-          const y = outView(cpu, [R], "f64");
-          cpu.run("reduce", [x.view], [y], { op });
-          const want = rowRef(x.values, R, C, (row) => {
-            let a = 0;
-            for (const v of row) a += op === "sumSquares" ? v * v : v;
-            return op === "mean" ? a / C : a;
-          });
-          const got = readView(cpu, y);
-          assert(
-            got.every((v, i) => v === want[i]),
-            `${op} ${[R, C]}: ${got.slice(0, 3)} vs ${want.slice(0, 3)}`,
-          );
-        }
-      }
-    },
-  );
-  await t.step("ties pick the first index; NaN propagates through max and argmax", () => {
-    const x = store(cpu, "f32", [1, 3, 3, 0, NaN, 2]);
-    const v: View = { storage: x, shape: [2, 3], strides: [3, 1], offset: 0 };
-    const am = outView(cpu, [2], "i32"), mx = outView(cpu, [2]);
-    cpu.run("reduce", [v], [am], { op: "argmax" });
-    cpu.run("reduce", [v], [mx], { op: "max" });
-    assertClose(readView(cpu, am), [1, 1], "argmax");
-    assertClose(readView(cpu, mx), [3, NaN], "max");
-  });
-  await t.step("max of empty rows and a non-i32 argmax output are errors", () => {
-    const x = outView(cpu, [2, 0]);
-    assertThrows(() => cpu.run("reduce", [x], [outView(cpu, [2])], { op: "max" }), ["reduce max", "[2, 0]"]);
-    const y = outView(cpu, [2, 3]);
-    assertThrows(() => cpu.run("reduce", [y], [outView(cpu, [2])], { op: "argmax" }), ["argmax", "i32"]);
-    assertThrows(() => cpu.run("reduce", [y], [outView(cpu, [3])], { op: "sum" }), [
-      "reduce sum",
-      "[3]",
-      "[2]",
-    ]);
-  });
-});
 
 Deno.test("softmax kernel matches exp(x - logsumexp) and stays finite on large logits", () => {
   const cpu = new CpuBackend();
@@ -117,61 +39,6 @@ Deno.test("softmax kernel matches exp(x - logsumexp) and stays finite on large l
   const y = outView(cpu, [1, 3]);
   cpu.run("softmax", [{ storage: big, shape: [1, 3], strides: [3, 1], offset: 0 }], [y], { log: false });
   assertClose(readView(cpu, y), [0.5, 0.5, 0], "softmax of huge logits");
-});
-
-Deno.test("gather and scatterAdd kernels move rows by id", async (t) => {
-  const cpu = new CpuBackend();
-  const rng = new Rng(33);
-  await t.step("gather rows of a (possibly transposed) table, with repeats", () => {
-    for (const [V, D, N] of [[1, 1, 1], [17, 3, 40], [1031, 5, 7], [4, 6, 0], [3, 0, 2]] as const) {
-      for (const kind of ["contig", "colmajor", "padded"] as Kind[]) {
-        const table = randomView(cpu, [V, D], { kind, rng });
-        const idsData = Array.from({ length: N }, () => rng.int(V));
-        const ids: View = { storage: store(cpu, "i32", idsData), shape: [N], strides: [1], offset: 0 };
-        const y = outView(cpu, [N, D]);
-        cpu.run("gather", [table.view, ids], [y], {});
-        const want = idsData.flatMap((id) => Array.from(table.values.subarray(id * D, (id + 1) * D)));
-        assertClose(readView(cpu, y), want, `gather ${[V, D, N]} ${kind}`);
-      }
-    }
-  });
-  await t.step("scatterAdd accumulates duplicate ids", () => {
-    for (const [V, D, N] of [[1, 1, 3], [17, 3, 40], [5, 1031, 9], [4, 6, 0]] as const) {
-      const src = randomView(cpu, [N, D], { kind: "colmajor", rng });
-      const idsData = Array.from({ length: N }, () => rng.int(V));
-      const ids: View = { storage: store(cpu, "i32", idsData), shape: [N], strides: [1], offset: 0 };
-      const table = outView(cpu, [V, D], "f64");
-      cpu.write(table.storage, new Float64Array(V * D).fill(0.5));
-      cpu.run("scatterAdd", [src.view, ids], [table], {});
-      const want = new Float64Array(V * D).fill(0.5);
-      idsData.forEach((id, i) => {
-        for (let d = 0; d < D; d++) want[id * D + d] = want[id * D + d]! + src.values[i * D + d]!;
-      });
-      assertClose(readView(cpu, table), want, `scatterAdd ${[V, D, N]}`, { rtol: 1e-12 });
-    }
-  });
-  await t.step("ids outside [0, V) are errors naming the id and the shapes", () => {
-    const table = randomView(cpu, [4, 2], { rng });
-    const ids: View = { storage: store(cpu, "i32", [0, 4]), shape: [2], strides: [1], offset: 0 };
-    assertThrows(() => cpu.run("gather", [table.view, ids], [outView(cpu, [2, 2])], {}), [
-      "gather",
-      "id 4",
-      "position 1",
-      "[4, 2]",
-    ]);
-    const neg: View = { storage: store(cpu, "i32", [-1, 0]), shape: [2], strides: [1], offset: 0 };
-    const before = readView(cpu, table.view);
-    assertThrows(() => cpu.run("scatterAdd", [outView(cpu, [2, 2]), neg], [table.view], {}), [
-      "scatterAdd",
-      "id -1",
-    ]);
-    assertClose(readView(cpu, table.view), before, "a failed scatterAdd leaves the table untouched");
-    const f32ids = outView(cpu, [2]);
-    assertThrows(() => cpu.run("gather", [table.view, f32ids], [outView(cpu, [2, 2])], {}), [
-      "gather",
-      "i32",
-    ]);
-  });
 });
 
 function crossEntropyRef(x: Float64Array, targets: number[], C: number, ignore: number) {
@@ -231,39 +98,6 @@ Deno.test("crossEntropy and crossEntropyBackward match references and finite dif
       ["crossEntropy", "target 3", "row 1"],
     );
   });
-});
-
-Deno.test("a freed storage, a bad view and a wrong kernel call are errors naming what is wrong", () => {
-  const cpu = new CpuBackend();
-  const x = outView(cpu, [2, 3]), y = outView(cpu, [2, 3]);
-  cpu.free(x.storage);
-  assertThrows(() => cpu.run("unary", [x], [y], { op: "exp" }), ["storage #1", "freed", "unary", "input 0"]);
-  assertThrows(() => cpu.readSync(x.storage), ["storage #1", "freed"]);
-  assertThrows(() => cpu.free(x.storage), ["storage #1", "freed"]);
-  const z = outView(cpu, [2, 3]);
-  const tooBig: View = { ...z, shape: [3, 3], strides: [3, 1] };
-  assertThrows(() => cpu.run("unary", [tooBig], [outView(cpu, [3, 3])], { op: "exp" }), [
-    "unary",
-    "[3, 3]",
-    "outside storage",
-  ]);
-  assertThrows(() => cpu.run("binary", [z, outView(cpu, [2, 4])], [y], { op: "add" }), [
-    "binary add",
-    "[2, 4]",
-    "[2, 3]",
-  ]);
-  assertThrows(() => cpu.run("binary", [z], [y], { op: "add" }), ["binary", "expects 2 input(s)", "[2, 3]"]);
-  assertThrows(() => cpu.write(z.storage, new Float32Array(7)), ["7 elements", "storage #"]);
-  // Live: y, z (2x3), the 3x3 and 2x4 outputs; f32 = 4 bytes each.
-  const s = cpu.stats();
-  assert(s.liveStorages === 4 && s.liveBytes === (6 + 6 + 9 + 8) * 4, `stats ${JSON.stringify(s)}`);
-  const big = cpu.alloc(1000, "f64");
-  cpu.free(big);
-  const after = cpu.stats();
-  assert(
-    after.liveBytes === s.liveBytes && after.peakBytes === s.liveBytes + 8000,
-    `peak ${JSON.stringify(after)}`,
-  );
 });
 
 /** f32 logits as a view of a storage with rows `rs` apart (`rs >= C`), the extra columns garbage. */

@@ -1,5 +1,5 @@
 /**
- * Matmul kernels and the per-adapter rule table.
+ * WebGPU `matmul` kernel: three WGSL variants and the per-adapter rule table that picks one, and the launch code.
  *
  * - `naive`: one output per invocation over any strided views; for tiny products where setup dominates.
  * - `texture`: for CPU-like adapters (llvmpipe). Storage-buffer loads there cost ~30x a texel fetch (each lane
@@ -12,15 +12,25 @@
  * - `tiled`: for discrete GPUs: 64x64 output tiles, 16x16 invocations with 4x4 outputs each, 16-deep K slices
  *   staged in workgroup memory; reads any strided view.
  *
+ * Operand textures come from the texture cache of `../_textures.ts` (cached per storage version).
+ *
  * @module
  */
 
-/** Texels per row of the flat texture layout. */
-export const TEX_W = 2048;
-const TEX_SHIFT = 11;
+import type { KernelAttrs, View } from "../../backend.ts";
+import type { GpuContext, GpuKernels, MatmulVariant } from "../_context.ts";
+import { UniformWriter } from "../_exec.ts";
+import { fail, type GpuStorage, shapeStr } from "../_storage.ts";
+import { TEX_SHIFT, TEX_W } from "../_textures.ts";
+import { fillZero } from "./elementwise.ts";
 
-/** Matmul kernel variants. */
-export type MatmulVariant = "naive" | "texture" | "tiled";
+export type { MatmulVariant } from "../_context.ts";
+
+/** A strided matrix description in elements. */
+interface Mat3 {
+  off: number;
+  s: [number, number, number];
+}
 
 /** Problem description the rule table looks at. */
 export interface MatmulShape {
@@ -145,52 +155,6 @@ ${MAIN2}
   return { key: `mm-tiled|${accumulate}`, code };
 }
 
-/**
- * Pack a 3-D strided view `(D0, D1, D2)` into a dense `(D0, D1, P2)` f32 buffer, zero-padding columns
- * `D2..P2`. Operands $0 src, $1 dst. Uniforms: total, D1, P2, D2, off, s0, s1, s2.
- */
-export function packCode(): { key: string; code: () => string } {
-  const code = () => `
-@compute @workgroup_size(64)
-${MAIN2}
-  let i = flat_wg(wid, nwg) * 64u + lid;
-  if (i >= uu(0u)) { return; }
-  let P2 = uu(2u); let c = i % P2; let t = i / P2; let r = t % uu(1u); let b = t / uu(1u);
-  var v = 0.0;
-  if (c < uu(3u)) { v = $0[ui(4u) + i32(b) * ui(5u) + i32(r) * ui(6u) + i32(c) * ui(7u)]; }
-  $1[i] = v;
-}`;
-  return { key: "mm-pack", code };
-}
-
-/**
- * Pack (texture form, for CPU-like adapters): read the 3-D view through a texture of its region (element `i` is
- * component `i % 4` of texel `i / 4`) and store the packed `(D0, D1, P2)` result straight into the operand
- * texture. Operands $0 packed storage texture, $1 source texture. Uniforms: total texels, D1, P2, D2, off
- * (relative to the region), s0, s1, s2.
- */
-export function packTextureCode(): { key: string; code: () => string } {
-  const code = () => `
-fn ldx(i: i32) -> f32 {
-  let t = u32(i) >> 2u;
-  return textureLoad($1, vec2<u32>(t & ${TEX_W - 1}u, t >> ${TEX_SHIFT}u), 0)[u32(i) & 3u];
-}
-@compute @workgroup_size(64)
-${MAIN2}
-  let t = flat_wg(wid, nwg) * 64u + lid;
-  if (t >= uu(0u)) { return; }
-  let D1 = uu(1u); let P2 = uu(2u); let D2 = uu(3u);
-  var v = vec4<f32>(0.0);
-  for (var k = 0u; k < 4u; k = k + 1u) {
-    let e = t * 4u + k;
-    let c = e % P2; let rb = e / P2; let r = rb % D1; let b = rb / D1;
-    if (c < D2) { v[k] = ldx(ui(4u) + i32(b) * ui(5u) + i32(r) * ui(6u) + i32(c) * ui(7u)); }
-  }
-  textureStore($0, vec2<u32>(t & ${TEX_W - 1}u, t >> ${TEX_SHIFT}u), v);
-}`;
-  return { key: "mm-pack-tex", code };
-}
-
 /** Rows per invocation and invocation rows per workgroup of the texture kernel for `M` rows. */
 export function textureBlocking(M: number): { TM: number; WGY: number } {
   const TM = M >= 8 ? 8 : M >= 4 ? 4 : 1;
@@ -260,3 +224,157 @@ export function textureCode(
   };
   return { key: `mm-tex|${TM}|${WGY}|${nt}|${accumulate}`, code };
 }
+
+function matmul(
+  ins: readonly View[],
+  outs: readonly View[],
+  attrs: KernelAttrs["matmul"],
+  ctx: GpuContext,
+): void {
+  ctx.arity("matmul", ins, outs, 2, 1);
+  const [a, b] = ins as [View, View];
+  const c = outs[0]!;
+  const a3 = as3("matmul", "a", a), b3 = as3("matmul", "b", b);
+  const [Ba, M, K] = a3.shape, [Bb, K2, N] = b3.shape;
+  if (K !== K2 || Ba !== Bb) {
+    fail("matmul", `a ${shapeStr(a.shape)} and b ${shapeStr(b.shape)} do not multiply`);
+  }
+  const B = Ba;
+  ctx.shape("matmul", "output", c, c.shape.length === 2 ? [M, N] : [B, M, N]);
+  if (c.shape.length === 2 && B !== 1) fail("matmul", "a 2-D output needs batch 1");
+  ctx.contiguous("matmul", "output", c);
+  for (const [v, w] of [[a, "a"], [b, "b"], [c, "output"]] as const) ctx.dtype("matmul", w, v, "f32");
+  if (B * M * N === 0) return;
+  const acc = attrs.accumulate ?? false;
+  if (K === 0) {
+    if (!acc) fillZero(ctx, c, B * M * N);
+    return;
+  }
+  let variant = ctx.matmulVariant ?? chooseMatmul({ B, M, N, K }, ctx.isFallback);
+  if (variant === "texture" && !textureFits(ctx, B, M, N, K)) variant = "tiled";
+  if (variant === "texture") {
+    if (N < 8 && M >= 16) {
+      // Thin N (matrix-vector, small heads): each invocation covers 8 columns, so compute C^T = B^T A^T
+      // instead, writing the transposed result straight into C.
+      const sw = (m: Mat3 & { storage: GpuStorage }) => ({
+        ...m,
+        s: [m.s[0], m.s[2], m.s[1]] as Mat3["s"],
+      });
+      return matmulTexture(ctx, sw(b3.m), sw(a3.m), c, { B, M: N, N: M, K }, acc, true);
+    }
+    return matmulTexture(ctx, a3.m, b3.m, c, { B, M, N, K }, acc);
+  }
+  const u = new UniformWriter();
+  u.u32(B), u.u32(M), u.u32(N), u.u32(K);
+  for (const m of [a3.m, b3.m]) u.i32(m.off), u.i32(m.s[0]), u.i32(m.s[1]), u.i32(m.s[2]);
+  u.i32(c.offset);
+  const { key, code } = variant === "tiled" ? tiledCode(acc) : naiveCode(acc);
+  if (variant === "tiled") u.u32(Math.ceil(M / 64));
+  const wg: number | [number, number] = variant === "tiled"
+    ? [Math.ceil(N / 64), B * Math.ceil(M / 64)]
+    : Math.ceil((B * M * N) / 64);
+  ctx.launch({
+    key,
+    code,
+    operands: [ctx.buf(a), ctx.buf(b), ctx.buf(c, true)],
+    uniforms: u.words().slice(),
+    workgroups: wg,
+  });
+  ctx.touch(c);
+}
+
+function as3(
+  kernel: string,
+  what: string,
+  v: View,
+): { shape: [number, number, number]; m: Mat3 & { storage: GpuStorage } } {
+  const st = v.storage as GpuStorage;
+  if (v.shape.length === 2) {
+    return {
+      shape: [1, v.shape[0]!, v.shape[1]!],
+      m: { off: v.offset, s: [0, v.strides[0]!, v.strides[1]!], storage: st },
+    };
+  }
+  if (v.shape.length !== 3) {
+    fail(kernel, `${what} must be (batch, rows, cols) or (rows, cols), got ${shapeStr(v.shape)}`);
+  }
+  return {
+    shape: [v.shape[0]!, v.shape[1]!, v.shape[2]!],
+    m: {
+      off: v.offset,
+      s: [v.shape[0] === 1 ? 0 : v.strides[0]!, v.strides[1]!, v.strides[2]!],
+      storage: st,
+    },
+  };
+}
+
+function textureFits(ctx: GpuContext, B: number, M: number, N: number, K: number): boolean {
+  const maxRows = ctx.device.limits.maxTextureDimension2D;
+  const texels = (n: number) => Math.ceil(n / 4 / TEX_W);
+  const k4 = Math.ceil(K / 4) * 4, n4 = Math.ceil(N / 4) * 4;
+  return texels(B * M * k4) <= maxRows && texels(B * Math.max(K * n4, N * k4)) <= maxRows;
+}
+
+function matmulTexture(
+  ctx: GpuContext,
+  a: Mat3 & { storage: GpuStorage },
+  b: Mat3 & { storage: GpuStorage },
+  c: View,
+  { B, M, N, K }: { B: number; M: number; N: number; K: number },
+  acc: boolean,
+  transposedOut = false,
+): void {
+  const al = (x: number) => x % 4 === 0;
+  const K4 = Math.ceil(K / 4);
+  const aBatch = a.s[0] === 0 ? 1 : B, bBatch = b.s[0] === 0 ? 1 : B;
+  // A: (B, M, K) row-major with 4-aligned rows goes in as is; anything else is packed to (B, M, K4*4).
+  let ta: GPUTexture, aBase: number, aBs: number, aRs: number;
+  const pos = (m: Mat3) => m.s.every((x) => x >= 0);
+  if (a.s[2] === 1 && al(K) && al(a.s[1]) && al(a.s[0]) && al(a.off) && pos(a)) {
+    aBs = a.s[0] / 4, aRs = a.s[1] / 4, aBase = 0;
+    ta = ctx.textures.raw(a.storage, a.off / 4, (aBatch - 1) * aBs + (M - 1) * aRs + K / 4);
+  } else {
+    ta = ctx.textures.packed(a.storage, a.off, [aBatch, M, K], a.s);
+    aBase = 0, aBs = aBatch === 1 ? 0 : M * K4, aRs = K4;
+  }
+  // B: NN when rows of (K, N) are 4-aligned, NT when B is a transposed row-major (N, K) matrix.
+  let tb: GPUTexture, bBase: number, bBs: number, bRs: number, nt: boolean;
+  const N4 = Math.ceil(N / 4);
+  if (b.s[2] === 1 && al(N) && al(b.s[1]) && al(b.s[0]) && al(b.off) && pos(b)) {
+    nt = false, bBase = 0, bBs = b.s[0] / 4, bRs = b.s[1] / 4;
+    tb = ctx.textures.raw(b.storage, b.off / 4, (bBatch - 1) * bBs + (K - 1) * bRs + N / 4);
+  } else if (b.s[1] === 1 && al(K) && al(b.s[2]) && al(b.s[0]) && al(b.off) && pos(b)) {
+    nt = true, bBase = 0, bBs = b.s[0] / 4, bRs = b.s[2] / 4;
+    tb = ctx.textures.raw(b.storage, b.off / 4, (bBatch - 1) * bBs + (N - 1) * bRs + K / 4);
+  } else if (b.s[1] === 1 || Math.abs(b.s[1]) < Math.abs(b.s[2])) {
+    tb = ctx.textures.packed(b.storage, b.off, [bBatch, N, K], [b.s[0], b.s[2], b.s[1]]);
+    nt = true, bBase = 0, bBs = bBatch === 1 ? 0 : N * K4, bRs = K4;
+  } else {
+    tb = ctx.textures.packed(b.storage, b.off, [bBatch, K, N], b.s);
+    nt = false, bBase = 0, bBs = bBatch === 1 ? 0 : K * N4, bRs = N4;
+  }
+  const { TM, WGY } = textureBlocking(M);
+  const rowBlocks = Math.ceil(M / (TM * WGY));
+  const u = new UniformWriter();
+  u.u32(M), u.u32(N), u.u32(K4), u.u32(rowBlocks), u.u32(aBase), u.u32(aBs), u.u32(aRs);
+  u.u32(bBase), u.u32(bBs), u.u32(bRs), u.u32(c.offset), u.u32(K);
+  if (transposedOut) u.u32(1), u.u32(M);
+  else u.u32(N), u.u32(1);
+  const { key, code } = textureCode(TM, WGY, nt, acc);
+  const gx = Math.ceil(N / 64), gy = B * rowBlocks;
+  const maxDim = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  if (gx > maxDim || gy > maxDim) {
+    fail("matmul", `launch ${gx}x${gy} workgroups exceeds the per-dimension limit ${maxDim}`);
+  }
+  ctx.launch({
+    key,
+    code,
+    operands: [{ texture: ta }, { texture: tb }, ctx.buf(c, true)],
+    uniforms: u.words().slice(),
+    workgroups: [gx, gy],
+  });
+  ctx.touch(c);
+}
+
+/** The matmul family. */
+export const MATMUL_KERNELS: GpuKernels<"matmul"> = { matmul };

@@ -1,7 +1,7 @@
-import type { View } from "../backend.ts";
-import { Rng } from "../rng.ts";
-import { assert, assertClose, assertThrows, randomValues, store } from "./_test_util.ts";
-import { CpuBackend } from "./mod.ts";
+import type { View } from "../../backend.ts";
+import { Rng } from "../../rng.ts";
+import { assert, assertClose, assertThrows, randomValues, store } from "../_test_util.ts";
+import { CpuBackend } from "../mod.ts";
 
 const cpu = new CpuBackend();
 

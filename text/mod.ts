@@ -21,3 +21,5 @@ export * from "./store.ts";
 export * from "./clas_loader.ts";
 export * from "./models/mod.ts";
 export * from "./generate.ts";
+export * from "./bleu.ts";
+export * from "./bleu_metric.ts";

@@ -23,3 +23,4 @@ export * from "./models/mod.ts";
 export * from "./generate.ts";
 export * from "./bleu.ts";
 export * from "./bleu_metric.ts";
+export * from "./vectors/mod.ts";

@@ -23,3 +23,4 @@ export * from "./wink.ts";
 export * from "./fasttext_bin.ts";
 export * from "./embedding.ts";
 export * from "./neighbours.ts";
+export * from "./skipgram.ts";

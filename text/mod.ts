@@ -24,3 +24,4 @@ export * from "./generate.ts";
 export * from "./bleu.ts";
 export * from "./bleu_metric.ts";
 export * from "./vectors/mod.ts";
+export * from "./seq2seq/mod.ts";

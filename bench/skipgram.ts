@@ -187,28 +187,30 @@ export async function run(): Promise<void> {
     });
     return r.vectors;
   };
-  const o1 = await ours(1, 0.5);
-  await ours(2, 0.5);
-  const o75 = await ours(1, 0.75);
+  // ours and fastText alternate, so each pair is measured under about the same machine load
   const hasFt = await Deno.stat(FASTTEXT).then(() => true, () => false);
-  let f1: WordVectors | undefined, f2: WordVectors | undefined;
-  if (hasFt) {
-    for (const [threads, seed] of [[1, 1], [1, 2], [2, 1]] as const) {
-      const r = await fastText(text.path, `${dir}/ft_t${threads}_s${seed}`, threads, seed, epochs);
-      emit({
-        ...base,
-        case: `fasttext_t${threads}_seed${seed}`,
-        value: r.wordsPerSecondPerThread,
-        unit: "tokens/s/thread",
-        backend: "fasttext 0.9.2",
-        process_s: r.seconds,
-        vocab: r.vectors.size,
-        load: await load(),
-      });
-      if (threads === 1 && seed === 1) f1 = r.vectors;
-      if (threads === 1 && seed === 2) f2 = r.vectors;
-    }
-  } else emit({ ...base, case: "fasttext", value: NaN, unit: "skipped", note: `${FASTTEXT} not found` });
+  if (!hasFt) emit({ ...base, case: "fasttext", value: NaN, unit: "skipped", note: `${FASTTEXT} not found` });
+  const peer = async (threads: number, seed: number) => {
+    if (!hasFt) return undefined;
+    const r = await fastText(text.path, `${dir}/ft_t${threads}_s${seed}`, threads, seed, epochs);
+    emit({
+      ...base,
+      case: `fasttext_t${threads}_seed${seed}`,
+      value: r.wordsPerSecondPerThread,
+      unit: "tokens/s/thread",
+      backend: "fasttext 0.9.2",
+      process_s: r.seconds,
+      vocab: r.vectors.size,
+      load: await load(),
+    });
+    return r.vectors;
+  };
+  const o1 = await ours(1, 0.5);
+  const f1 = await peer(1, 1);
+  const o75 = await ours(1, 0.75);
+  const f2 = await peer(1, 2);
+  await ours(2, 0.5);
+  await peer(2, 1);
   const queries = o1.words.slice(50, 250).filter((w) => /\p{L}{3,}/u.test(w) && (!f1 || f1.has(w)));
   const quality = (name: string, wv: WordVectors) =>
     emit({

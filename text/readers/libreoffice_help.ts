@@ -148,6 +148,14 @@ async function helpDir(root: string, lang: string): Promise<string> {
  * @param options Languages, empty-side handling and the error policy (a page that is not valid UTF-8 is an
  *   error naming it, or skipped with its pair page under `onError: "skip"`).
  * @returns An async iterable of pairs.
+ *
+ * @example The fixture pages (excerpts of the real ones)
+ * ```ts
+ * import { readLibreOfficeHelp } from "./libreoffice_help.ts";
+ * const root = new URL("./testdata/libreoffice_help", import.meta.url).pathname;
+ * const pairs = await Array.fromAsync(readLibreOfficeHelp(root));
+ * if (!pairs.some((p) => p.target === "Appuyez sur Ctrl+F6 pour vous déplacer au document.")) throw new Error("pairs");
+ * ```
  */
 export async function* readLibreOfficeHelp(
   root: string,

@@ -79,6 +79,16 @@ function dataBytes(data: Float32Array): Uint8Array {
  * @param path The cache file.
  * @param vectors The table (words must not contain a newline).
  * @param meta JSON-serialisable facts to keep with it (e.g. which source it came from).
+ *
+ * @example
+ * ```ts
+ * import { saveVectorsCache } from "./cache.ts";
+ * import { WordVectors } from "./word_vectors.ts";
+ * const p = await Deno.makeTempFile();
+ * await saveVectorsCache(p, new WordVectors(["a"], 1, new Float32Array([1])));
+ * if ((await Deno.stat(p)).size < 20) throw new Error("cache");
+ * await Deno.remove(p);
+ * ```
  */
 export async function saveVectorsCache(
   path: string,
@@ -139,6 +149,18 @@ function parseHeader(path: string, buf: Uint8Array): { header: Header; offset: n
  * @param path The cache file.
  * @returns The vectors and the meta saved with them.
  * @throws {ReaderError} when the file is missing, not a cache, truncated or corrupted.
+ *
+ * @example A truncated cache is an error
+ * ```ts
+ * import { loadVectorsCache, saveVectorsCache } from "./cache.ts";
+ * import { WordVectors } from "./word_vectors.ts";
+ * const p = await Deno.makeTempFile();
+ * await saveVectorsCache(p, new WordVectors(["a", "b"], 2, new Float32Array(4)));
+ * await Deno.truncate(p, 30);
+ * const err = await loadVectorsCache(p).then(() => null, (e) => e);
+ * if (!err?.message.includes("truncated")) throw new Error("no error");
+ * await Deno.remove(p);
+ * ```
  */
 export async function loadVectorsCache(
   path: string,

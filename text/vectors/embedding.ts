@@ -63,6 +63,15 @@ export interface VectorsEmbedding {
  * @param vectors Pre-trained vectors (`.vec`, GloVe, `.bin`, trained skip-gram).
  * @param options Seed, case fallback, zero rows, target std.
  * @returns Weights and counts (found, missing, measured std).
+ *
+ * @example The lesson's scale: std 1 for found and random rows
+ * ```ts
+ * import { embeddingFromVectors } from "./embedding.ts";
+ * import { WordVectors } from "./word_vectors.ts";
+ * const wv = new WordVectors(["a", "b"], 2, new Float32Array([0.3, -0.3, -0.3, 0.3]));
+ * const e = embeddingFromVectors(["a", "b", "zzz"], wv, { targetStd: 1 });
+ * if (Math.abs(e.weight[0]! - 1) > 1e-6 || e.missingWords[0] !== "zzz") throw new Error("scale");
+ * ```
  */
 export function embeddingFromVectors(
   itos: readonly string[],

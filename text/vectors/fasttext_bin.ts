@@ -147,7 +147,19 @@ class BinReader {
   }
 }
 
-/** fastText's FNV-1a over bytes, with its sign-extended `int8_t` quirk for bytes >= 0x80. */
+/**
+ * fastText's FNV-1a over bytes, with its sign-extended `int8_t` quirk for bytes >= 0x80 (the n-gram bucket of
+ * a subword is `hash % bucket`).
+ *
+ * @param bytes UTF-8 bytes of a word or n-gram.
+ * @returns The 32-bit hash.
+ *
+ * @example
+ * ```ts
+ * import { fastTextHash } from "./fasttext_bin.ts";
+ * if (fastTextHash(new TextEncoder().encode("a")) !== 0xe40c292c) throw new Error("fnv");
+ * ```
+ */
 export function fastTextHash(bytes: Uint8Array): number {
   let h = 2166136261;
   for (let i = 0; i < bytes.length; i++) {
@@ -344,6 +356,13 @@ async function parse(r: BinReader): Promise<Parsed> {
  *
  * @param path The model file.
  * @returns Arguments, words (most frequent first) with counts, label count and training tokens.
+ *
+ * @example
+ * ```ts
+ * import { readFastTextBinInfo } from "./fasttext_bin.ts";
+ * const info = await readFastTextBinInfo(new URL("../../tests/fixtures/fasttext/tiny.bin", import.meta.url).pathname);
+ * if (info.args.dim !== 8 || info.words[0] !== "</s>") throw new Error("info");
+ * ```
  * @throws {ReaderError} for a file that is not a fastText model, quantized, inconsistent or truncated.
  */
 export async function readFastTextBinInfo(path: string): Promise<FastTextBinInfo> {
@@ -415,6 +434,14 @@ async function gatherRows(
  * @param path The model file.
  * @param options Which words.
  * @returns The vectors, in the order of the words asked for (or the model's order).
+ *
+ * @example An out-of-vocabulary word gets its n-gram vector
+ * ```ts
+ * import { loadFastTextBin } from "./fasttext_bin.ts";
+ * const bin = new URL("../../tests/fixtures/fasttext/tiny.bin", import.meta.url).pathname;
+ * const wv = await loadFastTextBin(bin, { words: ["ouvrirait"] });
+ * if (wv.size !== 1 || !wv.get("ouvrirait")!.some((v) => v !== 0)) throw new Error("oov");
+ * ```
  * @throws {ReaderError} for a bad, quantized or truncated file.
  */
 export async function loadFastTextBin(path: string, options: FastTextBinOptions = {}): Promise<WordVectors> {

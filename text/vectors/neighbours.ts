@@ -102,6 +102,14 @@ export class CosineIndex {
  * @param word A word of the table.
  * @param options `k` (default 10) and words to leave out.
  * @returns Neighbours, most similar first.
+ *
+ * @example
+ * ```ts
+ * import { nearestWords } from "./neighbours.ts";
+ * import { WordVectors } from "./word_vectors.ts";
+ * const wv = new WordVectors(["un", "deux", "rouge"], 2, new Float32Array([1, 0, 0.9, 0.1, 0, 1]));
+ * if (nearestWords(wv, "un", { k: 1 })[0]!.word !== "deux") throw new Error("nn");
+ * ```
  */
 export function nearestWords(vectors: WordVectors, word: string, options: NearestOptions = {}): Neighbour[] {
   return new CosineIndex(vectors).nearest(word, options);

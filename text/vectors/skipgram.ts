@@ -185,6 +185,15 @@ function runWorker(shared: SkipGramShared, job: SkipGramJob): Promise<void> {
  * @param source A text file (whitespace-separated tokens, one sentence per line), lines, or token lists.
  * @param options Hyper-parameters (fastText defaults), threads, seed, progress.
  * @returns The vectors (most frequent word first), counts, speed and final loss.
+ *
+ * @example Same seed on one thread, same vectors
+ * ```ts
+ * import { trainSkipGram } from "./skipgram.ts";
+ * const text = [["un", "deux", "trois"], ["deux", "trois", "quatre"]];
+ * const a = await trainSkipGram(text, { dim: 4, minCount: 1, threads: 1, seed: 3 });
+ * const b = await trainSkipGram(text, { dim: 4, minCount: 1, threads: 1, seed: 3 });
+ * if (a.vectors.data.some((v, i) => v !== b.vectors.data[i])) throw new Error("seeded");
+ * ```
  */
 export async function trainSkipGram(
   source: SkipGramSource,

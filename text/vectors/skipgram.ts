@@ -19,7 +19,7 @@
  * import { trainSkipGram } from "./skipgram.ts";
  * const lines = Array.from({ length: 200 }, (_, i) => i % 2 ? "le chat mange la souris" : "le chien mange la viande");
  * const r = await trainSkipGram(lines, { dim: 10, minCount: 1, epochs: 2, threads: 1, seed: 1 });
- * if (r.vectors.size !== 8 || r.vectors.dim !== 10 || r.vectors.words[0] !== "</s>") throw new Error("train");
+ * if (r.vectors.size !== 8 || r.vectors.dim !== 10 || !r.vectors.has("</s>")) throw new Error("train");
  * ```
  *
  * @module

@@ -12,7 +12,7 @@
 
 import type { Backend } from "../gpu/backend.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { createBackend } from "../gpu/webgpu/auto.ts";
+import { createBackend } from "../gpu/create_backend.ts";
 import { Adam, arLoss, crossEntropyFlat, fromArray, setBackend, tarLoss, tidy } from "../nn/mod.ts";
 import { AwdLstmLM } from "../text/models/awd_lstm.ts";
 import { emit } from "./_report.ts";

@@ -16,7 +16,7 @@
 
 import type { Backend } from "../gpu/backend.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
-import { createBackend } from "../gpu/webgpu/auto.ts";
+import { createBackend } from "../gpu/create_backend.ts";
 import { seed as seedRng } from "../gpu/rng.ts";
 import { GradientClipping, ModelResetter, RNNRegularizer } from "../nn/callbacks.ts";
 import { lmDataLoader } from "../nn/data_loader.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 import { InvalidArgumentError } from "./_deps.ts";
-import { setBackend, useBackend } from "../nn/engine.ts";
-import { CpuBackend } from "../gpu/cpu/mod.ts";
+import { setBackend } from "../nn/engine.ts";
+import { createBackend } from "../gpu/create_backend.ts";
 
 /** An error the CLI prints as `denofit: <message>` and exits 1. */
 export class CliError extends Error {
@@ -51,18 +51,18 @@ export function intListArg(v: string): number[] {
 }
 
 /**
- * Select the compute backend by name; prints nothing. `cpu` runs large matmuls on up to 4 threads (measured on
- * the 2-core dev machine at AWD-LSTM demo sizes: 2.4x the single-threaded CPU backend, 1.3-1.9x llvmpipe WebGPU).
+ * Select the compute backend by name (`createBackend` in gpu/create_backend.ts chooses); prints nothing. The CPU
+ * backend runs large matmuls on up to 4 threads (measured on the 2-core dev machine at AWD-LSTM demo sizes: 2.4x
+ * the single-threaded CPU backend, 1.3-1.9x llvmpipe WebGPU).
  */
 export async function selectBackend(kind: string): Promise<string> {
   if (kind !== "cpu" && kind !== "webgpu" && kind !== "auto") {
     throw new CliError(`--backend: expected cpu, webgpu or auto, got "${kind}"`);
   }
-  if (kind === "cpu") {
-    setBackend(new CpuBackend({ threads: Math.max(1, Math.min(4, navigator.hardwareConcurrency)) }));
-    return "cpu";
-  }
-  return (await useBackend(kind)).name;
+  const threads = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
+  const { backend } = await createBackend({ prefer: kind, cpu: { threads }, quiet: true });
+  setBackend(backend);
+  return backend.name;
 }
 
 /** Read all of standard input as text. */

@@ -1,9 +1,12 @@
 /**
- * Test helper: whether a WebGPU adapter exists here. Tests that need one register with
- * `ignore: !WEBGPU_AVAILABLE` so they are reported as ignored, and this module prints why once.
+ * Test helpers: whether a WebGPU adapter exists here (tests that need one register with
+ * `ignore: !WEBGPU_AVAILABLE` so they are reported as ignored, and this module prints why once), and a scoped
+ * `DENOFIT_BACKEND` setting.
  *
  * @module
  */
+
+import { BACKEND_ENV } from "./config.ts";
 
 async function probe(): Promise<{ ok: boolean; reason: string }> {
   if (!("gpu" in navigator) || !navigator.gpu) return { ok: false, reason: "navigator.gpu is missing" };
@@ -35,4 +38,17 @@ export function gpuTest(name: string, fn: (t: Deno.TestContext) => void | Promis
     ignore: !WEBGPU_AVAILABLE,
     fn,
   });
+}
+
+/** Run `fn` with `BACKEND_ENV` set to `value` (unset for undefined), restoring it afterwards. */
+export async function withBackendEnv<T>(value: string | undefined, fn: () => T | Promise<T>): Promise<T> {
+  const saved = Deno.env.get(BACKEND_ENV);
+  if (value === undefined) Deno.env.delete(BACKEND_ENV);
+  else Deno.env.set(BACKEND_ENV, value);
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) Deno.env.delete(BACKEND_ENV);
+    else Deno.env.set(BACKEND_ENV, saved);
+  }
 }

@@ -97,6 +97,40 @@ export type BinaryOp =
 /** Reductions over the last axis of a `(rows, cols)` input (`reduce` kernel). */
 export type ReduceOp = "sum" | "mean" | "max" | "min" | "argmax" | "argmin" | "sumSquares";
 
+/** Geometry of a 2-D convolution, each pair `[height, width]`: step, zero padding on both sides, dilation. */
+export interface Conv2dAttrs {
+  /** Step between windows. */
+  stride: readonly [number, number];
+  /** Zeros added on each side. */
+  padding: readonly [number, number];
+  /** Spacing of the kernel taps. */
+  dilation: readonly [number, number];
+}
+
+/** Geometry of a max pooling window (`[height, width]` pairs); padded positions never win. */
+export interface MaxPool2dAttrs extends Conv2dAttrs {
+  /** Window size. */
+  kernel: readonly [number, number];
+  /** Round the output size up (PyTorch `ceil_mode`; a window must start inside the input or its left padding). */
+  ceilMode: boolean;
+}
+
+/** Geometry of an average pooling window (`[height, width]` pairs). */
+export interface AvgPool2dAttrs {
+  /** Window size. */
+  kernel: readonly [number, number];
+  /** Step between windows. */
+  stride: readonly [number, number];
+  /** Zeros added on each side. */
+  padding: readonly [number, number];
+  /** Round the output size up, as {@linkcode MaxPool2dAttrs.ceilMode}. */
+  ceilMode: boolean;
+  /** Divide by the whole window including padding (but not past the padded input), else by the taps inside. */
+  countIncludePad: boolean;
+  /** Divide every window by this instead (0 = no override). */
+  divisorOverride: number;
+}
+
 /** Distributions of the counter-based generator (`random` kernel). */
 export type RandomDist = "uniform" | "normal" | "bernoulli";
 
@@ -197,6 +231,41 @@ export interface KernelAttrs {
    * The caller zero-fills momentumBuf, which equals PyTorch's first step `buf = g` when dampening is 0.
    */
   sgd: { lr: number; momentum: number; weightDecay: number; dampening: number; nesterov: boolean };
+  /**
+   * 2-D convolution (cross-correlation, as PyTorch), NCHW, one group.
+   * in: [x (B, C, H, W), w (O, C, KH, KW), bias (O)?] -> out: [y (B, O, OH, OW)]; x, w and y contiguous, bias any
+   * 1-D view. `OH = floor((H + 2 ph - dh (KH - 1) - 1) / sh) + 1`, likewise OW; the output shape must match.
+   */
+  conv2d: Conv2dAttrs;
+  /** in: [dy (B, O, OH, OW), w (O, C, KH, KW)] -> out: [dx (B, C, H, W)] overwritten; all contiguous. */
+  conv2dBackwardInput: Conv2dAttrs;
+  /**
+   * in: [x (B, C, H, W), dy (B, O, OH, OW)] -> out: [dw (O, C, KH, KW), db (O)?] overwritten; all contiguous
+   * (db any 1-D view); `db` is the sum of dy over batch and positions.
+   */
+  conv2dBackwardWeight: Conv2dAttrs;
+  /**
+   * in: [x (B, C, H, W)] contiguous -> out: [y (B, C, OH, OW), indices i32 (B, C, OH, OW)]; an index is the
+   * argmax's flat position `h * W + w` in its plane (the first maximum; a NaN wins, the last one in
+   * row-major window order, as PyTorch's CPU kernel).
+   */
+  maxPool2d: MaxPool2dAttrs;
+  /**
+   * in: [dy (B, C, OH, OW), indices i32] contiguous -> out: [dx (B, C, H, W)] overwritten with the scatter-sum;
+   * attributes as the forward's.
+   */
+  maxPool2dBackward: MaxPool2dAttrs;
+  /** in: [x (B, C, H, W)] contiguous -> out: [y (B, C, OH, OW)] (sizes as max pooling with dilation 1). */
+  avgPool2d: AvgPool2dAttrs;
+  /** in: [dy (B, C, OH, OW)] contiguous -> out: [dx (B, C, H, W)] overwritten. */
+  avgPool2dBackward: AvgPool2dAttrs;
+  /**
+   * in: [x (B, C, H, W)] contiguous -> out: [y (B, C, OH, OW)], any OH, OW >= 1: window `i` along an axis of
+   * size `n` to `m` covers `[floor(i n / m), ceil((i + 1) n / m))` (PyTorch `adaptive_avg_pool2d`).
+   */
+  adaptiveAvgPool2d: Record<string, never>;
+  /** in: [dy (B, C, OH, OW)] contiguous -> out: [dx (B, C, H, W)] overwritten. */
+  adaptiveAvgPool2dBackward: Record<string, never>;
 }
 
 /** Options for a kernel launch: the name, views in and out, and attributes. */

@@ -28,6 +28,15 @@ export const KERNEL_NAMES = [
   "gruCellBackward",
   "adam",
   "sgd",
+  "conv2d",
+  "conv2dBackwardInput",
+  "conv2dBackwardWeight",
+  "maxPool2d",
+  "maxPool2dBackward",
+  "avgPool2d",
+  "avgPool2dBackward",
+  "adaptiveAvgPool2d",
+  "adaptiveAvgPool2dBackward",
 ] as const satisfies readonly (keyof KernelAttrs)[];
 
 /** A kernel name. */

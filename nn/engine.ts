@@ -13,7 +13,10 @@
  */
 
 import type { Backend } from "../gpu/backend.ts";
-import { CpuBackend, createWebGpuBackend } from "../gpu/mod.ts";
+import type { BackendKind } from "../gpu/config.ts";
+import { CpuBackend, createBackend } from "../gpu/mod.ts";
+
+export { BACKEND_ENV, type BackendKind } from "../gpu/config.ts";
 
 let current: Backend | null = null;
 let gradEnabled = true;
@@ -39,28 +42,10 @@ export function setBackend(backend: Backend): Backend | null {
   return prev;
 }
 
-/** Which backend {@linkcode useBackend} should make: `"auto"` prefers WebGPU and falls back to the CPU. */
-export type BackendKind = "cpu" | "webgpu" | "auto";
-
-/** The environment variable that overrides `"auto"` (`cpu` or `webgpu`). */
-export const BACKEND_ENV = "DENOFIT_BACKEND";
-
-function envKind(): BackendKind | null {
-  try {
-    const v = Deno.env.get(BACKEND_ENV);
-    if (v === undefined || v === "") return null;
-    if (v === "cpu" || v === "webgpu" || v === "auto") return v;
-    throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) return null;
-    throw err;
-  }
-}
-
 /**
- * Create a backend of `kind`, make it the active one and return it. `"auto"` reads {@linkcode BACKEND_ENV}
- * first, then uses WebGPU when an adapter exists and the CPU backend otherwise; `"webgpu"` fails with the
- * reason when there is no adapter.
+ * Create a backend of `kind` with `createBackend` (gpu/create_backend.ts), make it the active one and return it.
+ * `"auto"` reads `DENOFIT_BACKEND` first, then uses WebGPU when an adapter exists and the CPU backend otherwise
+ * (quietly); `"webgpu"` fails with the reason when there is no adapter.
  * @param kind which backend
  * @returns the new active backend
  * @example Pick the CPU backend explicitly
@@ -71,18 +56,9 @@ function envKind(): BackendKind | null {
  * ```
  */
 export async function useBackend(kind: BackendKind = "auto"): Promise<Backend> {
-  const want = kind === "auto" ? envKind() ?? "auto" : kind;
-  if (want !== "cpu") {
-    const made = await createWebGpuBackend();
-    if (made.backend) {
-      setBackend(made.backend);
-      return made.backend;
-    }
-    if (want === "webgpu") throw new Error(`useBackend: no WebGPU backend: ${made.reason}`);
-  }
-  const cpu = new CpuBackend();
-  setBackend(cpu);
-  return cpu;
+  const { backend } = await createBackend({ prefer: kind, quiet: true });
+  setBackend(backend);
+  return backend;
 }
 
 /** Whether ops currently record the autograd graph. */

@@ -16,6 +16,7 @@ export * from "./ops_linalg.ts";
 export * from "./ops_index.ts";
 export * from "./ops_nn.ts";
 export * from "./ops_rnn.ts";
+export * from "./ops_conv.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./formats/mod.ts";

@@ -35,3 +35,7 @@ export * from "./pretrained.ts";
 export * from "./predict.ts";
 export * from "./generate.ts";
 export * from "./ulmfit.ts";
+export * from "./bleu.ts";
+export * from "./bleu_metric.ts";
+export * from "./vectors/mod.ts";
+export * from "./seq2seq/mod.ts";

@@ -1,10 +1,12 @@
 /**
- * Resolved kernel arguments and the shape checks every CPU kernel shares.
+ * Resolved kernel arguments, the kernel signature and context, and the shape checks every CPU kernel shares.
  *
  * @module
  */
 
-import type { DType, TypedArray } from "../backend.ts";
+import type { DType, KernelAttrs, TypedArray } from "../backend.ts";
+import type { KernelName } from "../kernel_names.ts";
+import type { MatmulKernel, PartRunner } from "./_gemm.ts";
 
 /** A view whose storage has been resolved to its backing array. */
 export interface Arg {
@@ -144,3 +146,28 @@ export function mat(arg: Arg): Mat {
 export function vec(arg: Arg): { data: TypedArray; off: number; s: number; n: number } {
   return { data: arg.data, off: arg.offset, s: arg.strides[0]!, n: arg.shape[0]! };
 }
+
+/** Rows and columns of a rank-2 input 0. */
+export function rowsCols(kernel: string, x: Arg): [number, number] {
+  const s = expectRank(kernel, "input 0", x, 2);
+  return [s[0]!, s[1]!];
+}
+
+/** What a kernel may use of its backend besides its arguments. */
+export interface CpuContext {
+  /** Worker threads for large products (created on first use), or undefined on a one-thread backend. */
+  readonly runner: PartRunner | undefined;
+  /** Which kernel f32 products use (`CpuBackendOptions.matmul`). */
+  readonly matmul: MatmulKernel;
+}
+
+/** One CPU kernel: checks its resolved arguments and computes the outputs now. */
+export type CpuKernel<K extends KernelName> = (
+  ins: readonly Arg[],
+  outs: readonly Arg[],
+  attrs: KernelAttrs[K],
+  ctx: CpuContext,
+) => void;
+
+/** A table of CPU kernels by name (one per kernel family file, all of them in `_kernels/table.ts`). */
+export type CpuKernels<N extends KernelName = KernelName> = { readonly [K in N]: CpuKernel<K> };

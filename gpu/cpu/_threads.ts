@@ -15,7 +15,7 @@
 
 import { Worker } from "node:worker_threads";
 import type { TypedArray } from "../backend.ts";
-import { matmulSource, type Part, type PartRunner, type Problem, runPart } from "./_matmul.ts";
+import { matmulSource, type Part, type PartRunner, type Problem, runPart } from "./_gemm.ts";
 
 const WORKER_MAIN = `
 const { parentPort } = require("node:worker_threads");
@@ -29,6 +29,9 @@ parentPort.on("message", (msg) => {
       const p = msg.problem;
       p.a.data = view(msg.a);
       p.b.data = view(msg.b);
+      if (p.im2col) p.im2col.data = view(msg.h0);
+      if (p.col2im) p.col2im.data = view(msg.h1);
+      if (p.rowBias) p.rowBias.data = view(msg.h2);
       runPart(p, view(msg.c), msg.part);
     }
   } catch (e) {
@@ -79,8 +82,25 @@ export class MatmulPool implements PartRunner {
   /** Run `parts` of `p` into `c`: part 0 here, the rest on workers; blocks until all are done. */
   run(p: Problem, c: TypedArray, parts: Part[]): void {
     const flags = this.#flags;
-    const problem = { ...p, a: { ...p.a, data: null }, b: { ...p.b, data: null } };
-    const msg = { problem, a: shared(p.a.data), b: shared(p.b.data), c: shared(c), flags: flags.buffer };
+    const hook = (h: Problem["im2col"]) => (h ? { ...h, data: null } : undefined);
+    const problem = {
+      ...p,
+      a: { ...p.a, data: null },
+      b: { ...p.b, data: null },
+      im2col: hook(p.im2col),
+      col2im: hook(p.col2im),
+      rowBias: p.rowBias ? { ...p.rowBias, data: null } : undefined,
+    };
+    const msg = {
+      problem,
+      a: shared(p.a.data),
+      b: shared(p.b.data),
+      c: shared(c),
+      h0: p.im2col && shared(p.im2col.data),
+      h1: p.col2im && shared(p.col2im.data),
+      h2: p.rowBias && shared(p.rowBias.data),
+      flags: flags.buffer,
+    };
     for (let w = 1; w < parts.length; w++) {
       Atomics.store(flags, w - 1, 0);
       this.#workers[w - 1]!.postMessage({ ...msg, part: parts[w], slot: w - 1 });

@@ -3,47 +3,25 @@
  * the WebGPU kernels are tested against and the fallback when no adapter exists. Kernels run synchronously when
  * enqueued; values are computed in double precision and stored in the output's dtype, except f32 matmuls, which
  * by default run on a WebAssembly SIMD kernel accumulating in f32 (`_wasm_matmul.ts`;
- * {@linkcode CpuBackendOptions.matmul} `"js"` keeps the f64 one). Matmul is cache-blocked (see `_matmul.ts`) and
+ * {@linkcode CpuBackendOptions.matmul} `"js"` keeps the f64 one). Matmul is cache-blocked (see `_gemm.ts`) and
  * can use worker threads ({@linkcode CpuBackendOptions.threads}); elementwise kernels are generated per op over
  * coalesced strided views (see `_strided.ts`).
+ *
+ * This file holds storage (plain or shared buffers, reuse of freed shared buffers) and dispatch: `run` resolves
+ * the views to arrays and calls the kernel of that name in `_kernels/table.ts` (one file per kernel family in
+ * `_kernels/`, the same names as the WebGPU backend's).
  *
  * @module
  */
 
 import type { Backend, DType, KernelAttrs, MemoryStats, Storage, TypedArray, View } from "../backend.ts";
 import type { KernelName } from "../kernel_names.ts";
-import { type Arg, KernelError, shapeStr } from "./_args.ts";
-import * as K from "./_kernels.ts";
-import { matmul, type MatmulKernel } from "./_matmul.ts";
-import { adam, sgd } from "./_optim.ts";
-import { gruCell, gruCellBackward, lstmCell, lstmCellBackward } from "./_rnn.ts";
+import { type Arg, type CpuContext, type CpuKernel, KernelError, shapeStr } from "./_args.ts";
+import type { MatmulKernel } from "./_gemm.ts";
+import { CPU_KERNELS } from "./_kernels/table.ts";
 import { MatmulPool } from "./_threads.ts";
 
 const ARRAYS = { f32: Float32Array, i32: Int32Array, f64: Float64Array } as const;
-
-type Kernel = (ins: readonly Arg[], outs: readonly Arg[], attrs: never) => void;
-
-const KERNELS: Record<KernelName, Kernel> = {
-  unary: K.unary,
-  binary: K.binary,
-  where: K.where,
-  copy: K.copy,
-  reduce: K.reduce,
-  softmax: K.softmax,
-  matmul,
-  gather: K.gather,
-  scatterAdd: K.scatterAdd,
-  crossEntropy: K.crossEntropy,
-  crossEntropyBackward: K.crossEntropyBackward,
-  random: K.random,
-  dropout: K.dropout,
-  lstmCell,
-  lstmCellBackward,
-  gruCell,
-  gruCellBackward,
-  adam,
-  sgd,
-};
 
 /** Options of {@linkcode CpuBackend}. */
 export interface CpuBackendOptions {
@@ -117,14 +95,14 @@ export class CpuBackend implements Backend {
   #spare = new Map<number, SharedArrayBuffer[]>();
   #spareBytes = 0;
   #sharedCreated = 0;
-  #matmul: MatmulKernel;
+  /** What kernels see of this backend: the worker pool (started on first use) and the matmul kernel. */
+  #ctx: CpuContext;
 
   /** A CPU backend; see {@linkcode CpuBackendOptions}. */
   constructor({ threads = 1, reuseBytes = 2 ** 30, matmul: kernel = "wasm" }: CpuBackendOptions = {}) {
     if (kernel !== "wasm" && kernel !== "js") {
       throw new RangeError(`CpuBackend: matmul must be "wasm" or "js", got ${JSON.stringify(kernel)}`);
     }
-    this.#matmul = kernel;
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`CpuBackend: threads must be an integer >= 1, got ${threads}`);
     }
@@ -133,6 +111,16 @@ export class CpuBackend implements Backend {
     }
     this.#threads = threads;
     this.#reuseBytes = reuseBytes;
+    const runner = () => {
+      if (this.#threads > 1) this.#pool ??= new MatmulPool(this.#threads);
+      return this.#pool ?? undefined;
+    };
+    this.#ctx = {
+      get runner() {
+        return runner();
+      },
+      matmul: kernel,
+    };
     this.description = `CPU reference backend (TypeScript${
       kernel === "wasm" ? " + WebAssembly SIMD matmul" : ""
     }, ${threads === 1 ? "single thread" : `${threads} threads`})`;
@@ -234,16 +222,13 @@ export class CpuBackend implements Backend {
     outputs: readonly View[],
     attrs: KernelAttrs[N],
   ): void {
-    const kernel = KERNELS[name];
+    const kernel = (CPU_KERNELS as Partial<Record<string, CpuKernel<N>>>)[name];
     if (!kernel) {
-      throw new KernelError(String(name), `unknown kernel (known: ${Object.keys(KERNELS).join(", ")})`);
+      throw new KernelError(String(name), `unknown kernel (known: ${Object.keys(CPU_KERNELS).join(", ")})`);
     }
     const ins = inputs.map((v, i) => this.#arg(v, name, `input ${i}`));
     const outs = outputs.map((v, i) => this.#arg(v, name, `output ${i}`));
-    if (name === "matmul") {
-      if (this.#threads > 1) this.#pool ??= new MatmulPool(this.#threads);
-      matmul(ins, outs, attrs as KernelAttrs["matmul"], this.#pool ?? undefined, this.#matmul);
-    } else kernel(ins, outs, attrs as never);
+    kernel(ins, outs, attrs, this.#ctx);
   }
 
   /** No-op: kernels run when enqueued. */

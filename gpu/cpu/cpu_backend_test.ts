@@ -1,4 +1,5 @@
-import { assert, assertClose, assertThrows } from "./_test_util.ts";
+import type { View } from "../backend.ts";
+import { assert, assertClose, assertThrows, outView } from "./_test_util.ts";
 import { CpuBackend } from "./mod.ts";
 
 Deno.test("CpuBackend stores, converts, reads back and accounts for memory", async (t) => {
@@ -106,4 +107,37 @@ Deno.test("CpuBackend with threads reuses freed shared buffers", async (t) => {
   });
   cpu.dispose();
   assert(cpu.spareBytes === 0, "dispose drops the spare buffers");
+});
+
+Deno.test("a freed storage, a bad view and a wrong kernel call are errors naming what is wrong", () => {
+  const cpu = new CpuBackend();
+  const x = outView(cpu, [2, 3]), y = outView(cpu, [2, 3]);
+  cpu.free(x.storage);
+  assertThrows(() => cpu.run("unary", [x], [y], { op: "exp" }), ["storage #1", "freed", "unary", "input 0"]);
+  assertThrows(() => cpu.readSync(x.storage), ["storage #1", "freed"]);
+  assertThrows(() => cpu.free(x.storage), ["storage #1", "freed"]);
+  const z = outView(cpu, [2, 3]);
+  const tooBig: View = { ...z, shape: [3, 3], strides: [3, 1] };
+  assertThrows(() => cpu.run("unary", [tooBig], [outView(cpu, [3, 3])], { op: "exp" }), [
+    "unary",
+    "[3, 3]",
+    "outside storage",
+  ]);
+  assertThrows(() => cpu.run("binary", [z, outView(cpu, [2, 4])], [y], { op: "add" }), [
+    "binary add",
+    "[2, 4]",
+    "[2, 3]",
+  ]);
+  assertThrows(() => cpu.run("binary", [z], [y], { op: "add" }), ["binary", "expects 2 input(s)", "[2, 3]"]);
+  assertThrows(() => cpu.write(z.storage, new Float32Array(7)), ["7 elements", "storage #"]);
+  // Live: y, z (2x3), the 3x3 and 2x4 outputs; f32 = 4 bytes each.
+  const s = cpu.stats();
+  assert(s.liveStorages === 4 && s.liveBytes === (6 + 6 + 9 + 8) * 4, `stats ${JSON.stringify(s)}`);
+  const big = cpu.alloc(1000, "f64");
+  cpu.free(big);
+  const after = cpu.stats();
+  assert(
+    after.liveBytes === s.liveBytes && after.peakBytes === s.liveBytes + 8000,
+    `peak ${JSON.stringify(after)}`,
+  );
 });

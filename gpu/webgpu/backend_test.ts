@@ -2,7 +2,7 @@ import { gpuTest } from "../_testing.ts";
 import type { Storage, View } from "../backend.ts";
 import { createWebGpuBackend } from "./backend.ts";
 import { grid2d, UniformWriter } from "./_exec.ts";
-import { chooseMatmul } from "./_matmul.ts";
+import { chooseMatmul } from "./_kernels/matmul.ts";
 import { sizeClass } from "./_pool.ts";
 
 function v(s: Storage, n: number): View {

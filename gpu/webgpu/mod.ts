@@ -1,7 +1,8 @@
 /**
  * The WebGPU backend: {@linkcode WebGpuBackend} runs every kernel of the engine as WGSL compute pipelines on
  * any adapter Deno's WebGPU finds (a discrete GPU, or Mesa llvmpipe on machines without one);
- * {@linkcode createBackend} falls back to the CPU backend when there is no adapter.
+ * {@linkcode createWebGpuBackend} says why when there is none (`../create_backend.ts` then falls back to the
+ * CPU backend).
  *
  * How it is fast where it can be:
  * - launches are recorded into one compute pass and submitted every few dozen; pipelines are cached by a
@@ -30,4 +31,3 @@
  * @module
  */
 export * from "./backend.ts";
-export * from "./auto.ts";

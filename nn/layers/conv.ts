@@ -1,9 +1,8 @@
 /**
- * Convolution and pooling over `(B, C, H, W)` images, built from the engine's gather (`embedding`) and matmul
- * kernels by im2col: the patch indices are computed once per input shape on the host, every patch is gathered
- * in one launch (out-of-image positions read a zero row), and the convolution is one GEMM. Gradients flow
- * through the gather's scatter-add. {@linkcode Conv2d}, {@linkcode MaxPool2d}, {@linkcode AvgPool2d},
- * {@linkcode AdaptiveAvgPool2d} / {@linkcode AdaptiveMaxPool2d} (to 1x1); BatchNorm2d lives in `batchnorm.ts`.
+ * Convolution and pooling layers over `(B, C, H, W)` images with torchvision's option names, each forward one
+ * op of `../ops_conv.ts` (real conv and pooling kernels on both backends): {@linkcode Conv2d},
+ * {@linkcode MaxPool2d}, {@linkcode AvgPool2d}, {@linkcode AdaptiveAvgPool2d}, and the global
+ * {@linkcode AdaptiveMaxPool2d}. BatchNorm2d lives in `batchnorm.ts`.
  *
  * @example A 3x3 convolution keeps the size with padding 1
  * ```ts
@@ -16,90 +15,11 @@
  * @module
  */
 
-import { noGrad } from "../engine.ts";
-import { add } from "../ops_elementwise.ts";
-import { embedding } from "../ops_index.ts";
-import { matmul } from "../ops_linalg.ts";
-import { max, mean } from "../ops_reduce.ts";
-import { concat, contiguous, permute, reshape, transpose } from "../ops_shape.ts";
-import { fromArray, ones, rand, type Tensor, zeros } from "../tensor.ts";
+import { adaptiveAvgPool2d, avgPool2d, conv2d, maxPool2d, type Size2d } from "../ops_conv.ts";
+import { max } from "../ops_reduce.ts";
+import { rand, type Tensor } from "../tensor.ts";
 import { fmt } from "../_shape.ts";
 import { Module } from "./module.ts";
-
-/** Geometry of a sliding window. */
-interface Window {
-  k: number;
-  stride: number;
-  padding: number;
-}
-
-function outSize(n: number, w: Window, what: string): number {
-  const o = Math.floor((n + 2 * w.padding - w.k) / w.stride) + 1;
-  if (o < 1) {
-    throw new Error(`${what}: input size ${n} is smaller than the kernel ${w.k} (padding ${w.padding})`);
-  }
-  return o;
-}
-
-const cache = new Map<string, Int32Array>();
-
-/**
- * Patch indices into `x` flattened to `(B*C*H*W)` (+1 zero row at index `B*C*H*W`), one row per output position.
- * `perChannel`: rows are `(B, C, OH, OW)` and columns `(K, K)` (pooling); otherwise rows `(B, OH, OW)` and
- * columns `(C, K, K)` (convolution, PyTorch's weight layout).
- */
-function patchIds(shape: readonly number[], w: Window, perChannel: boolean): Int32Array {
-  const key = `${shape.join(",")}|${w.k},${w.stride},${w.padding}|${perChannel}`;
-  const hit = cache.get(key);
-  if (hit) return hit;
-  const [B, C, H, W] = shape as [number, number, number, number];
-  const OH = outSize(H, w, "patch"), OW = outSize(W, w, "patch"), K = w.k, zero = B * C * H * W;
-  const ids = new Int32Array(B * C * OH * OW * K * K);
-  let o = 0;
-  const at = (b: number, c: number, i: number, j: number, di: number, dj: number) => {
-    const y = i * w.stride - w.padding + di, x = j * w.stride - w.padding + dj;
-    return y < 0 || y >= H || x < 0 || x >= W ? zero : ((b * C + c) * H + y) * W + x;
-  };
-  if (perChannel) {
-    for (let b = 0; b < B; b++) {
-      for (let c = 0; c < C; c++) {
-        for (let i = 0; i < OH; i++) {
-          for (let j = 0; j < OW; j++) {
-            for (let di = 0; di < K; di++) for (let dj = 0; dj < K; dj++) ids[o++] = at(b, c, i, j, di, dj);
-          }
-        }
-      }
-    }
-  } else {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < OH; i++) {
-        for (let j = 0; j < OW; j++) {
-          for (let c = 0; c < C; c++) {
-            for (let di = 0; di < K; di++) for (let dj = 0; dj < K; dj++) ids[o++] = at(b, c, i, j, di, dj);
-          }
-        }
-      }
-    }
-  }
-  if (cache.size > 64) cache.clear();
-  cache.set(key, ids);
-  return ids;
-}
-
-/** Gather patches: `(rows, cols)` where out-of-image positions are `fill`. */
-function im2col(x: Tensor, w: Window, perChannel: boolean, fill: number): Tensor {
-  const [B, C, H, W] = x.shape as [number, number, number, number];
-  const OH = outSize(H, w, "im2col"), OW = outSize(W, w, "im2col");
-  const rows = perChannel ? B * C * OH * OW : B * OH * OW, cols = perChannel ? w.k * w.k : C * w.k * w.k;
-  const pad = noGrad(
-    () => (fill === 0
-      ? zeros([1, 1], { dtype: x.dtype, backend: x.backend })
-      : ones([1, 1], { dtype: x.dtype, backend: x.backend }).mul(fill)),
-  );
-  const table = concat([reshape(contiguous(x), [x.size, 1]), pad], 0); // (N + 1, 1)
-  const ids = fromArray(patchIds(x.shape, w, perChannel), [rows, cols], { dtype: "i32", backend: x.backend });
-  return reshape(embedding(table, ids), [rows, cols]);
-}
 
 function check4d(layer: string, x: Tensor, channels?: number): void {
   if (x.rank !== 4 || (channels !== undefined && x.shape[1] !== channels)) {
@@ -107,49 +27,66 @@ function check4d(layer: string, x: Tensor, channels?: number): void {
   }
 }
 
-/** Options of {@linkcode Conv2d}. */
+const pairOf = (v: Size2d): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
+
+/** Options of {@linkcode Conv2d} (PyTorch's `nn.Conv2d` keywords). */
 export interface Conv2dOptions {
   /** Step between windows. @default 1 */
-  stride?: number;
-  /** Zero padding on every side. @default 0 */
-  padding?: number;
-  /** Add a bias. @default true */
+  stride?: Size2d;
+  /** Zeros added on each side. @default 0 */
+  padding?: Size2d;
+  /** Spacing of the kernel taps. @default 1 */
+  dilation?: Size2d;
+  /** Channel groups (only 1 is implemented). @default 1 */
+  groups?: number;
+  /** Add a learned bias per output channel. @default true */
   bias?: boolean;
 }
 
-/** 2-D convolution, weights `(out, in, k, k)` uniform in `±1/sqrt(in*k*k)` like PyTorch. */
+/**
+ * 2-D convolution with weights `(out, in, KH, KW)` and an optional bias, initialised as PyTorch does
+ * (`kaiming_uniform_(a = sqrt(5))`, i.e. uniform in `±1 / sqrt(in * KH * KW)`, and the bias in the same range).
+ */
 export class Conv2d extends Module {
-  /** `(outChannels, inChannels, k, k)`. */
+  /** `(outChannels, inChannels, KH, KW)`. */
   readonly weight: Tensor;
   /** `(outChannels)` or null. */
   readonly bias: Tensor | null;
-  /** Window geometry. */
-  readonly window: Readonly<Window>;
   /** Input channels. */
   readonly inChannels: number;
   /** Output channels. */
   readonly outChannels: number;
+  /** Kernel height and width. */
+  readonly kernelSize: [number, number];
+  /** Step, padding and dilation as `[height, width]`. */
+  readonly stride: [number, number];
+  /** Zeros added on each side. */
+  readonly padding: [number, number];
+  /** Spacing of the kernel taps. */
+  readonly dilation: [number, number];
 
   /**
    * Create a Conv2d.
    * @param inChannels input channels
    * @param outChannels output channels
-   * @param kernelSize square kernel size
+   * @param kernelSize kernel size, square or `[height, width]`
+   * @param options stride, padding, dilation, groups, bias
    */
-  constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number,
-    { stride = 1, padding = 0, bias = true }: Conv2dOptions = {},
-  ) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2d, options: Conv2dOptions = {}) {
     super();
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true } = options;
+    if (groups !== 1) throw new RangeError(`Conv2d: groups = ${groups} is not implemented (only 1)`);
     this.inChannels = inChannels;
     this.outChannels = outChannels;
-    this.window = { k: kernelSize, stride, padding };
-    const bound = 1 / Math.sqrt(inChannels * kernelSize * kernelSize);
+    this.kernelSize = pairOf(kernelSize);
+    this.stride = pairOf(stride);
+    this.padding = pairOf(padding);
+    this.dilation = pairOf(dilation);
+    const [kh, kw] = this.kernelSize;
+    const bound = 1 / Math.sqrt(inChannels * kh * kw);
     this.weight = this.registerParameter(
       "weight",
-      rand([outChannels, inChannels, kernelSize, kernelSize], { low: -bound, high: bound }),
+      rand([outChannels, inChannels, kh, kw], { low: -bound, high: bound }),
     );
     this.bias = bias
       ? this.registerParameter("bias", rand([outChannels], { low: -bound, high: bound }))
@@ -159,82 +96,103 @@ export class Conv2d extends Module {
   /** `(B, in, H, W)` -> `(B, out, OH, OW)`. */
   forward(x: Tensor): Tensor {
     check4d("Conv2d", x, this.inChannels);
-    const [B, , H, W] = x.shape as [number, number, number, number];
-    const OH = outSize(H, this.window, "Conv2d"), OW = outSize(W, this.window, "Conv2d");
-    const cols = im2col(x, this.window, false, 0); // (B*OH*OW, C*k*k)
-    const w2 = reshape(this.weight, [this.outChannels, this.weight.size / this.outChannels]);
-    let y = matmul(cols, transpose(w2)); // (B*OH*OW, out)
-    if (this.bias) y = add(y, this.bias);
-    return contiguous(permute(reshape(y, [B, OH, OW, this.outChannels]), [0, 3, 1, 2]));
+    return conv2d(x, this.weight, {
+      bias: this.bias,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
   }
 }
 
-/** Options of the pooling layers. */
-export interface PoolOptions {
+/** Options of {@linkcode MaxPool2d}. */
+export interface MaxPool2dOptions {
   /** Step between windows. @default kernelSize */
-  stride?: number;
-  /** Padding on every side (ignored positions: -inf for max, 0 for average like PyTorch's count_include_pad). @default 0 */
-  padding?: number;
+  stride?: Size2d;
+  /** Ignored positions added on each side (at most half the kernel). @default 0 */
+  padding?: Size2d;
+  /** Spacing of the window taps. @default 1 */
+  dilation?: Size2d;
+  /** Round the output size up. @default false */
+  ceilMode?: boolean;
 }
 
-/** Max pooling over `k x k` windows. */
+/** Max pooling over `kernelSize` windows (PyTorch `nn.MaxPool2d`). */
 export class MaxPool2d extends Module {
-  /** Window geometry. */
-  readonly window: Readonly<Window>;
+  /** Window size. */
+  readonly kernelSize: Size2d;
+  /** Window options. */
+  readonly options: Readonly<MaxPool2dOptions>;
   /**
    * Create a MaxPool2d.
-   * @param kernelSize window size
+   * @param kernelSize window size, square or `[height, width]`
+   * @param options stride, padding, dilation, ceil mode
    */
-  constructor(kernelSize: number, { stride = kernelSize, padding = 0 }: PoolOptions = {}) {
+  constructor(kernelSize: Size2d, options: MaxPool2dOptions = {}) {
     super();
-    this.window = { k: kernelSize, stride, padding };
+    this.kernelSize = kernelSize;
+    this.options = { ...options };
   }
   /** `(B, C, H, W)` -> `(B, C, OH, OW)`. */
   forward(x: Tensor): Tensor {
     check4d("MaxPool2d", x);
-    const [B, C, H, W] = x.shape as [number, number, number, number];
-    const cols = im2col(x, this.window, true, -Infinity);
-    return reshape(max(cols, { axis: 1 }), [
-      B,
-      C,
-      outSize(H, this.window, "MaxPool2d"),
-      outSize(W, this.window, "MaxPool2d"),
-    ]);
+    return maxPool2d(x, this.kernelSize, this.options);
   }
 }
 
-/** Average pooling over `k x k` windows. */
+/** Options of {@linkcode AvgPool2d}. */
+export interface AvgPool2dOptions {
+  /** Step between windows. @default kernelSize */
+  stride?: Size2d;
+  /** Zeros added on each side (at most half the kernel). @default 0 */
+  padding?: Size2d;
+  /** Round the output size up. @default false */
+  ceilMode?: boolean;
+  /** Divide by the window including its padding. @default true */
+  countIncludePad?: boolean;
+  /** Divide every window by this instead. @default null */
+  divisorOverride?: number | null;
+}
+
+/** Average pooling over `kernelSize` windows (PyTorch `nn.AvgPool2d`). */
 export class AvgPool2d extends Module {
-  /** Window geometry. */
-  readonly window: Readonly<Window>;
+  /** Window size. */
+  readonly kernelSize: Size2d;
+  /** Window options. */
+  readonly options: Readonly<AvgPool2dOptions>;
   /**
    * Create an AvgPool2d.
-   * @param kernelSize window size
+   * @param kernelSize window size, square or `[height, width]`
+   * @param options stride, padding, ceil mode, divisor
    */
-  constructor(kernelSize: number, { stride = kernelSize, padding = 0 }: PoolOptions = {}) {
+  constructor(kernelSize: Size2d, options: AvgPool2dOptions = {}) {
     super();
-    this.window = { k: kernelSize, stride, padding };
+    this.kernelSize = kernelSize;
+    this.options = { ...options };
   }
   /** `(B, C, H, W)` -> `(B, C, OH, OW)`. */
   forward(x: Tensor): Tensor {
     check4d("AvgPool2d", x);
-    const [B, C, H, W] = x.shape as [number, number, number, number];
-    const cols = im2col(x, this.window, true, 0);
-    return reshape(mean(cols, { axis: 1 }), [
-      B,
-      C,
-      outSize(H, this.window, "AvgPool2d"),
-      outSize(W, this.window, "AvgPool2d"),
-    ]);
+    return avgPool2d(x, this.kernelSize, this.options);
   }
 }
 
-/** Global average pooling to `(B, C, 1, 1)` (PyTorch `AdaptiveAvgPool2d(1)`). */
+/** Adaptive average pooling to a fixed output size (PyTorch `nn.AdaptiveAvgPool2d`; 1 = global average). */
 export class AdaptiveAvgPool2d extends Module {
-  /** `(B, C, H, W)` -> `(B, C, 1, 1)`. */
+  /** Output height and width. */
+  readonly outputSize: Size2d;
+  /**
+   * Create an AdaptiveAvgPool2d.
+   * @param outputSize output size, square or `[height, width]` (default 1)
+   */
+  constructor(outputSize: Size2d = 1) {
+    super();
+    this.outputSize = outputSize;
+  }
+  /** `(B, C, H, W)` -> `(B, C, OH, OW)`. */
   forward(x: Tensor): Tensor {
     check4d("AdaptiveAvgPool2d", x);
-    return mean(x, { axis: [2, 3], keepdim: true });
+    return adaptiveAvgPool2d(x, this.outputSize);
   }
 }
 

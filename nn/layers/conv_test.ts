@@ -5,7 +5,7 @@ import { mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, type Tensor, tidy } from "../tensor.ts";
 import { setBackend } from "../engine.ts";
-import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { createBackend } from "../../gpu/create_backend.ts";
 import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Case {
@@ -87,4 +87,28 @@ Deno.test("AdaptiveAvgPool2d()/AdaptiveMaxPool2d() pool to 1x1", () =>
     assert.deepEqual(Array.from(new AdaptiveAvgPool2d().forward(x).dataSync()), [2.5, 6.5]);
     assert.deepEqual(Array.from(new AdaptiveMaxPool2d().forward(x).dataSync()), [4, 8]);
     assert.throws(() => new Conv2d(3, 4, 3).forward(x), /\(B, 3, H, W\)/);
+  }));
+
+Deno.test("Conv2d() initialises like PyTorch and passes torchvision-style options to the op", () =>
+  tidy(() => {
+    const conv = new Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: [1, 0], dilation: 2, bias: false });
+    const bound = 1 / Math.sqrt(4 * 3 * 2);
+    const w = conv.weight.dataSync();
+    assert.equal(conv.bias, null);
+    assert.deepEqual(conv.weight.shape, [6, 4, 3, 2]);
+    assert.ok(w.every((v) => Math.abs(v) <= bound), "weights within ±1/sqrt(fan_in)");
+    assert.ok(Math.max(...w) > 0.8 * bound && Math.min(...w) < -0.8 * bound, "weights spread over the range");
+    const x = fromArray(Array.from({ length: 2 * 4 * 9 * 8 }, (_, i) => Math.sin(i)), [2, 4, 9, 8]);
+    // H: (9 + 2 - 2*2 - 1) / 2 + 1 = 4; W: (8 - 2*1 - 1) / 1 + 1 = 6
+    assert.deepEqual(conv.forward(x).shape, [2, 6, 4, 6]);
+    assert.deepEqual(new MaxPool2d(3, { stride: 2, padding: 1, ceilMode: true }).forward(x).shape, [
+      2,
+      4,
+      5,
+      5,
+    ]);
+    assert.deepEqual(new AvgPool2d([2, 3], { countIncludePad: false }).forward(x).shape, [2, 4, 4, 2]);
+    assert.deepEqual(new AdaptiveAvgPool2d([3, 5]).forward(x).shape, [2, 4, 3, 5]);
+    assert.throws(() => new Conv2d(4, 6, 3, { groups: 2 }), /groups/);
+    conv.dispose();
   }));

@@ -4,7 +4,7 @@ import { add, mul } from "../ops_elementwise.ts";
 import { sum } from "../ops_reduce.ts";
 import { fromArray, liveTensors, tidy } from "../tensor.ts";
 import { setBackend } from "../engine.ts";
-import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { createBackend } from "../../gpu/create_backend.ts";
 import { gpuTest } from "../../gpu/_testing.ts";
 
 interface Case {

@@ -27,7 +27,7 @@ import {
   type Tensor,
   tidy,
 } from "../../nn/mod.ts";
-import { createBackend } from "../../gpu/webgpu/auto.ts";
+import { createBackend } from "../../gpu/create_backend.ts";
 import { gpuTest } from "../../gpu/_testing.ts";
 import { CpuBackend } from "../../gpu/cpu/mod.ts";
 

@@ -1,8 +1,8 @@
 /**
  * Streaming readers for text corpora: folder-per-class (IMDb), CSV (fastai/LeCun layout or named columns),
- * plain lines, JSONL, aligned parallel files, TSV pairs and gettext `.mo` / `.po` catalogs. Each returns an
- * async iterable read lazily from disk; malformed input raises a {@linkcode ReaderError} naming the file and
- * row, or is skipped and counted under `onError: "skip"`.
+ * plain lines, JSONL, aligned parallel files, TSV pairs, gettext `.mo` / `.po` catalogs and the LibreOffice help
+ * pages. Each returns an async iterable read lazily from disk; malformed input raises a {@linkcode ReaderError}
+ * naming the file and row, or is skipped and counted under `onError: "skip"`.
  *
  * @example Count skipped rows
  * ```ts
@@ -23,3 +23,4 @@ export * from "./csv.ts";
 export * from "./lines.ts";
 export * from "./pairs.ts";
 export * from "./gettext.ts";
+export * from "./libreoffice_help.ts";

@@ -1,0 +1,60 @@
+/**
+ * The global switches of the engine read from the environment, in one typed place. Today there is one:
+ * `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`), which overrides an `"auto"` backend choice made by
+ * {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands).
+ *
+ * @example Read the configuration
+ * ```ts
+ * import { readConfig } from "./config.ts";
+ * const { backend } = readConfig();
+ * if (backend !== null && !["cpu", "webgpu", "auto"].includes(backend)) throw new Error(String(backend));
+ * ```
+ *
+ * @module
+ */
+
+/** Which backend to make: `"auto"` prefers WebGPU and falls back to the CPU. */
+export type BackendKind = "cpu" | "webgpu" | "auto";
+
+/** The environment variable that overrides an `"auto"` backend choice (`cpu`, `webgpu` or `auto`). */
+export const BACKEND_ENV = "DENOFIT_BACKEND";
+
+/** Every switch of {@linkcode readConfig}; null where the environment does not set it. */
+export interface DenofitConfig {
+  /** From {@linkcode BACKEND_ENV}. */
+  backend: BackendKind | null;
+}
+
+/** The value of `name`, or null when unset, empty, or not readable (no `--allow-env`). */
+function env(name: string): string | null {
+  try {
+    const v = Deno.env.get(name);
+    return v === undefined || v === "" ? null : v;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied) return null;
+    throw err;
+  }
+}
+
+/**
+ * Read the switches from the environment now.
+ *
+ * @returns The configuration.
+ * @throws When a variable holds a value it cannot take, naming the variable and the allowed values.
+ * @example Force the CPU backend for `"auto"` choices
+ * ```ts
+ * import { BACKEND_ENV, readConfig } from "./config.ts";
+ * const saved = Deno.env.get(BACKEND_ENV);
+ * Deno.env.set(BACKEND_ENV, "cpu");
+ * if (readConfig().backend !== "cpu") throw new Error("not read");
+ * if (saved === undefined) Deno.env.delete(BACKEND_ENV);
+ * else Deno.env.set(BACKEND_ENV, saved);
+ * ```
+ */
+export function readConfig(): DenofitConfig {
+  const v = env(BACKEND_ENV);
+  if (v !== null && v !== "cpu" && v !== "webgpu" && v !== "auto") {
+    throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
+  }
+  return { backend: v };
+}

@@ -1,0 +1,65 @@
+/**
+ * The one place a compute backend is chosen: {@linkcode createBackend} makes the CPU or the WebGPU backend from
+ * an explicit kind, or for `"auto"` from `DENOFIT_BACKEND` (see `config.ts`) and then from whether a WebGPU
+ * adapter exists. `nn/engine.ts` (`useBackend`) and the `denofit` commands call it.
+ *
+ * @example Get a backend that works on any machine
+ * ```ts
+ * import { createBackend } from "./create_backend.ts";
+ * const { backend, reason } = await createBackend({ quiet: true });
+ * if (backend.name !== "webgpu" && backend.name !== "cpu") throw new Error(`unexpected ${backend.name}`);
+ * if (reason.length === 0) throw new Error("the choice must be explained");
+ * backend.dispose();
+ * ```
+ *
+ * @module
+ */
+
+import type { Backend } from "./backend.ts";
+import { type BackendKind, readConfig } from "./config.ts";
+import { CpuBackend, type CpuBackendOptions } from "./cpu/mod.ts";
+import { createWebGpuBackend, type WebGpuBackendOptions } from "./webgpu/mod.ts";
+
+/** Options of {@linkcode createBackend}. */
+export interface CreateBackendOptions extends WebGpuBackendOptions {
+  /** Which backend; `"auto"` reads `DENOFIT_BACKEND` first, then tries WebGPU. @default "auto" */
+  prefer?: BackendKind;
+  /** Options of the CPU backend when it is the one made (threads, matmul kernel). @default {} */
+  cpu?: CpuBackendOptions;
+  /** Do not print the message when `"auto"` falls back to the CPU. @default false */
+  quiet?: boolean;
+}
+
+/**
+ * Create the backend `prefer` asks for.
+ *
+ * @param options The kind, the options of either backend, and whether to stay quiet on fallback.
+ * @returns The backend and why it was chosen (the adapter description, or the reason WebGPU is unavailable).
+ * @throws When WebGPU is asked for (explicitly or by `DENOFIT_BACKEND`) and no adapter exists, or when
+ *   `DENOFIT_BACKEND` holds an unknown value.
+ * @example A two-thread CPU backend
+ * ```ts
+ * import { createBackend } from "./create_backend.ts";
+ * const { backend } = await createBackend({ prefer: "cpu", cpu: { threads: 2 } });
+ * if (backend.name !== "cpu") throw new Error(backend.name);
+ * backend.dispose();
+ * ```
+ */
+export async function createBackend(
+  options: CreateBackendOptions = {},
+): Promise<{ backend: Backend; reason: string }> {
+  const { prefer = "auto", cpu = {}, quiet = false, ...gpuOptions } = options;
+  if (prefer !== "cpu" && prefer !== "webgpu" && prefer !== "auto") {
+    throw new Error(`createBackend: prefer must be cpu, webgpu or auto, got ${JSON.stringify(prefer)}`);
+  }
+  const fromEnv = prefer === "auto" ? readConfig().backend : null;
+  const kind = fromEnv ?? prefer;
+  const why = fromEnv !== null && fromEnv !== "auto" ? ` (DENOFIT_BACKEND=${fromEnv})` : "";
+  if (kind === "cpu") return { backend: new CpuBackend(cpu), reason: `CPU backend requested${why}` };
+  const made = await createWebGpuBackend(gpuOptions);
+  if (made.backend) return { backend: made.backend, reason: made.reason };
+  if (kind === "webgpu") throw new Error(`WebGPU backend requested${why} but unavailable: ${made.reason}`);
+  const reason = `no WebGPU adapter (${made.reason}); using the CPU backend`;
+  if (!quiet) console.warn(`denofit: ${reason}`);
+  return { backend: new CpuBackend(cpu), reason };
+}

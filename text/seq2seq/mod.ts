@@ -20,3 +20,7 @@
  */
 export * from "./clean.ts";
 export * from "./split.ts";
+export * from "./loader.ts";
+export * from "./select.ts";
+export * from "./corpus.ts";
+export * from "./data.ts";

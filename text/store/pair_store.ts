@@ -493,6 +493,12 @@ export class PairStore {
     const dict = loadPairDict(this.#db, tzId, side);
     const builder = options.builder ?? (await import("./_vocab.ts")).defaultVocabBuilder;
     const { itos } = await builder(dict.terms, dict.counts, params);
+    if (!itos.some((t) => !t.startsWith("xx"))) {
+      throw new Error(
+        `vocab build: no ${side} token of "${name}" occurs ${params.minFreq} times or more; lower --min-freq ` +
+          "(nothing was stored)",
+      );
+    }
     this.#db.prepare(
       "INSERT INTO pair_vocabs (tokenization_id, side, hash, params, itos, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(

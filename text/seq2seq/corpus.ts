@@ -35,6 +35,7 @@ import {
   selectionSettings,
   selectPairs,
   type SelectReport,
+  selectReportLine,
 } from "./select.ts";
 
 /** Options of {@linkcode ingestPairCorpus}. */
@@ -69,13 +70,6 @@ export interface IngestPairCorpusResult {
   seconds: number;
   /** What the selection kept and removed (stored with the corpus when the source was read to its end). */
   report: SelectReport | null;
-}
-
-function reportLine(r: SelectReport): string {
-  const removed = Object.entries(r).filter(([k, v]) => k !== "read" && k !== "kept" && v > 0);
-  return `${r.read} read, ${r.kept} kept${removed.length ? "; removed: " : ""}${
-    removed.map(([k, v]) => `${k} ${v}`).join(", ")
-  }`;
 }
 
 /**
@@ -115,7 +109,7 @@ export async function ingestPairCorpus(
     if (!stored) {
       throw new Error(
         `corpus ingest: ${desc} holds no pairs${
-          report.read ? ` after selection (${reportLine(report)})` : ""
+          report.read ? ` after selection (${selectReportLine(report)})` : ""
         }; ` +
           "nothing was stored",
       );

@@ -63,6 +63,24 @@ export interface SelectReport {
   duplicate: number;
 }
 
+/**
+ * One line for a report: pairs read and kept, then each rule that removed pairs.
+ *
+ * @param r the report
+ * @returns e.g. `"6 read, 3 kept; removed: formatSpecifier 1, identical 1, duplicate 1"`
+ * @example
+ * ```ts
+ * import { newSelectReport, selectReportLine } from "./select.ts";
+ * const line = selectReportLine({ ...newSelectReport(), read: 3, kept: 2, duplicate: 1 });
+ * if (line !== "3 read, 2 kept; removed: duplicate 1") throw new Error(line);
+ * ```
+ */
+export function selectReportLine(r: SelectReport): string {
+  const removed = Object.entries(r).filter(([k, v]) => k !== "read" && k !== "kept" && v > 0);
+  const list = removed.map(([k, v]) => `${k} ${v}`).join(", ");
+  return `${r.read} read, ${r.kept} kept${list ? `; removed: ${list}` : ""}`;
+}
+
 /** A report with every count at zero. */
 export function newSelectReport(): SelectReport {
   return {

@@ -51,7 +51,8 @@ export const PAIR_VOCAB_DEFAULTS: Readonly<Required<VocabParams>> = Object.freez
 export function pairTokenizer(lang: string): TokenizerSpec {
   if (lang !== "en" && lang !== "fr") {
     throw new Error(
-      `pair corpus: the word tokenizer has rules for "en" and "fr" only, not "${lang}"; pass tokenizers`,
+      `pair corpus: the word tokenizer has rules for "en" and "fr", not "${lang}" (choose --source-lang / ` +
+        "--target-lang en or fr, or pass tokenizers to the library)",
     );
   }
   return { name: "word", lang, options: { bos: false } };

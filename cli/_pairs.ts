@@ -95,7 +95,10 @@ export function pairSourceOf(
     };
   }
   const make = key === "tsv" ? () => readTsvPairs(path, ro) : () => readCatalogs(path, ro);
-  return { make, name: base(path), desc: `${key}:${path}` };
+  // a system catalog folder .../locale/fr/LC_MESSAGES is named after its language: "fr-catalogs"
+  const parts = path.replace(/\/+$/, "").split("/");
+  const name = parts.at(-1) === "LC_MESSAGES" && parts.length > 1 ? `${parts.at(-2)}-catalogs` : base(path);
+  return { make, name, desc: `${key}:${path}` };
 }
 
 /** `corpus ingest` for a pair corpus: read, select, tokenize both sides, print what was stored. */

@@ -93,6 +93,18 @@ Deno.test("denofit pair corpora: ingest, info, vocab per side, and bad input", a
         'pair corpus "ui" (en -> fr): 3 pairs added, 3 tokenized (14 + 14 tokens)',
       );
       assertStringIncludes(r.stdout, "selection: 5 read, 3 kept; removed: formatSpecifier 1, identical 1");
+      await Deno.mkdir(`${dir}/locale/fr/LC_MESSAGES`, { recursive: true });
+      await Deno.copyFile(`${dir}/ui.po`, `${dir}/locale/fr/LC_MESSAGES/ui.po`);
+      const folder = await run([
+        "corpus",
+        "ingest",
+        "--store",
+        store,
+        "--pairs",
+        "--po",
+        `${dir}/locale/fr/LC_MESSAGES/`,
+      ]);
+      assertStringIncludes(folder.stdout, 'pair corpus "fr-catalogs" (en -> fr): 3 pairs added', folder.out);
       const again = await run(["corpus", "ingest", "--store", store, "--pairs", "--po", `${dir}/ui.po`]);
       assertEquals(again.code, 0, again.out);
       assertStringIncludes(again.stdout, 'pair corpus "ui": already stored and tokenized');
@@ -171,7 +183,10 @@ Deno.test("denofit pair corpora: ingest, info, vocab per side, and bad input", a
       const info = await run(["corpus", "info", "--store", store]);
       for (const absent of ['"de"', '"bad"']) assert(!info.stdout.includes(absent), info.stdout);
       const side = await run(["vocab", "build", "--store", store, "--name", "nope"]);
-      assertStringIncludes(side.out, 'no corpus "nope" (text corpora: none; pair corpora: ui, c, lo-q)');
+      assertStringIncludes(
+        side.out,
+        'no corpus "nope" (text corpora: none; pair corpora: ui, fr-catalogs, c, lo-q)',
+      );
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

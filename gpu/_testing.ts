@@ -7,8 +7,10 @@
  */
 
 import { BACKEND_ENV } from "./config.ts";
+import { preferVulkanOnLinux } from "./webgpu/_device.ts";
 
 async function probe(): Promise<{ ok: boolean; reason: string }> {
+  preferVulkanOnLinux(); // before navigator.gpu is first touched: see its note on the heap corruption at exit
   if (!("gpu" in navigator) || !navigator.gpu) return { ok: false, reason: "navigator.gpu is missing" };
   try {
     const adapter = await navigator.gpu.requestAdapter();

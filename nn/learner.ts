@@ -161,7 +161,11 @@ export interface LearnerOptions {
   wd?: number;
   /** Read losses back every this many steps. @default 10 */
   readEvery?: number;
-  /** Where progress goes. @default stdout */
+  /**
+   * Where progress goes. A terminal sink gets a progress bar per epoch, redrawn in place, and the metrics
+   * table; any other sink (a pipe, a file) only the table: a header, then one plain line per epoch.
+   * @default stdout
+   */
   sink?: ProgressSink;
   /** No progress output. @default false */
   quiet?: boolean;
@@ -477,7 +481,7 @@ export class Learner {
       for (this.epoch = 0; this.epoch < nEpochs; this.epoch++) {
         const start = performance.now();
         await this.#fire("beforeEpoch");
-        const bar = this.#sink && this.data.train.length > 0
+        const bar = this.#sink?.isTerminal && this.data.train.length > 0
           ? new ProgressBar(this.data.train.length, {
             sink: this.#sink,
             label: `epoch ${this.epoch + 1}/${nEpochs}`,

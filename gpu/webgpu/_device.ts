@@ -1,7 +1,8 @@
 /**
  * Adapter and device setup for the WebGPU backend: the adapter's own limits requested in `requiredLimits`,
  * `shader-f16` and `timestamp-query` enabled when offered, the fallback (CPU) adapter detected, and device loss
- * and uncaptured errors recorded so later calls throw instead of hanging.
+ * and uncaptured errors recorded so later calls throw instead of hanging. On Linux, Deno's WebGPU is kept to
+ * its Vulkan backend unless `DENO_WEBGPU_BACKEND` says otherwise ({@linkcode preferVulkanOnLinux}).
  *
  * @module
  */
@@ -36,10 +37,35 @@ export function adapterLimits(adapter: GPUAdapter): Record<string, number> {
   return out;
 }
 
+/** The variable Deno reads, once per isolate, to pick wgpu's backends (`vulkan`, `gl`, `vulkan,gl`...). */
+export const WEBGPU_BACKEND_VAR = "DENO_WEBGPU_BACKEND";
+let vulkanSetHere = false;
+
+/**
+ * On Linux, set `DENO_WEBGPU_BACKEND=vulkan` when it is unset, before `navigator.gpu` is first used. By default
+ * Deno 2.9 starts every wgpu backend, GL (EGL) included, in each isolate that uses WebGPU, and picks the Vulkan
+ * adapter anyway. Creating and dropping those EGL instances in several isolates of one process (test modules,
+ * doc tests, workers) corrupts the heap on Mesa: glibc aborts at exit with `corrupted size vs. prev_size in
+ * fastbins` or `double free or corruption`. With Vulkan alone it does not happen, and the adapter is the same.
+ * A value the user set is kept (`DENO_WEBGPU_BACKEND=gl` for a machine without Vulkan). Without env
+ * permission nothing changes and nothing is prompted.
+ * @returns whether this module set the variable (now or on an earlier call)
+ */
+export function preferVulkanOnLinux(): boolean {
+  if (vulkanSetHere || Deno.build.os !== "linux") return vulkanSetHere;
+  if (Deno.permissions.querySync({ name: "env", variable: WEBGPU_BACKEND_VAR }).state !== "granted") {
+    return false;
+  }
+  if (Deno.env.get(WEBGPU_BACKEND_VAR) !== undefined) return false;
+  Deno.env.set(WEBGPU_BACKEND_VAR, "vulkan");
+  return vulkanSetHere = true;
+}
+
 /** Request an adapter and a device with the adapter's limits; never throws. */
 export async function requestDevice(
   powerPreference: GPUPowerPreference = "high-performance",
 ): Promise<DeviceResult> {
+  const vulkanOnly = preferVulkanOnLinux(); // before the first requestAdapter() of this isolate
   if (typeof navigator === "undefined" || !("gpu" in navigator) || !navigator.gpu) {
     return { ok: false, reason: "navigator.gpu is missing (this runtime has no WebGPU)" };
   }
@@ -49,7 +75,10 @@ export async function requestDevice(
   } catch (err) {
     return { ok: false, reason: `requestAdapter() failed: ${(err as Error).message}` };
   }
-  if (!adapter) return { ok: false, reason: "requestAdapter() returned null (no Vulkan/Metal/DX12 driver)" };
+  if (!adapter) {
+    const hint = vulkanOnly ? `; without Vulkan, ${WEBGPU_BACKEND_VAR}=gl tries the GL backend` : "";
+    return { ok: false, reason: `requestAdapter() returned null (no Vulkan/Metal/DX12 driver${hint})` };
+  }
   const wanted: GPUFeatureName[] = [];
   for (const f of ["shader-f16", "timestamp-query"] as const) if (adapter.features.has(f)) wanted.push(f);
   let device: GPUDevice;

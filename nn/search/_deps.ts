@@ -7,6 +7,7 @@
  */
 // deno-lint-ignore no-import-prefix -- library code must resolve without deno.json (full npm: specifier)
 import type * as Usearch from "npm:usearch@2.26.2";
+import { importNpm } from "../_npm.ts";
 
 /** The usearch module's exports. */
 export type UsearchModule = typeof Usearch;
@@ -15,7 +16,6 @@ let loaded: Promise<UsearchModule> | undefined;
 
 /** Import npm `usearch@2.26.2` once (needs `--allow-read --allow-env --allow-ffi`). */
 export function importUsearch(): Promise<UsearchModule> {
-  // deno-lint-ignore no-import-prefix -- see above; imported lazily: a native addon
-  loaded ??= import("npm:usearch@2.26.2");
+  loaded ??= importNpm<UsearchModule>("usearch@2.26.2");
   return loaded;
 }

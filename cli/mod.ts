@@ -15,6 +15,8 @@
  * denofit clas predict "What a wonderful film" --model clas.safetensors --bwd-model clas_bwd.safetensors --json
  * denofit lr-find --name imdb --stage clas --plot lr.svg
  * denofit info clas.safetensors
+ * denofit corpus ingest --pairs --mo /usr/share/locale/fr/LC_MESSAGES --name fr-mo   # a pair corpus: --parallel, --libreoffice-help
+ * denofit vocab build --name fr-mo                               # one vocabulary per side (--side)
  * ```
  *
  * Every training command takes `--seed`, `--metrics FILE` (one JSON line per epoch: stage, epoch, train_loss,

@@ -22,7 +22,7 @@
  */
 import { uniformAt } from "../gpu/rng.ts";
 import type { TextRecord } from "./readers/types.ts";
-import { CorpusStore, type CorpusSummary, type StoredDoc, type VocabParams } from "./store/mod.ts";
+import { CorpusStore, type CorpusSummary, PairStore, type StoredDoc, type VocabParams } from "./store/mod.ts";
 
 /**
  * Open an existing corpus store (never creates one by accident), or create it with `create`.
@@ -158,6 +158,9 @@ export async function ingestCorpus(
   })();
   const store = await openCorpusStore(storePath, { create: true });
   try {
+    if (new PairStore(store).names().includes(name)) {
+      throw new Error(`${storePath}: "${name}" is a pair corpus; give the text corpus another --name`);
+    }
     const t0 = performance.now();
     const r = await store.ingest(name, records, {
       source: desc,

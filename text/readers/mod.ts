@@ -24,3 +24,4 @@ export * from "./lines.ts";
 export * from "./pairs.ts";
 export * from "./gettext.ts";
 export * from "./libreoffice_help.ts";
+export * from "./catalogs.ts";

@@ -1,7 +1,9 @@
 /**
  * Data preparation for sequence-to-sequence translation (lesson 11): cleaning parallel corpora (accelerators,
  * format strings, punctuation-only and untranslated entries, duplicates), the lesson's question filters,
- * length truncation at a percentile and the seeded train/validation split.
+ * length truncation at a percentile and the seeded train/validation split; pair corpora in the store (`corpus.ts`:
+ * ingest with the selection recorded, a vocabulary per side), read back for training (`data.ts`:
+ * {@linkcode loadPairCorpus}, {@linkcode pairDataLoaders}) as time-major batches padded at the end (`loader.ts`).
  *
  * @example Questions from a cleaned corpus, split 90/10
  * ```ts
@@ -20,3 +22,7 @@
  */
 export * from "./clean.ts";
 export * from "./split.ts";
+export * from "./loader.ts";
+export * from "./select.ts";
+export * from "./corpus.ts";
+export * from "./data.ts";

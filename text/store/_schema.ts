@@ -112,19 +112,22 @@ export function encodeIds(ids: Int32Array, width: 1 | 2 | 4): Uint8Array {
   return out;
 }
 
-/** Decode a BLOB written by {@linkcode encodeIds}. */
+/** Decode a BLOB written by {@linkcode encodeIds} (one allocation: the result). */
 export function decodeIds(blob: Uint8Array, width: number): Int32Array {
-  if (width === 1) return Int32Array.from(blob);
   if (blob.length % width !== 0) {
     throw new Error(`corrupt id BLOB: ${blob.length} bytes is not a multiple of ${width}`);
   }
-  if (LITTLE) {
-    const copy = blob.slice(); // aligned
-    return width === 2 ? Int32Array.from(new Uint16Array(copy.buffer)) : new Int32Array(copy.buffer);
-  }
-  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const n = blob.length / width;
   const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = width === 2 ? dv.getUint16(i * 2, true) : dv.getInt32(i * 4, true);
+  if (width === 1) out.set(blob);
+  else if (width === 2) {
+    for (let i = 0, j = 0; i < n; i++, j += 2) {
+      out[i] = blob[j]! | (blob[j + 1]! << 8);
+    }
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += 4) {
+      out[i] = blob[j]! | (blob[j + 1]! << 8) | (blob[j + 2]! << 16) | (blob[j + 3]! << 24);
+    }
+  }
   return out;
 }

@@ -15,3 +15,5 @@
  * @module
  */
 export * from "./store.ts";
+export * from "./pair_types.ts";
+export * from "./pair_store.ts";

@@ -54,7 +54,10 @@ const ALLOWED_PUBLISH_WARNINGS: Record<string, string> = {
 async function publishDryRun(): Promise<void> {
   const args = ["publish", "--dry-run", "--allow-dirty"];
   console.log(`\n== publish: deno ${args.join(" ")}`);
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), { args }).output();
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    env: { NO_COLOR: "1" }, // plain text: the warning parser reads it
+  }).output();
   const text = new TextDecoder().decode(stderr) + new TextDecoder().decode(stdout);
   const warnings = [...text.matchAll(/warning\[([^\]]+)\][^\n]*\n\s*--> ([^\n]+)/g)];
   const unexpected = warnings.filter((w) =>

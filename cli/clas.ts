@@ -16,10 +16,10 @@ import { Command } from "./_deps.ts";
 import { trainClassifierOnCorpus } from "../text/ulmfit.ts";
 import { classifyTexts } from "../text/predict.ts";
 import { CliError, intArg, intListArg, note, numArg, readStdin, selectBackend } from "./_common.ts";
-import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
+import { addCommonTrainOptions, type RunFlags, runOptionsOf, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `clas train`. */
-export interface ClasTrainCliOptions extends VocabFlags {
+export interface ClasTrainCliOptions extends VocabFlags, RunFlags {
   store: string;
   name: string;
   encoder?: string;
@@ -73,6 +73,7 @@ async function clasTrain(o: ClasTrainCliOptions): Promise<void> {
     force: o.force ?? false,
     quiet: o.quiet ?? false,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    ...runOptionsOf(o),
     onNote: note,
     onTrained: (m) => {
       const which = m.backwards ? "backwards" : "forwards";

@@ -16,10 +16,10 @@ import { Command } from "./_deps.ts";
 import { trainLanguageModelOnCorpus } from "../text/ulmfit.ts";
 import { generateSamples } from "../text/predict.ts";
 import { intArg, note, numArg, selectBackend } from "./_common.ts";
-import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
+import { addCommonTrainOptions, type RunFlags, runOptionsOf, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `lm train`. */
-export interface LmTrainCliOptions extends VocabFlags {
+export interface LmTrainCliOptions extends VocabFlags, RunFlags {
   store: string;
   name: string;
   out: string;
@@ -82,6 +82,7 @@ async function lmTrain(o: LmTrainCliOptions): Promise<void> {
     force: o.force ?? false,
     quiet: o.quiet ?? false,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    ...runOptionsOf(o),
     onNote: note,
   });
   const scores = r.accuracy !== null && r.perplexity !== undefined

@@ -80,6 +80,9 @@ export function lrFindCommand(): Command {
     .option("--layers <n>", "LSTM layers", intArg(1), 3)
     .option("--force", "overwrite the plot file")
     .action(lrFind);
-  cmd.options.find((opt) => opt.long === "--metrics")?.hideHelp(); // per-epoch metrics: no epochs here
+  // per-epoch metrics, checkpoints and resume: no epochs here
+  for (const flag of ["--metrics", "--checkpoint", "--resume", "--max-non-finite"]) {
+    cmd.options.find((opt) => opt.long === flag)?.hideHelp();
+  }
   return cmd;
 }

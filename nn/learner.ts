@@ -340,6 +340,14 @@ export class Learner {
     }
   }
 
+  /**
+   * Wait until every training loss computed so far has been read back (into `recorder.losses` and the
+   * smoothed loss). Training checkpoints call it so the smoothed loss they save is complete.
+   */
+  flushLosses(): Promise<void> {
+    return this.#drainLosses(true);
+  }
+
   /** One training step on the current batch (sync: forward, loss, backward, step inside one scope). */
   #trainStep(): void {
     const kept = tidy(() => {

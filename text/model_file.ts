@@ -36,6 +36,7 @@ import {
   readTorchCheckpoint,
   saveEncoder,
   saveModel,
+  type SaveUnit,
   type TensorMap,
 } from "../nn/mod.ts";
 import { AWD_LSTM_LM_CONFIG, AwdLstmClassifier, type AwdLstmConfig, AwdLstmLM } from "./models/awd_lstm.ts";
@@ -115,6 +116,8 @@ export interface TextModelInfo {
   itos: readonly string[];
   /** Reads text backwards. @default false */
   backwards?: boolean;
+  /** The save unit (files written together by a training run: `TrainingRun.save`). */
+  unit?: SaveUnit;
 }
 
 function textMetadata(info: TextModelInfo, classes?: readonly string[]): Record<string, string> {
@@ -139,6 +142,7 @@ export function saveLanguageModel(model: AwdLstmLM, path: string, info: TextMode
     config: { ...model.config, vocabSize: info.itos.length },
     itos: info.itos,
     extra: textMetadata(info),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 
@@ -154,6 +158,7 @@ export function saveLanguageModelEncoder(model: AwdLstmLM, path: string, info: T
     config: { ...model.config, vocabSize: info.itos.length },
     itos: info.itos,
     extra: textMetadata(info),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 
@@ -174,6 +179,7 @@ export function saveTextClassifier(
     config: { ...model.config, vocabSize: info.itos.length, bptt: model.bptt, nClass: info.classes.length },
     itos: info.itos,
     extra: textMetadata(info, info.classes),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 

@@ -131,7 +131,8 @@ export type CheckpointMismatchCode =
   | "name_mapping"
   | "missing_tensor"
   | "unexpected_tensor"
-  | "shape_mismatch";
+  | "shape_mismatch"
+  | "non_finite";
 
 /** A checkpoint is well-formed but does not fit the model / vocab it is loaded into. */
 export class CheckpointMismatchError extends CheckpointError {

@@ -15,6 +15,7 @@
 import { Command } from "./_deps.ts";
 import { trainClassifierOnCorpus } from "../text/ulmfit.ts";
 import { classifyTexts } from "../text/predict.ts";
+import { describeFsError } from "../nn/formats/errors.ts";
 import { CliError, intArg, intListArg, note, numArg, readStdin, selectBackend } from "./_common.ts";
 import { addCommonTrainOptions, type RunFlags, runOptionsOf, type VocabFlags, vocabOf } from "./_data.ts";
 
@@ -92,8 +93,8 @@ async function textsToClassify(text: string | undefined, o: ClasPredictCliOption
     let content: string;
     try {
       content = await Deno.readTextFile(o.file);
-    } catch {
-      throw new CliError(`${o.file}: cannot read it`);
+    } catch (e) {
+      throw new CliError(`--file ${describeFsError(o.file, e)}`);
     }
     return content.split("\n").filter((l) => l.trim() !== "");
   }

@@ -42,6 +42,22 @@ import type { TextRecord } from "../readers/types.ts";
 import { TokenizerPool } from "../parallel.ts";
 import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "../_tokenizers.ts";
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
+import {
+  claimCorpus,
+  markStore,
+  storeIdentity,
+  storeOpenError,
+  type WriterClaim,
+  WRITERS_SQL,
+} from "./_guard.ts";
+import {
+  describeSource,
+  hashStoredDocuments,
+  recordSource,
+  type SourceInfo,
+  SOURCES_SQL,
+  storedSource,
+} from "./_source.ts";
 import { WORD_TOKENIZER_VERSION } from "../word_tokenizer.ts";
 import {
   completeVocabItos,
@@ -52,6 +68,8 @@ import {
 } from "./_queries.ts";
 
 export type { CorpusSummary, TokenizationSummary, VocabSummary } from "./_queries.ts";
+export { RecordHasher, type SourceInfo } from "./_source.ts";
+export { STORE_APPLICATION_ID } from "./_guard.ts";
 
 /** A tokenizer for the store: a named one (run on Workers) or a function with a name for the settings hash. */
 export type StoreTokenizer = TokenizerSpec | { custom: string; fn: TokenizeFn };
@@ -78,6 +96,17 @@ export interface IngestOptions {
   source?: string;
   /** Called after each committed chunk. */
   onProgress?: (p: IngestProgress) => void;
+  /**
+   * The source's content hash (a {@linkcode RecordHasher} over exactly the records given), size and time:
+   * recorded with a new corpus; an existing corpus of another hash is an error (or replaced with `replace`).
+   */
+  sourceInfo?: SourceInfo;
+  /** Replace an existing corpus of another source (the new one is ingested aside, then swapped in). */
+  replace?: boolean;
+  /** How long to wait for another process writing the same corpus. @default 60_000 */
+  waitMs?: number;
+  /** Hears that the ingest waits for another writer. */
+  onWait?: (line: string) => void;
 }
 
 /** Progress of an ingest. */
@@ -100,6 +129,8 @@ export interface IngestResult extends IngestProgress {
   tokenized: number;
   /** True when everything was already stored and nothing was done. */
   reused: boolean;
+  /** True when a corpus of another source was replaced (`replace`). */
+  replaced?: boolean;
 }
 
 /** Vocabulary parameters (as `VocabOptions` of `vocab.ts`). */
@@ -213,20 +244,43 @@ export class CorpusStore {
 
   /**
    * Open (or create) a store. WAL journal; `synchronous = NORMAL` survives a killed process (committed data is
-   * in the WAL); pass `synchronous: "FULL"` to also survive power loss.
+   * in the WAL); pass `synchronous: "FULL"` to also survive power loss. `readOnly` opens an existing store
+   * without changing anything (no journal mode, no schema). A non-empty SQLite file that is not a denofit store
+   * (`PRAGMA application_id`) is refused; a new store is marked with our application id and schema version.
    */
-  static open(path: string, options: { synchronous?: "NORMAL" | "FULL" } = {}): CorpusStore {
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.exec(SCHEMA_SQL);
-    const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as Row | undefined;
-    if (!v) {
-      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    } else if (Number(v.value) !== SCHEMA_VERSION) {
+  static open(
+    path: string,
+    options: { synchronous?: "NORMAL" | "FULL"; readOnly?: boolean } = {},
+  ): CorpusStore {
+    const readOnly = options.readOnly ?? false;
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, readOnly ? { readOnly: true } : {});
+    } catch (e) {
+      throw storeOpenError(path, e);
+    }
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      const identity = storeIdentity(db, path, SCHEMA_VERSION);
+      if (readOnly) {
+        if (identity === "empty") throw new Error(`${path}: an empty database, not a corpus store yet`);
+        return new CorpusStore(db, path);
+      }
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`);
+      db.exec(SCHEMA_SQL);
+      db.exec(SOURCES_SQL);
+      db.exec(WRITERS_SQL);
+      const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as Row | undefined;
+      if (!v) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      } else if (Number(v.value) !== SCHEMA_VERSION) {
+        throw new Error(`${path}: corpus store schema version ${v.value}, this code reads ${SCHEMA_VERSION}`);
+      }
+      if (identity !== "ours") markStore(db, SCHEMA_VERSION);
+    } catch (e) {
       db.close();
-      throw new Error(`${path}: corpus store schema version ${v.value}, this code reads ${SCHEMA_VERSION}`);
+      throw storeOpenError(path, e);
     }
     return new CorpusStore(db, path);
   }
@@ -335,16 +389,120 @@ export class CorpusStore {
     source: AsyncIterable<TextRecord> | Iterable<TextRecord> | undefined,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
+    const claim = await this.#claim(name, options);
+    try {
+      if (source !== undefined && options.replace && options.sourceInfo) {
+        const old = this.#corpus(name);
+        if (old && !this.#sameSource(old, options.sourceInfo)) {
+          return await this.#replace(name, old, source, options);
+        }
+      }
+      return await this.#ingest(name, source, options);
+    } finally {
+      claim.release();
+    }
+  }
+
+  #claim(name: string, options: { waitMs?: number; onWait?: (line: string) => void }): Promise<WriterClaim> {
+    return claimCorpus(this.db, this.path, name, {
+      ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+    });
+  }
+
+  /** Whether `corpus` was stored from a source of `info`'s hash (a corpus from before hashes: its documents). */
+  #sameSource(corpus: Row, info: SourceInfo): boolean {
+    const id = corpus.id as number;
+    const stored = storedSource(this.db, id);
+    if (stored) return stored.hash === info.hash;
+    if (!corpus.complete) return true; // an unfinished legacy ingest: the resume check compares documents
+    return hashStoredDocuments(this.db, id).hash === info.hash;
+  }
+
+  /** Refuses another source under an existing name; records the source of a legacy corpus. */
+  #checkSource(name: string, corpus: Row, info: SourceInfo): void {
+    const id = corpus.id as number;
+    if (!this.#sameSource(corpus, info)) {
+      const stored = storedSource(this.db, id) ??
+        { ...hashStoredDocuments(this.db, id), desc: String(corpus.source ?? "the stored source") };
+      throw new Error(
+        `${this.path}: corpus "${name}" was stored from ${describeSource(stored)}; the source given now is ` +
+          `${
+            describeSource(info)
+          } and differs. Ingest it under another --name, or pass --replace to replace ` +
+          "the stored corpus (its tokens and vocabularies go with it)",
+      );
+    }
+    if (!storedSource(this.db, id)) recordSource(this.db, id, info);
+  }
+
+  /** Ingests `source` beside corpus `name`, then swaps it in and drops the old one, in one transaction. */
+  async #replace(
+    name: string,
+    old: Row,
+    source: AsyncIterable<TextRecord> | Iterable<TextRecord>,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
+    const aside = `${name}~replacing`;
+    const prev = this.#corpus(aside);
+    if (prev && !this.#sameSource(prev, options.sourceInfo!)) this.#deleteCorpus(prev.id as number);
+    const r = await this.#ingest(aside, source, { ...options, replace: false });
+    const db = this.db;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      this.#deleteCorpus(old.id as number);
+      db.prepare("UPDATE corpora SET name = ? WHERE name = ?").run(name, aside);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+    return { ...r, replaced: true };
+  }
+
+  /** Deletes a corpus and everything stored for it (call inside a transaction). */
+  #deleteCorpus(id: number): void {
+    const db = this.db;
+    const tz = "SELECT id FROM tokenizations WHERE corpus_id = ?";
+    db.prepare(
+      `DELETE FROM doc_ids WHERE vocab_id IN (SELECT id FROM vocabs WHERE tokenization_id IN (${tz}))`,
+    ).run(id);
+    for (const t of ["vocabs", "terms", "term_batches", "doc_tokens"]) {
+      db.prepare(`DELETE FROM ${t} WHERE tokenization_id IN (${tz})`).run(id);
+    }
+    for (const t of ["tokenizations", "documents", "corpus_sources"]) {
+      db.prepare(`DELETE FROM ${t} WHERE corpus_id = ?`).run(id);
+    }
+    db.prepare("DELETE FROM corpora WHERE id = ?").run(id);
+  }
+
+  async #ingest(
+    name: string,
+    source: AsyncIterable<TextRecord> | Iterable<TextRecord> | undefined,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
     const t0 = performance.now();
     const tok = options.tokenizer ?? DEFAULT_STORE_TOKENIZER;
     const { chunkSize = 1000 } = options;
     const db = this.db;
-    if (source !== undefined && !this.#corpus(name)) {
-      db.prepare("INSERT OR IGNORE INTO corpora (name, source, created_at) VALUES (?, ?, ?)").run(
-        name,
-        options.source ?? null,
-        new Date().toISOString(),
-      );
+    const existing = this.#corpus(name);
+    if (existing && source !== undefined && options.sourceInfo) {
+      this.#checkSource(name, existing, options.sourceInfo);
+    }
+    if (source !== undefined && !existing) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.prepare("INSERT INTO corpora (name, source, created_at) VALUES (?, ?, ?)").run(
+          name,
+          options.source ?? null,
+          new Date().toISOString(),
+        );
+        if (options.sourceInfo) recordSource(db, this.#corpus(name)!.id as number, options.sourceInfo);
+        db.exec("COMMIT");
+      } catch (e) {
+        db.exec("ROLLBACK");
+        throw e;
+      }
     }
     const corpus = this.#corpus(name);
     if (!corpus) throw new Error(`corpus store: no corpus "${name}"; pass a source to create it`);
@@ -512,6 +670,13 @@ export class CorpusStore {
       db.exec("ROLLBACK");
       // undo the in-memory dictionary changes of this chunk
       for (const t of dict.terms.splice(firstNew)) dict.ids.delete(t);
+      if (/UNIQUE constraint failed/.test(String((e as Error)?.message))) {
+        throw new Error(
+          `${this.path}: another process wrote the same documents of this corpus at the same time; ` +
+            "run the ingest again when it has finished",
+          { cause: e },
+        );
+      }
       throw e;
     }
   }
@@ -591,7 +756,25 @@ export class CorpusStore {
    */
   async vocab(
     name: string,
-    options: VocabParams & { tokenizer?: StoreTokenizer; builder?: VocabBuilder; chunkSize?: number } = {},
+    options: VocabParams & {
+      tokenizer?: StoreTokenizer;
+      builder?: VocabBuilder;
+      chunkSize?: number;
+      waitMs?: number;
+      onWait?: (line: string) => void;
+    } = {},
+  ): Promise<StoredVocab> {
+    const claim = await this.#claim(name, options);
+    try {
+      return await this.#vocab(name, options);
+    } finally {
+      claim.release();
+    }
+  }
+
+  async #vocab(
+    name: string,
+    options: VocabParams & { tokenizer?: StoreTokenizer; builder?: VocabBuilder; chunkSize?: number },
   ): Promise<StoredVocab> {
     const { chunkSize = 2000 } = options;
     const tokenizer = options.tokenizer ?? DEFAULT_STORE_TOKENIZER;

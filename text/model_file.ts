@@ -305,7 +305,9 @@ function denofitLines(path: string, m: Record<string, string>, tensors: TensorMa
   let meta;
   try {
     meta = parseTextModelMeta(path, m, m[META_KIND] ?? "");
-    if (["lm", "encoder", "classifier"].includes(m[META_KIND] ?? "")) checkAwdShapes(path, meta, tensors);
+    if (["lm", "encoder", "classifier"].includes(m[META_KIND] ?? "") && "embSize" in meta.config) {
+      checkAwdShapes(path, meta, tensors);
+    }
   } catch (e) {
     return [...out, `damaged: ${e instanceof Error ? e.message : e}`];
   }
@@ -373,10 +375,11 @@ export async function describeModelFile(path: string): Promise<string> {
   } catch (e) {
     throw new Error(describeFsError(path, e));
   }
-  // PyTorch files start with a zip header (PK\3\4) or a pickle PROTO opcode (0x80); anything else is read as
-  // safetensors, and its error is the one reported
-  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
-  if (zip || bytes[0] === 0x80) return await describeTorchFile(path);
+  // safetensors: an 8-byte header length, then the JSON header ("{" at byte 8). A file named .safetensors or
+  // starting like one is read as safetensors and its error is the one reported; anything else is tried as a
+  // PyTorch checkpoint.
+  const st = bytes.length >= 9 && bytes[8] === 0x7b;
+  if (!st && !path.endsWith(".safetensors")) return await describeTorchFile(path);
   let f;
   try {
     f = await readSafetensors(path);

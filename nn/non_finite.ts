@@ -15,7 +15,7 @@
  * import { NonFiniteGuard } from "./non_finite.ts";
  * const batch = () => ({ x: fromArray([0, 1, 2], [3, 1]), y: fromArray([1, 3, 5], [3, 1]) });
  * const data = { train: { length: 20, *[Symbol.iterator]() { for (let i = 0; i < 20; i++) yield batch(); } } };
- * const learn = new Learner(new Linear(1, 1), data, { loss: mseLoss, quiet: true, opt: undefined, wd: 0 });
+ * const learn = new Learner(new Linear(1, 1), data, { loss: mseLoss, quiet: true });
  * learn.addCallback(new NonFiniteGuard("demo", { lr: 1e30 }));
  * await rejects(learn.fit(1, 1e30), /training loss was (NaN|Infinity) at step \d+ .*lower learning rate/);
  * ```

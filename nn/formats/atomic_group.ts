@@ -190,7 +190,7 @@ export async function recoverInterruptedWrites(
   }
   const base = escapeRe(basename(target));
   const temp = new RegExp(
-    `^\\.\\.?${base}\\.(\\d+)\\.[0-9a-z]+\\.(pending|tmp)(\\.\\d+\\.[0-9a-z]+\\.tmp)?$`,
+    `^\\.\\.?${base}\\.(\\d+)\\.[0-9a-z]+\\.(pending|tmp|journal)(\\.\\d+\\.[0-9a-z]+\\.tmp)?$`,
   );
   for (const e of entries) {
     const m = e.isFile ? temp.exec(e.name) : null;

@@ -144,7 +144,11 @@ export function lmCommand(): Command {
     .option("--model <file>", "language model file", "lm.safetensors")
     .option("--words <n>", "words to add", intArg(1), 40)
     .option("--temperature <f>", "sampling temperature", numArg(), 0.75)
-    .option("--min-p <p>", "drop words less likely than this probability, in (0, 1] (default: keep all)", probArg)
+    .option(
+      "--min-p <p>",
+      "drop words less likely than this probability, in (0, 1] (default: keep all)",
+      probArg,
+    )
     .option("--allow-unk", "allow xxunk in the output (default: never)")
     .option("--samples <n>", "how many samples", intArg(1), 1)
     .option("--seed <n>", "seed of the sampler", intArg(0), 42)

@@ -4,8 +4,8 @@
  * - {@linkcode checkOutputPath}: the path names a file (not a folder) in an existing, writable folder, and an
  *   existing file is only replaced with `force`;
  * - {@linkcode OutputLock}: an exclusive lock on an output for the length of a run (`.<name>.lock` beside it,
- *   created with `createNew`), so a second run on the same output fails at its start instead of silently
- *   replacing the first one's file. A lock left by a process that no longer runs is taken over.
+ *   an operating-system file lock), so a second run on the same output fails at its start instead of silently
+ *   replacing the first one's file. A process that dies (even by `kill -9`) holds its lock no longer.
  *
  * @example A second lock on the same output fails, naming the holder
  * ```ts
@@ -89,40 +89,24 @@ async function probeWritable(dir: string, what: string): Promise<void> {
 
 interface LockBody {
   pid: number;
-  host: string;
   started: string;
 }
 
-function hostname(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return "";
-  }
-}
-
-function pidAlive(pid: number): boolean | undefined {
-  if (pid === Deno.pid) return true;
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** An exclusive lock on an output file for the length of a run (see the module doc). */
+/**
+ * An exclusive lock on an output file for the length of a run (see the module doc): an operating-system file
+ * lock (`flock`) on `.<name>.lock`, so a run that dies, even by `kill -9`, holds it no longer.
+ */
 export class OutputLock {
   /** The output. */
   readonly path: string;
   /** The lock file (`.<name>.lock` beside the output). */
   readonly lockPath: string;
-  #held = true;
+  #file: Deno.FsFile | null;
 
-  private constructor(path: string, lockPath: string) {
+  private constructor(path: string, lockPath: string, file: Deno.FsFile) {
     this.path = path;
     this.lockPath = lockPath;
+    this.#file = file;
   }
 
   /** The lock file of an output. */
@@ -131,55 +115,59 @@ export class OutputLock {
   }
 
   /**
-   * Takes the lock on `path`, or fails naming the run that holds it. A lock whose process is gone (same
-   * machine) is taken over.
+   * Takes the lock on `path`, or fails naming the run that holds it. A lock file left by a run that died is
+   * not locked any more and is taken over.
    *
    * @param path the output file
    * @returns the held lock; call {@linkcode OutputLock.release} when done
    */
   static async acquire(path: string): Promise<OutputLock> {
     const lockPath = OutputLock.lockPathOf(path);
-    const body: LockBody = { pid: Deno.pid, host: hostname(), started: new Date().toISOString() };
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let file: Deno.FsFile;
       try {
-        const f = await Deno.open(lockPath, { write: true, createNew: true });
-        try {
-          await f.write(new TextEncoder().encode(JSON.stringify(body) + "\n"));
-        } finally {
-          f.close();
-        }
-        return new OutputLock(path, lockPath);
+        file = await Deno.open(lockPath, { read: true, write: true, create: true });
       } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) {
-          throw new Error(`${path}: cannot lock it (${lockPath}: ${errorText(e)})`);
-        }
+        throw new Error(`${path}: cannot lock it (${lockPath}: ${errorText(e)})`);
       }
-      const held = await readLock(lockPath);
-      const dead = held && held.host === body.host && pidAlive(held.pid) === false;
-      if (!dead) {
-        const who = held
-          ? `pid ${held.pid}${held.host !== body.host ? ` on ${held.host}` : ""}, since ${held.started}`
-          : "unknown process";
+      if (!await file.tryLock(true)) {
+        file.close();
+        const held = await readLock(lockPath);
+        const who = held ? `pid ${held.pid}, since ${held.started}` : "another process";
         throw new Error(
-          `${path}: another run is writing it (${who}); wait for it to finish, choose another output, ` +
-            `or delete ${lockPath} if that run is gone`,
+          `${path}: another run is writing it (${who}); wait for it to finish or choose another output`,
         );
       }
-      await Deno.remove(lockPath).catch(() => {});
+      // the holder before us may have removed the file after we opened it: lock the file at the path
+      const mine = await file.stat(), now = await Deno.stat(lockPath).catch(() => null);
+      if (!now || (mine.ino !== null && mine.ino !== now.ino)) {
+        file.close();
+        continue;
+      }
+      const body: LockBody = { pid: Deno.pid, started: new Date().toISOString() };
+      await file.truncate(0);
+      await file.write(new TextEncoder().encode(JSON.stringify(body) + "\n"));
+      return new OutputLock(path, lockPath, file);
     }
-    throw new Error(`${path}: cannot lock it (${lockPath} keeps coming back)`);
+    throw new Error(`${path}: cannot lock it (${lockPath} keeps being replaced)`);
   }
 
   /** Releases the lock (synchronous, so it can run right before the process exits). */
   release(): void {
-    if (!this.#held) return;
-    this.#held = false;
+    const f = this.#file;
+    if (!f) return;
+    this.#file = null;
     try {
-      const held = JSON.parse(Deno.readTextFileSync(this.lockPath)) as LockBody;
-      if (held.pid === Deno.pid) Deno.removeSync(this.lockPath);
+      Deno.removeSync(this.lockPath);
     } catch {
       // already gone
     }
+    try {
+      f.unlockSync();
+    } catch {
+      // closing unlocks too
+    }
+    f.close();
   }
 }
 

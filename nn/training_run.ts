@@ -283,21 +283,13 @@ export class TrainingRun {
   }
 
   /**
-   * Everything before the trainer's work ({@linkcode runTraining} calls it): finish saves a killed process
-   * left half done, read the checkpoint to resume, check and lock the outputs.
+   * Everything before the trainer's work ({@linkcode runTraining} calls it): check the outputs' folders, lock
+   * the outputs, finish saves a killed process left half done and remove its temps, read the checkpoint to
+   * resume, check the outputs (existing files need `force`).
    */
   async start(): Promise<void> {
     const files = [...this.outputs, ...(this.checkpoint !== undefined ? [this.checkpoint] : [])];
-    for (const path of files) {
-      const { completed } = await recoverInterruptedWrites(path);
-      if (completed.length) this.#note(`finished an interrupted save of ${completed.join(", ")}`);
-    }
-    if (this.#options.resume !== undefined) {
-      this.#resume = await readRunResume(this.#options.resume, { outputs: this.outputs, seed: this.seed });
-      this.#written = [...this.#resume.run.written];
-      this.log.records.push(...this.#resume.run.log as unknown as EpochMetrics[]);
-    }
-    await this.checkOutputs();
+    for (const path of files) await checkOutputPath(path, { force: true, flag: "output" });
     if (this.#options.lock ?? true) {
       try {
         for (const path of files) this.#locks.push(await OutputLock.acquire(path));
@@ -306,6 +298,17 @@ export class TrainingRun {
         throw e;
       }
     }
+    const locked = this.#options.lock ?? true;
+    for (const path of files) {
+      const { completed } = await recoverInterruptedWrites(path, { removeTemps: locked });
+      if (completed.length) this.#note(`finished an interrupted save of ${completed.join(", ")}`);
+    }
+    if (this.#options.resume !== undefined) {
+      this.#resume = await readRunResume(this.#options.resume, { outputs: this.outputs, seed: this.seed });
+      this.#written = [...this.#resume.run.written];
+      this.log.records.push(...this.#resume.run.log as unknown as EpochMetrics[]);
+    }
+    await this.checkOutputs();
     const ck = this.checkpoint;
     if (ck !== undefined && this.#options.resume === undefined && await exists(ck)) {
       this.#note(

@@ -4,7 +4,13 @@ import { Linear, Module } from "./layers/mod.ts";
 import { Learner, type Model } from "./learner.ts";
 import { mseLoss } from "./losses.ts";
 import { fromArray, type Tensor } from "./tensor.ts";
-import { checkOutput, MetricsLog, runTraining, TrainingRun, type TrainingRunOptions } from "./training_run.ts";
+import {
+  checkOutput,
+  MetricsLog,
+  runTraining,
+  TrainingRun,
+  type TrainingRunOptions,
+} from "./training_run.ts";
 
 /** Two linear layers, one layer group each. */
 class TwoGroups extends Module implements Model {

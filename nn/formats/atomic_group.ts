@@ -5,9 +5,9 @@
  * destinations, the folders are synced and the journal is removed.
  *
  * A process killed before the journal exists leaves every old file in place (its temps are stale and removed
- * later); killed after, it leaves a journal that {@linkcode recoverInterruptedWrites} replays (as SQLite replays
- * a hot journal): the new set is completed. Either way no mix of old and new files survives the next run or
- * load. Temps of dead writers (`.pending`, and `.tmp` of `atomic.ts`) are removed by the same call.
+ * by the next run that locks the outputs); killed after, it leaves a journal that
+ * {@linkcode recoverInterruptedWrites} replays (as SQLite replays a hot journal): the new set is completed.
+ * Either way no mix of old and new files survives the next run or load.
  *
  * @example Two files replaced together
  * ```ts
@@ -26,7 +26,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { removeStaleTemps, writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "./atomic.ts";
 
 /** One file of a {@linkcode writeFilesAtomic} unit. */
 export interface GroupFile {
@@ -109,7 +109,10 @@ export async function writeFilesAtomic(files: readonly GroupFile[]): Promise<voi
 async function replay(journal: string, renames: readonly [string, string][]): Promise<void> {
   const dirs = new Set<string>();
   for (const [tmp, target] of renames) {
-    if (await exists(tmp)) await Deno.rename(tmp, target);
+    // a reader may be replaying the same journal at the same time: a temp already renamed is fine
+    await Deno.rename(tmp, target).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
     dirs.add(dirname(target));
   }
   for (const d of dirs) await syncDir(d);
@@ -117,17 +120,6 @@ async function replay(journal: string, renames: readonly [string, string][]): Pr
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   await syncDir(dirname(journal));
-}
-
-function pidAlive(pid: number): boolean | undefined {
-  if (pid === Deno.pid) return true;
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readJournal(path: string): Promise<Journal | undefined> {
@@ -145,12 +137,23 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** Options of {@linkcode recoverInterruptedWrites}. */
+export interface RecoverOptions {
+  /**
+   * Also remove every temp left for `path` (`.pending` temps of this module, `.tmp` temps of `atomic.ts`, a
+   * journal's temp). Only for a caller that holds the output's lock (no one else can be writing it now).
+   * @default false
+   */
+  removeTemps?: boolean;
+}
+
 /**
- * Finishes the unit writes of dead processes in `path`'s folder (replays their journals) and removes the temps
- * dead writers left for `path` (`.pending` temps of this module, `.tmp` temps of `writeFileAtomic`). Journals
- * of live writers are left alone (their save is still running).
+ * Finishes the unit writes that a killed process left half done for `path`: every journal in its folder that
+ * lists `path` is replayed (the renames it still lists are done; replaying a journal whose writer is still
+ * renaming is harmless). With `removeTemps`, the temps left for `path` are removed too.
  *
  * @param path a file that a unit write may have been replacing
+ * @param options whether to remove temps
  * @returns the destinations completed from journals and the temps removed
  * @example Nothing to do in a clean folder
  * ```ts
@@ -163,6 +166,7 @@ function escapeRe(s: string): string {
  */
 export async function recoverInterruptedWrites(
   path: string,
+  options: RecoverOptions = {},
 ): Promise<{ completed: string[]; removed: string[] }> {
   const target = resolve(path);
   const dir = dirname(target);
@@ -171,33 +175,30 @@ export async function recoverInterruptedWrites(
   try {
     entries = await Array.fromAsync(Deno.readDir(dir));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { completed, removed };
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return { completed, removed };
+    }
     throw e;
   }
-  const referenced = new Set<string>();
   for (const e of entries) {
-    const m = e.isFile ? JOURNAL.exec(e.name) : null;
-    if (!m) continue;
+    if (!e.isFile || !JOURNAL.test(e.name)) continue;
     const full = join(dir, e.name);
     const j = await readJournal(full);
-    if (!j) continue;
-    if (pidAlive(Number(m[1])) !== false && pidAlive(j.pid) !== false) {
-      for (const [tmp] of j.renames) referenced.add(tmp);
-      continue;
-    }
+    if (!j || !j.renames.some(([, t]) => t === target)) continue;
+    const pending = [];
+    for (const [tmp, t] of j.renames) if (await exists(tmp)) pending.push(t);
     await replay(full, j.renames);
-    completed.push(...j.renames.map(([, t]) => t));
+    completed.push(...pending);
   }
+  if (!options.removeTemps) return { completed, removed };
   const base = escapeRe(basename(target));
   const temp = new RegExp(
-    `^\\.\\.?${base}\\.(\\d+)\\.[0-9a-z]+\\.(pending|tmp|journal)(\\.\\d+\\.[0-9a-z]+\\.tmp)?$`,
+    `^\\.\\.?${base}\\.\\d+\\.[0-9a-z]+\\.(pending|tmp|journal)(\\.\\d+\\.[0-9a-z]+\\.tmp)?$`,
   );
-  for (const e of entries) {
-    const m = e.isFile ? temp.exec(e.name) : null;
+  for (const e of await Array.fromAsync(Deno.readDir(dir))) {
+    if (!e.isFile || !temp.test(e.name)) continue;
     const full = join(dir, e.name);
-    if (!m || referenced.has(full) || pidAlive(Number(m[1])) !== false) continue;
     if (await Deno.remove(full).then(() => true, () => false)) removed.push(full);
   }
-  removed.push(...await removeStaleTemps(target));
   return { completed, removed };
 }

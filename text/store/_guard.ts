@@ -4,13 +4,15 @@
  * - **Marking**: our stores carry `PRAGMA application_id` = {@linkcode STORE_APPLICATION_ID} ("dfit") and
  *   `PRAGMA user_version` = the schema version; a non-empty SQLite file that is not ours is never written to
  *   (a store from before the marking is recognised by its `meta` table and marked).
- * - **Writers**: a process writing a corpus (ingest, vocabulary) claims it in the `writers` table; a second
- *   writer waits for the claim to go (busy timeout) and fails with a message naming the other process when it
- *   does not; a claim of a dead process is taken over.
+ * - **Writers**: a process writing a corpus (ingest, vocabulary) claims it with a file lock beside the store;
+ *   a second writer waits for the claim to go and fails with a message naming the other process when it does
+ *   not; a process that dies releases its claim.
  *
  * @module
  */
 import type { DatabaseSync } from "node:sqlite";
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 
 /** `PRAGMA application_id` of a denofit corpus store: the bytes "dfit". */
 export const STORE_APPLICATION_ID = 0x64666974;
@@ -97,36 +99,6 @@ export function storeOpenError(path: string, e: unknown): Error {
   return new Error(`${path}: ${msg}`, { cause: e });
 }
 
-/** Schema of the writers table (created with the store's schema). */
-export const WRITERS_SQL = `
-CREATE TABLE IF NOT EXISTS writers (
-  corpus TEXT PRIMARY KEY,
-  pid    INTEGER NOT NULL,
-  host   TEXT NOT NULL,
-  token  TEXT NOT NULL,
-  since  TEXT NOT NULL
-);
-`;
-
-function hostname(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return "";
-  }
-}
-
-function pidAlive(pid: number): boolean | undefined {
-  if (pid === Deno.pid) return true;
-  if (Deno.build.os !== "linux") return undefined;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A held claim on a corpus; {@linkcode WriterClaim.release} when done. */
 export interface WriterClaim {
   /** Gives the corpus back. */
@@ -141,76 +113,81 @@ export interface ClaimOptions {
   onWait?: (line: string) => void;
 }
 
+interface ClaimBody {
+  pid: number;
+  corpus: string;
+  since: string;
+}
+
+/** The lock file of corpus `name` in store `path`: `.<store>.<sha-256 of the name, 16 hex>.lock` beside it. */
+export function claimPath(path: string, name: string): string {
+  const h = createHash("sha256").update(name).digest("hex").slice(0, 16);
+  return join(dirname(path), `.${basename(path)}.${h}.lock`);
+}
+
+async function readClaim(path: string): Promise<ClaimBody | null> {
+  try {
+    const b = JSON.parse(await Deno.readTextFile(path)) as ClaimBody;
+    return typeof b?.pid === "number" ? b : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Claims corpus `name` for writing: waits while a live process holds it (up to `waitMs`), takes over the claim
- * of a dead one, and fails with a message that names the other process when the wait runs out.
+ * Claims corpus `name` of the store file `path` for writing, with an operating-system file lock beside the store
+ * (a process that dies, even by `kill -9`, holds it no longer): waits while another process holds it (up to
+ * `waitMs`) and then fails with a message naming that process. An in-memory store needs no claim.
  *
- * @param db the store (read-write)
- * @param path the store file, for messages
+ * @param path the store file
  * @param name the corpus
  * @param options wait time, notice
  * @returns the claim
  */
 export async function claimCorpus(
-  db: DatabaseSync,
   path: string,
   name: string,
   options: ClaimOptions = {},
 ): Promise<WriterClaim> {
+  if (path === ":memory:" || path === "") return { release() {} };
   const { waitMs = 60_000 } = options;
-  const host = hostname(), token = crypto.randomUUID();
+  const lock = claimPath(path, name);
   const start = Date.now();
   let told = false;
   for (;;) {
-    const holder = tryClaim(db, name, host, token);
-    if (!holder) break;
+    const file = await Deno.open(lock, { read: true, write: true, create: true });
+    if (await file.tryLock(true)) {
+      const mine = await file.stat(), now = await Deno.stat(lock).catch(() => null);
+      if (now && (mine.ino === null || mine.ino === now.ino)) {
+        const body: ClaimBody = { pid: Deno.pid, corpus: name, since: new Date().toISOString() };
+        await file.truncate(0);
+        await file.write(new TextEncoder().encode(JSON.stringify(body) + "\n"));
+        return {
+          release() {
+            try {
+              Deno.removeSync(lock);
+            } catch {
+              // already gone
+            }
+            file.close(); // unlocks
+          },
+        };
+      }
+      file.close(); // the file was replaced after we opened it: try the one at the path
+      continue;
+    }
+    file.close();
+    const holder = await readClaim(lock);
+    const who = holder ? `pid ${holder.pid}, since ${holder.since}` : "another process";
     if (Date.now() - start >= waitMs) {
       throw new Error(
-        `${path}: another process is writing corpus "${name}" (pid ${holder.pid}${
-          holder.host !== host ? ` on ${holder.host}` : ""
-        }, since ${holder.since}); try again when it has finished`,
+        `${path}: another process is writing corpus "${name}" (${who}); try again when it has finished`,
       );
     }
     if (!told) {
-      options.onWait?.(`waiting for pid ${holder.pid}, which is writing corpus "${name}" in ${path} ...`);
+      options.onWait?.(`waiting for ${who}, which is writing corpus "${name}" in ${path} ...`);
       told = true;
     }
     await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    release() {
-      try {
-        db.prepare("DELETE FROM writers WHERE corpus = ? AND token = ?").run(name, token);
-      } catch {
-        // the database was closed: the claim goes with the next claimer's dead-process check
-      }
-    },
-  };
-}
-
-/** One attempt: the live holder, or undefined when the claim is now ours. */
-function tryClaim(db: DatabaseSync, name: string, host: string, token: string): Row | undefined {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const holder = db.prepare("SELECT pid, host, token, since FROM writers WHERE corpus = ?").get(name) as
-      | Row
-      | undefined;
-    const dead = holder && holder.host === host && pidAlive(Number(holder.pid)) === false;
-    if (holder && !dead) {
-      db.exec("COMMIT");
-      return holder;
-    }
-    db.prepare("INSERT OR REPLACE INTO writers (corpus, pid, host, token, since) VALUES (?, ?, ?, ?, ?)").run(
-      name,
-      Deno.pid,
-      host,
-      token,
-      new Date().toISOString(),
-    );
-    db.exec("COMMIT");
-    return undefined;
-  } catch (e) {
-    db.exec("ROLLBACK");
-    throw e;
   }
 }

@@ -42,14 +42,7 @@ import type { TextRecord } from "../readers/types.ts";
 import { TokenizerPool } from "../parallel.ts";
 import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "../_tokenizers.ts";
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
-import {
-  claimCorpus,
-  markStore,
-  storeIdentity,
-  storeOpenError,
-  type WriterClaim,
-  WRITERS_SQL,
-} from "./_guard.ts";
+import { claimCorpus, markStore, storeIdentity, storeOpenError, type WriterClaim } from "./_guard.ts";
 import {
   describeSource,
   hashStoredDocuments,
@@ -270,7 +263,6 @@ export class CorpusStore {
       db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`);
       db.exec(SCHEMA_SQL);
       db.exec(SOURCES_SQL);
-      db.exec(WRITERS_SQL);
       const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as Row | undefined;
       if (!v) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
@@ -404,7 +396,7 @@ export class CorpusStore {
   }
 
   #claim(name: string, options: { waitMs?: number; onWait?: (line: string) => void }): Promise<WriterClaim> {
-    return claimCorpus(this.db, this.path, name, {
+    return claimCorpus(this.path, name, {
       ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
       ...(options.onWait ? { onWait: options.onWait } : {}),
     });

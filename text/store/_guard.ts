@@ -185,7 +185,8 @@ export async function claimCorpus(
       );
     }
     if (!told) {
-      options.onWait?.(`waiting for ${who}, which is writing corpus "${name}" in ${path} ...`);
+      const pid = holder ? `pid ${holder.pid}` : "another process";
+      options.onWait?.(`waiting for ${pid}, which is writing corpus "${name}" in ${path} ...`);
       told = true;
     }
     await new Promise((r) => setTimeout(r, 100));

@@ -124,6 +124,20 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
   const tiny = ["--name", "tiny", "--store", store, "--min-freq", "2", "--quiet", "--bs", "8", "--bptt", "8"];
   const sizes = ["--emb", "8", "--hid", "16", "--layers", "1"];
   const lm = `${dir}/lm.safetensors`;
+  const good = await cli(dir, ["lm", "train", ...tiny, ...sizes, "--out", lm]);
+  strictEqual(good.code, 0, good.out);
+  const enc = ["--encoder", `${dir}/lm_encoder.safetensors`];
+  const clas = await cli(dir, [
+    "clas",
+    "train",
+    ...tiny,
+    ...enc,
+    "--stages",
+    "1,0,0",
+    "--out",
+    `${dir}/clas.safetensors`,
+  ]);
+  strictEqual(clas.code, 0, clas.out);
 
   try {
     await t.step(
@@ -144,8 +158,6 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
         match(r.out, /lower learning rate \(--lr\)/);
         strictEqual(await exists(`${dir}/nan.safetensors`), false);
         strictEqual(await exists(`${dir}/nan_encoder.safetensors`), false);
-        const good = await cli(dir, ["lm", "train", ...tiny, ...sizes, "--out", lm]);
-        strictEqual(good.code, 0, good.out);
         const before = [await sha(lm), await sha(`${dir}/lm_encoder.safetensors`)];
         const again = await cli(dir, [
           "lm",
@@ -197,18 +209,6 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
       notStrictEqual(c.code, 0, c.out);
       match(c.out, /nanenc\.safetensors: .*not finite/);
       strictEqual(await exists(`${dir}/c.safetensors`), false);
-      const ok1 = await cli(dir, [
-        "clas",
-        "train",
-        ...tiny,
-        "--encoder",
-        `${dir}/lm_encoder.safetensors`,
-        "--stages",
-        "1,0,0",
-        "--out",
-        `${dir}/clas.safetensors`,
-      ]);
-      strictEqual(ok1.code, 0, ok1.out);
       await rewrite(`${dir}/clas.safetensors`, `${dir}/nanclas.safetensors`, { tensors: nan });
       const p = await cli(dir, [
         "clas",
@@ -225,7 +225,7 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
 
     const big = ["--name", "big", "--store", store, "--min-freq", "2", "--bs", "8", "--bptt", "8", ...sizes];
     await t.step(
-      "fault 2 (+5): Ctrl-C mid-epoch writes a checkpoint and exits 130; --resume ends bit-identical",
+      "fault 2: Ctrl-C mid-epoch writes a checkpoint and exits 130; --resume ends bit-identical",
       async () => {
         await Deno.mkdir(`${dir}/A`);
         await Deno.mkdir(`${dir}/B`);
@@ -250,18 +250,6 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
           `${dir}/B/m.jsonl`,
         ]);
         ok(await run.until(/epoch 1\/1 .* 25%/), `no progress:\n${run.out()}`);
-        // fault 5: a second run on the same output fails at its start while the first works
-        const second = await cli(dir, [
-          "lm",
-          "train",
-          ...big,
-          "--quiet",
-          "--out",
-          `${dir}/B/lm.safetensors`,
-          "--force",
-        ]);
-        notStrictEqual(second.code, 0, second.out);
-        match(second.out, /lm\.safetensors: another run is writing it \(pid \d+/);
         run.child.kill("SIGINT");
         strictEqual(await run.done, 130, run.out());
         match(run.out(), /checkpoint saved after step \d+ to .*lm\.resume\.safetensors/);
@@ -303,10 +291,29 @@ Deno.test("denofit: reliability of training, stores and messages (#13)", async (
       run.child.kill("SIGINT");
       run.child.kill("SIGINT");
       strictEqual(await run.done, 130, run.out());
+      // handled by the run (not a kill by the signal): it quit at once or saved, and said so
+      match(run.out(), /interrupt: (quitting now \(exit 130\)|checkpoint saved after step \d+)/);
       strictEqual(await exists(`${dir}/D/lm.safetensors`), false);
       const left = [...Deno.readDirSync(`${dir}/D`)].map((e) => e.name).filter((n) => n.startsWith("."));
       deepStrictEqual(left.filter((n) => n.endsWith(".lock")), [], "the output lock was left");
     });
+
+    await t.step(
+      "fault 5: a second run on the same --out fails at its start; the first run is unharmed",
+      async () => {
+        await Deno.mkdir(`${dir}/E`);
+        const out = `${dir}/E/lm.safetensors`;
+        const run = spawn(dir, ["lm", "train", ...big, "--out", out]);
+        ok(await run.until(/epoch 1\/1 .* 25%/), `no progress:\n${run.out()}`);
+        const second = await cli(dir, ["lm", "train", ...big, "--quiet", "--out", out, "--force"]);
+        notStrictEqual(second.code, 0, second.out);
+        match(second.out, /E\/lm\.safetensors: another run is writing it \(pid \d+/);
+        ok(!/lm train: \d+ texts/.test(second.out), "the second run started working");
+        strictEqual(await run.done, 0, run.out());
+        match(run.out(), /language model -> .*E\/lm\.safetensors/);
+        ok(await exists(out));
+      },
+    );
 
     await t.step("fault 3: outputs are checked before any work", async () => {
       const cases: [string[], RegExp][] = [

@@ -1,39 +1,7 @@
 import { strict as assert } from "node:assert";
-import { rejectsReader } from "./_test_helpers.ts";
+import { buildMo, rejectsReader } from "./_test_helpers.ts";
 import { readMo, readPo } from "./gettext.ts";
 import { newStats } from "./types.ts";
-
-/** Build a .mo file from (msgid, msgstr) pairs, in either byte order. */
-function buildMo(entries: [string, string][], le = true): Uint8Array {
-  const enc = new TextEncoder();
-  const n = entries.length;
-  const origTable = 28;
-  const transTable = origTable + n * 8;
-  let off = transTable + n * 8;
-  const strings: Uint8Array[] = [];
-  const table: [number, number][] = [];
-  for (const side of [0, 1]) {
-    for (const e of entries) {
-      const b = enc.encode(e[side]!);
-      table.push([b.length, off]);
-      strings.push(b);
-      off += b.length + 1;
-    }
-  }
-  const out = new Uint8Array(off);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, 0x950412de, le);
-  dv.setUint32(4, 0, le);
-  dv.setUint32(8, n, le);
-  dv.setUint32(12, origTable, le);
-  dv.setUint32(16, transTable, le);
-  table.forEach(([len, o], i) => {
-    dv.setUint32(origTable + i * 8, len, le);
-    dv.setUint32(origTable + i * 8 + 4, o, le);
-    out.set(strings[i]!, o);
-  });
-  return out;
-}
 
 const ENTRIES: [string, string][] = [
   ["", "Content-Type: text/plain; charset=UTF-8\n"],
@@ -152,4 +120,15 @@ Deno.test("readPo() parses entries, escapes, contexts, plurals, fuzzy flags", as
     await rejectsReader(() => Array.fromAsync(readPo(p)), "row 2: unexpected line");
   });
   await Deno.remove(p);
+});
+
+Deno.test("readPo() keeps U+2028 / U+2029 inside strings (found by fuzzing)", async () => {
+  const p = await Deno.makeTempFile({ suffix: ".po" });
+  try {
+    await Deno.writeTextFile(p, 'msgid "a\u2028b"\nmsgstr "c\u2029d"\n');
+    const [r] = await Array.fromAsync(readPo(p));
+    assert.deepEqual([r?.source, r?.target], ["a\u2028b", "c\u2029d"]);
+  } finally {
+    await Deno.remove(p);
+  }
 });

@@ -27,6 +27,15 @@
  * | `vocabs` | vocabulary of a tokenization | `id`, `tokenization_id`, `hash` (of `params`), `params` (JSON: maxVocab, minFreq), `itos` (JSON array, specials first), `size`, `width` (bytes per id in `doc_ids`), `n_docs` (documents numericalized), `complete` |
  * | `doc_ids` | document x vocabulary | `vocab_id`, `idx`, `n`, `ids` (BLOB of `n` little-endian vocabulary ids, `vocabs.width` bytes each) |
  * | `meta` | key | `key`, `value` (`schema_version`) |
+ * | `corpus_sources` | corpus | `corpus_id`, `hash` (SHA-256 of the records as stored: {@linkcode RecordHasher}), `n_docs`, `size` / `mtime` of the source file, `desc`, `recorded_at` |
+ *
+ * - **Never lies about its sources**: a corpus name given another source (another hash) is an error naming
+ *   both; `replace` ingests the new one aside and swaps it in, in one transaction.
+ * - **Never writes where it should not**: stores are marked (`PRAGMA application_id` =
+ *   {@linkcode STORE_APPLICATION_ID}, `user_version` = schema version); another program's non-empty database
+ *   is refused unchanged; `open(path, { readOnly: true })` changes nothing in the file.
+ * - **One writer per corpus**: ingest and vocabulary builds hold a lock file per corpus beside the store; a
+ *   second writer waits (`waitMs`) and then fails with a message naming the process that writes.
  *
  * Example queries: documents per label — `SELECT label, count(*) FROM documents d JOIN corpora c ON
  * c.id = d.corpus_id WHERE c.name = 'imdb' GROUP BY label`; the most frequent tokens — `SELECT term, count FROM

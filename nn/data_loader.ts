@@ -66,7 +66,7 @@ export interface DataLoaders {
  * import { hostDataLoader } from "./data_loader.ts";
  * import { fromArray } from "./tensor.ts";
  * const rng = new Rng(7);
- * const dl = hostDataLoader({ length: 0, rng, batches: () => [] as number[] }, (v) => ({ x: fromArray([v]), y: fromArray([v]) }));
+ * const dl = hostDataLoader({ length: 0, rng, batches: () => [] as number[] }, (v) => ({ x: fromArray([v], [1]), y: fromArray([v], [1]) }));
  * strictEqual(dl.rng, rng);
  * ```
  */

@@ -125,7 +125,10 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
           | undefined;
         const n = stored?.n_docs ?? 0;
         const had = before?.stored ?? 0;
-        assert.ok(n >= had && n <= Math.max(killAt, had), `${n} stored after a kill at ${killAt} (had ${had})`);
+        assert.ok(
+          n >= had && n <= Math.max(killAt, had),
+          `${n} stored after a kill at ${killAt} (had ${had})`,
+        );
         if (stored) m.corpora.set(this.name, { src: this.src, stored: n, complete: false });
       } // a killed replacement leaves the old corpus as it was
     }

@@ -438,7 +438,7 @@ Deno.test("CorpusStore never writes into another program's database (#13 fault 7
         assert.equal(await sha(path), before);
       },
     );
-    await t.step("an unmarked store of ours (from before the marking) is recognised and marked", async () => {
+    await t.step("an unmarked store of ours (from before the marking) is recognised and marked", () => {
       const path = `${dir}/old.sqlite`;
       const s = CorpusStore.open(path);
       s.db.exec("PRAGMA application_id = 0");

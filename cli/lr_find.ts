@@ -33,12 +33,21 @@ export interface LrFindCliOptions extends VocabFlags {
   force?: boolean;
   /** Given by the shared training options; lr-find has no epochs and refuses it. */
   metrics?: string;
+  /** Given by the shared training options; lr-find trains nothing to resume and refuses it. */
+  resume?: string;
+  /** Given by the shared training options; refused as `resume`. */
+  checkpoint?: string;
 }
 
 async function lrFind(o: LrFindCliOptions): Promise<void> {
   if (o.metrics !== undefined) {
     throw new CliError(
       "lr-find: --metrics is for lm train and clas train (per epoch); the sweep goes to --plot",
+    );
+  }
+  if (o.resume !== undefined || o.checkpoint !== undefined) {
+    throw new CliError(
+      "lr-find: --resume and --checkpoint are for lm train and clas train (nothing to resume here)",
     );
   }
   await selectBackend(o.backend);

@@ -145,3 +145,83 @@ export function describeSource(info: SourceInfo): string {
   parts.push(`sha256 ${info.hash.slice(0, 12)}`);
   return `${info.desc ?? "a source"} (${parts.join(", ")})`;
 }
+
+/** A `corpora` row (the columns the source checks read). */
+export interface CorpusRow {
+  [k: string]: unknown;
+}
+
+/** Runs `fn` in one `BEGIN IMMEDIATE` transaction (rolled back when it throws). */
+export function transaction(db: DatabaseSync, fn: () => void): void {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    fn();
+    db.exec("COMMIT");
+  } catch (e) {
+    db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+/**
+ * Whether `corpus` was stored from a source of `info`'s hash (a corpus from before sources were recorded: its
+ * documents are hashed; an unfinished one passes, the resume check compares its documents).
+ */
+export function sameSource(db: DatabaseSync, corpus: CorpusRow, info: SourceInfo): boolean {
+  const id = corpus.id as number;
+  const stored = storedSource(db, id);
+  if (stored) return stored.hash === info.hash;
+  if (!corpus.complete) return true;
+  return hashStoredDocuments(db, id).hash === info.hash;
+}
+
+/**
+ * Refuses another source under an existing corpus name, naming both; records the source of a corpus stored
+ * before sources were recorded.
+ *
+ * @param db the store
+ * @param path the store file, for the message
+ * @param name the corpus
+ * @param corpus its `corpora` row
+ * @param info the source given now
+ */
+export function checkSource(
+  db: DatabaseSync,
+  path: string,
+  name: string,
+  corpus: CorpusRow,
+  info: SourceInfo,
+): void {
+  const id = corpus.id as number;
+  if (!sameSource(db, corpus, info)) {
+    const stored = storedSource(db, id) ??
+      { ...hashStoredDocuments(db, id), desc: String(corpus.source ?? "the stored source") };
+    throw new Error(
+      `${path}: corpus "${name}" was stored from ${describeSource(stored)}; the source given now is ` +
+        `${describeSource(info)} and differs. Ingest it under another --name, or pass --replace to replace ` +
+        "the stored corpus (its tokens and vocabularies go with it)",
+    );
+  }
+  if (!storedSource(db, id)) recordSource(db, id, info);
+}
+
+/**
+ * Deletes a corpus and everything stored for it (call inside a transaction). Tables keyed by corpus,
+ * tokenization or vocabulary are listed here: a new such table must be added.
+ *
+ * @param db the store
+ * @param corpus its `corpora` row
+ */
+export function deleteCorpus(db: DatabaseSync, corpus: CorpusRow): void {
+  const id = corpus.id as number;
+  const tz = "SELECT id FROM tokenizations WHERE corpus_id = ?";
+  db.prepare(`DELETE FROM doc_ids WHERE vocab_id IN (SELECT id FROM vocabs WHERE tokenization_id IN (${tz}))`)
+    .run(id);
+  for (const t of ["vocabs", "terms", "term_batches", "doc_tokens"]) {
+    db.prepare(`DELETE FROM ${t} WHERE tokenization_id IN (${tz})`).run(id);
+  }
+  for (const t of ["tokenizations", "documents", "corpus_sources"]) {
+    db.prepare(`DELETE FROM ${t} WHERE corpus_id = ?`).run(id);
+  }
+  db.prepare("DELETE FROM corpora WHERE id = ?").run(id);
+}

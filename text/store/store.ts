@@ -53,12 +53,13 @@ import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
 import { claimCorpus, markStore, storeIdentity, storeOpenError, type WriterClaim } from "./_guard.ts";
 import {
-  describeSource,
-  hashStoredDocuments,
+  checkSource,
+  deleteCorpus,
   recordSource,
+  sameSource,
   type SourceInfo,
   SOURCES_SQL,
-  storedSource,
+  transaction,
 } from "./_source.ts";
 import { WORD_TOKENIZER_VERSION } from "../word_tokenizer.ts";
 import {
@@ -394,7 +395,7 @@ export class CorpusStore {
     try {
       if (source !== undefined && options.replace && options.sourceInfo) {
         const old = this.#corpus(name);
-        if (old && !this.#sameSource(old, options.sourceInfo)) {
+        if (old && !sameSource(this.db, old, options.sourceInfo)) {
           return await this.#replace(name, old, source, options);
         }
       }
@@ -411,32 +412,6 @@ export class CorpusStore {
     });
   }
 
-  /** Whether `corpus` was stored from a source of `info`'s hash (a corpus from before hashes: its documents). */
-  #sameSource(corpus: Row, info: SourceInfo): boolean {
-    const id = corpus.id as number;
-    const stored = storedSource(this.db, id);
-    if (stored) return stored.hash === info.hash;
-    if (!corpus.complete) return true; // an unfinished legacy ingest: the resume check compares documents
-    return hashStoredDocuments(this.db, id).hash === info.hash;
-  }
-
-  /** Refuses another source under an existing name; records the source of a legacy corpus. */
-  #checkSource(name: string, corpus: Row, info: SourceInfo): void {
-    const id = corpus.id as number;
-    if (!this.#sameSource(corpus, info)) {
-      const stored = storedSource(this.db, id) ??
-        { ...hashStoredDocuments(this.db, id), desc: String(corpus.source ?? "the stored source") };
-      throw new Error(
-        `${this.path}: corpus "${name}" was stored from ${describeSource(stored)}; the source given now is ` +
-          `${
-            describeSource(info)
-          } and differs. Ingest it under another --name, or pass --replace to replace ` +
-          "the stored corpus (its tokens and vocabularies go with it)",
-      );
-    }
-    if (!storedSource(this.db, id)) recordSource(this.db, id, info);
-  }
-
   /** Ingests `source` beside corpus `name`, then swaps it in and drops the old one, in one transaction. */
   async #replace(
     name: string,
@@ -446,35 +421,15 @@ export class CorpusStore {
   ): Promise<IngestResult> {
     const aside = `${name}~replacing`;
     const prev = this.#corpus(aside);
-    if (prev && !this.#sameSource(prev, options.sourceInfo!)) this.#deleteCorpus(prev.id as number);
+    if (prev && !sameSource(this.db, prev, options.sourceInfo!)) {
+      transaction(this.db, () => deleteCorpus(this.db, prev));
+    }
     const r = await this.#ingest(aside, source, { ...options, replace: false });
-    const db = this.db;
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      this.#deleteCorpus(old.id as number);
-      db.prepare("UPDATE corpora SET name = ? WHERE name = ?").run(name, aside);
-      db.exec("COMMIT");
-    } catch (e) {
-      db.exec("ROLLBACK");
-      throw e;
-    }
+    transaction(this.db, () => {
+      deleteCorpus(this.db, old);
+      this.db.prepare("UPDATE corpora SET name = ? WHERE name = ?").run(name, aside);
+    });
     return { ...r, replaced: true };
-  }
-
-  /** Deletes a corpus and everything stored for it (call inside a transaction). */
-  #deleteCorpus(id: number): void {
-    const db = this.db;
-    const tz = "SELECT id FROM tokenizations WHERE corpus_id = ?";
-    db.prepare(
-      `DELETE FROM doc_ids WHERE vocab_id IN (SELECT id FROM vocabs WHERE tokenization_id IN (${tz}))`,
-    ).run(id);
-    for (const t of ["vocabs", "terms", "term_batches", "doc_tokens"]) {
-      db.prepare(`DELETE FROM ${t} WHERE tokenization_id IN (${tz})`).run(id);
-    }
-    for (const t of ["tokenizations", "documents", "corpus_sources"]) {
-      db.prepare(`DELETE FROM ${t} WHERE corpus_id = ?`).run(id);
-    }
-    db.prepare("DELETE FROM corpora WHERE id = ?").run(id);
   }
 
   async #ingest(
@@ -488,22 +443,17 @@ export class CorpusStore {
     const db = this.db;
     const existing = this.#corpus(name);
     if (existing && source !== undefined && options.sourceInfo) {
-      this.#checkSource(name, existing, options.sourceInfo);
+      checkSource(this.db, this.path, name, existing, options.sourceInfo);
     }
     if (source !== undefined && !existing) {
-      db.exec("BEGIN IMMEDIATE");
-      try {
+      transaction(db, () => {
         db.prepare("INSERT INTO corpora (name, source, created_at) VALUES (?, ?, ?)").run(
           name,
           options.source ?? null,
           new Date().toISOString(),
         );
         if (options.sourceInfo) recordSource(db, this.#corpus(name)!.id as number, options.sourceInfo);
-        db.exec("COMMIT");
-      } catch (e) {
-        db.exec("ROLLBACK");
-        throw e;
-      }
+      });
     }
     const corpus = this.#corpus(name);
     if (!corpus) throw new Error(`corpus store: no corpus "${name}"; pass a source to create it`);

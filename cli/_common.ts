@@ -41,6 +41,15 @@ export function numArg({ fraction = false, allowZero = false } = {}): (v: string
   };
 }
 
+/** Commander argument parser for a probability in (0, 1]. */
+export function probArg(v: string): number {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n > 0 && n <= 1)) {
+    throw new InvalidArgumentError(`expected a probability in (0, 1], got "${v}"`);
+  }
+  return n;
+}
+
 /** Commander argument parser for a comma-separated list of integers (e.g. `1,1,2`). */
 export function intListArg(v: string): number[] {
   const parts = v.split(",").map((s) => Number(s.trim()));

@@ -15,11 +15,12 @@
 import { Command } from "./_deps.ts";
 import { trainClassifierOnCorpus } from "../text/ulmfit.ts";
 import { classifyTexts } from "../text/predict.ts";
+import { describeFsError } from "../nn/formats/errors.ts";
 import { CliError, intArg, intListArg, note, numArg, readStdin, selectBackend } from "./_common.ts";
-import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
+import { addCommonTrainOptions, type RunFlags, runOptionsOf, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `clas train`. */
-export interface ClasTrainCliOptions extends VocabFlags {
+export interface ClasTrainCliOptions extends VocabFlags, RunFlags {
   store: string;
   name: string;
   encoder?: string;
@@ -73,6 +74,7 @@ async function clasTrain(o: ClasTrainCliOptions): Promise<void> {
     force: o.force ?? false,
     quiet: o.quiet ?? false,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    ...runOptionsOf(o),
     onNote: note,
     onTrained: (m) => {
       const which = m.backwards ? "backwards" : "forwards";
@@ -91,8 +93,8 @@ async function textsToClassify(text: string | undefined, o: ClasPredictCliOption
     let content: string;
     try {
       content = await Deno.readTextFile(o.file);
-    } catch {
-      throw new CliError(`${o.file}: cannot read it`);
+    } catch (e) {
+      throw new CliError(`--file ${describeFsError(o.file, e)}`);
     }
     return content.split("\n").filter((l) => l.trim() !== "");
   }

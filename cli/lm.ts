@@ -15,11 +15,11 @@
 import { Command } from "./_deps.ts";
 import { trainLanguageModelOnCorpus } from "../text/ulmfit.ts";
 import { generateSamples } from "../text/predict.ts";
-import { intArg, note, numArg, selectBackend } from "./_common.ts";
-import { addCommonTrainOptions, type VocabFlags, vocabOf } from "./_data.ts";
+import { intArg, note, numArg, probArg, selectBackend } from "./_common.ts";
+import { addCommonTrainOptions, type RunFlags, runOptionsOf, type VocabFlags, vocabOf } from "./_data.ts";
 
 /** Options of `lm train`. */
-export interface LmTrainCliOptions extends VocabFlags {
+export interface LmTrainCliOptions extends VocabFlags, RunFlags {
   store: string;
   name: string;
   out: string;
@@ -51,7 +51,7 @@ export interface LmGenerateCliOptions {
   model: string;
   words: number;
   temperature: number;
-  minP: number;
+  minP?: number;
   allowUnk?: boolean;
   samples: number;
   seed: number;
@@ -82,6 +82,7 @@ async function lmTrain(o: LmTrainCliOptions): Promise<void> {
     force: o.force ?? false,
     quiet: o.quiet ?? false,
     ...(o.metrics !== undefined ? { metrics: o.metrics } : {}),
+    ...runOptionsOf(o),
     onNote: note,
   });
   const scores = r.accuracy !== null && r.perplexity !== undefined
@@ -97,7 +98,7 @@ async function lmGenerate(prompt: string, o: LmGenerateCliOptions): Promise<void
     nWords: o.words,
     temperature: o.temperature,
     noUnk: !o.allowUnk,
-    minP: o.minP,
+    ...(o.minP !== undefined ? { minP: o.minP } : {}),
     seed: o.seed,
   });
   for await (const text of samples) console.log(text);
@@ -143,7 +144,11 @@ export function lmCommand(): Command {
     .option("--model <file>", "language model file", "lm.safetensors")
     .option("--words <n>", "words to add", intArg(1), 40)
     .option("--temperature <f>", "sampling temperature", numArg(), 0.75)
-    .option("--min-p <f>", "drop words less likely than this", numArg({ allowZero: true }), 0)
+    .option(
+      "--min-p <p>",
+      "drop words less likely than this probability, in (0, 1] (default: keep all)",
+      probArg,
+    )
     .option("--allow-unk", "allow xxunk in the output (default: never)")
     .option("--samples <n>", "how many samples", intArg(1), 1)
     .option("--seed <n>", "seed of the sampler", intArg(0), 42)

@@ -33,12 +33,21 @@ export interface LrFindCliOptions extends VocabFlags {
   force?: boolean;
   /** Given by the shared training options; lr-find has no epochs and refuses it. */
   metrics?: string;
+  /** Given by the shared training options; lr-find trains nothing to resume and refuses it. */
+  resume?: string;
+  /** Given by the shared training options; refused as `resume`. */
+  checkpoint?: string;
 }
 
 async function lrFind(o: LrFindCliOptions): Promise<void> {
   if (o.metrics !== undefined) {
     throw new CliError(
       "lr-find: --metrics is for lm train and clas train (per epoch); the sweep goes to --plot",
+    );
+  }
+  if (o.resume !== undefined || o.checkpoint !== undefined) {
+    throw new CliError(
+      "lr-find: --resume and --checkpoint are for lm train and clas train (nothing to resume here)",
     );
   }
   await selectBackend(o.backend);
@@ -80,6 +89,9 @@ export function lrFindCommand(): Command {
     .option("--layers <n>", "LSTM layers", intArg(1), 3)
     .option("--force", "overwrite the plot file")
     .action(lrFind);
-  cmd.options.find((opt) => opt.long === "--metrics")?.hideHelp(); // per-epoch metrics: no epochs here
+  // per-epoch metrics, checkpoints and resume: no epochs here
+  for (const flag of ["--metrics", "--checkpoint", "--resume", "--max-non-finite"]) {
+    cmd.options.find((opt) => opt.long === flag)?.hideHelp();
+  }
   return cmd;
 }

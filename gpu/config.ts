@@ -1,7 +1,9 @@
 /**
- * The global switches of the engine read from the environment, in one typed place. Today there is one:
- * `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`), which overrides an `"auto"` backend choice made by
- * {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands).
+ * The global switches of the engine read from the environment, in one typed place:
+ * - `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`) overrides an `"auto"` backend choice made by
+ *   {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands);
+ * - `DENOFIT_PROGRESS=lines` makes training print a plain progress line every quarter of an epoch when its output
+ *   is not a terminal (a log file, CI); by default a pipe gets one line per epoch only.
  *
  * @example Read the configuration
  * ```ts
@@ -19,10 +21,15 @@ export type BackendKind = "cpu" | "webgpu" | "auto";
 /** The environment variable that overrides an `"auto"` backend choice (`cpu`, `webgpu` or `auto`). */
 export const BACKEND_ENV = "DENOFIT_BACKEND";
 
+/** The environment variable that asks for progress lines on a non-terminal output (`lines`). */
+export const PROGRESS_ENV = "DENOFIT_PROGRESS";
+
 /** Every switch of {@linkcode readConfig}; null where the environment does not set it. */
 export interface DenofitConfig {
   /** From {@linkcode BACKEND_ENV}. */
   backend: BackendKind | null;
+  /** From {@linkcode PROGRESS_ENV}. */
+  progress: "lines" | null;
 }
 
 /** The value of `name`, or null when unset, empty, or not readable (no `--allow-env`). */
@@ -56,5 +63,7 @@ export function readConfig(): DenofitConfig {
   if (v !== null && v !== "cpu" && v !== "webgpu" && v !== "auto") {
     throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
   }
-  return { backend: v };
+  const p = env(PROGRESS_ENV);
+  if (p !== null && p !== "lines") throw new Error(`${PROGRESS_ENV}=${p} is not "lines"`);
+  return { backend: v, progress: p };
 }

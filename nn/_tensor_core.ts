@@ -410,8 +410,11 @@ function finish(t: Tensor, options: CreateOptions): Tensor {
   return t;
 }
 
+const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
+
 /**
- * Make a tensor from a typed array or plain array with an explicit shape.
+ * Make a tensor from a typed array or plain array with an explicit shape. For dtype i32 every value must be an
+ * integer in the i32 range (a RangeError names the first one that is not: nothing wraps around).
  * @param data elements in row-major order
  * @param shape shape; its element count must equal `data.length`
  */
@@ -428,11 +431,15 @@ export function fromArray(
   const t = _empty(shape, dtype, options.backend);
   if (data.length > 0) {
     const arr = arrayFor(dtype, data.length);
-    if (dtype === "i32") {
+    if (dtype === "i32" && data instanceof Int32Array) arr.set(data);
+    else if (dtype === "i32") {
       for (let i = 0; i < data.length; i++) {
         const v = data[i]!;
         if (!Number.isInteger(v)) {
           throw new TypeError(`fromArray: element ${i} = ${v} is not an integer (dtype i32)`);
+        }
+        if (v < I32_MIN || v > I32_MAX) {
+          throw new RangeError(`fromArray: element ${i} = ${v} is outside the i32 range [-2^31, 2^31 - 1]`);
         }
         arr[i] = v;
       }
@@ -483,6 +490,9 @@ export function tensor(data: NestedArray | ArrayLike<number>, options: CreateOpt
 
 /** A tensor of `shape` filled with `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
+  if (options.dtype === "i32" && !(Number.isInteger(value) && value >= I32_MIN && value <= I32_MAX)) {
+    throw new RangeError(`full: ${value} is not an i32 value (an integer in [-2^31, 2^31 - 1])`);
+  }
   const t = _empty(shape, options.dtype ?? "f32", options.backend);
   const n = t.size;
   if (n > 0) t.backend.write(t.view.storage, arrayFor(t.dtype, n).fill(value));

@@ -38,6 +38,11 @@ export interface DataLoader {
   readonly length: number;
   /** The batches. */
   [Symbol.iterator](): Iterator<Batch>;
+  /**
+   * The generator that decides the batches of an epoch (shuffles, random lengths), when there is one: a
+   * training checkpoint saves its counter so a resumed run draws the same batches (`TrainingRun`, `resume.ts`).
+   */
+  readonly rng?: Rng;
 }
 
 /** Training and (optional) validation data. */
@@ -49,15 +54,27 @@ export interface DataLoaders {
 }
 
 /**
- * A {@linkcode DataLoader} over host-side batches (typed arrays), made into tensors one batch at a time.
- * @param source `length` batches per epoch and a `batches()` generator (called once per epoch)
+ * A {@linkcode DataLoader} over host-side batches (typed arrays), made into tensors one batch at a time. The
+ * source's generator (`rng`, e.g. `LanguageModelLoader.rng`, `ClassifierLoader.rng`) is passed on as the
+ * loader's `rng`, so a training checkpoint can save and restore the batch order.
+ * @param source `length` batches per epoch, a `batches()` generator (called once per epoch) and its `rng`
  * @param toTensors turns one host batch into `{ x, y }` tensors
+ * @example The source's generator is visible on the loader
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { Rng } from "../gpu/rng.ts";
+ * import { hostDataLoader } from "./data_loader.ts";
+ * import { fromArray } from "./tensor.ts";
+ * const rng = new Rng(7);
+ * const dl = hostDataLoader({ length: 0, rng, batches: () => [] as number[] }, (v) => ({ x: fromArray([v], [1]), y: fromArray([v], [1]) }));
+ * strictEqual(dl.rng, rng);
+ * ```
  */
 export function hostDataLoader<T>(
-  source: { readonly length: number; batches(): Iterable<T> },
+  source: { readonly length: number; batches(): Iterable<T>; readonly rng?: Rng | undefined },
   toTensors: (b: T) => Batch,
 ): DataLoader {
-  return {
+  const loader: DataLoader = {
     get length() {
       return source.length;
     },
@@ -65,6 +82,7 @@ export function hostDataLoader<T>(
       for (const b of source.batches()) yield toTensors(b);
     },
   };
+  return source.rng ? Object.assign(loader, { rng: source.rng }) : loader;
 }
 
 /**
@@ -75,6 +93,7 @@ export function lmDataLoader(
   loader: {
     readonly length: number;
     batches(): Iterable<{ x: Int32Array; y: Int32Array; bs: number; seqLen: number }>;
+    readonly rng?: Rng | undefined;
   },
 ): DataLoader {
   return hostDataLoader(loader, (b) => ({
@@ -91,6 +110,7 @@ export function classifierDataLoader(
   loader: {
     readonly length: number;
     batches(): Iterable<{ data: Int32Array; rows: number; cols: number; labels: Int32Array }>;
+    readonly rng?: Rng | undefined;
   },
 ): DataLoader {
   return hostDataLoader(loader, (b) => ({

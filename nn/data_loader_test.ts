@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { Rng } from "../gpu/rng.ts";
 import { classifierDataLoader, lmDataLoader, splitIndices } from "./data_loader.ts";
 
 Deno.test("lmDataLoader()/classifierDataLoader() turn host batches into tensors", () => {
@@ -38,4 +39,13 @@ Deno.test("splitIndices() is a seeded partition with at least one validation ite
     assert.deepEqual(splitIndices(3, 0.01, 1).valid.length, 1);
     assert.throws(() => splitIndices(10, 1, 1), /valid fraction must be in \(0, 1\), got 1/);
   });
+});
+
+Deno.test("hostDataLoader() passes the source's generator on as the loader's rng (for training checkpoints)", () => {
+  const rng = new Rng(3);
+  const withRng = lmDataLoader({ length: 0, rng, batches: () => [] });
+  const without = lmDataLoader({ length: 0, batches: () => [] });
+  if (withRng.rng !== rng || without.rng !== undefined || "rng" in without) {
+    throw new Error("rng not passed on");
+  }
 });

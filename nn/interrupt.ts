@@ -47,11 +47,18 @@ export interface InterruptOptions {
   log?: (line: string) => void;
   /** Yield to the event loop (so signals are seen) at most this often. @default 50 */
   yieldEveryMs?: number;
-  /** Listen for SIGINT (off: only {@linkcode InterruptCheckpoint.request} interrupts). @default true */
+  /** Listen for signals (off: only {@linkcode InterruptCheckpoint.request} interrupts). @default true */
   listen?: boolean;
+  /** The signals that interrupt (those the platform cannot listen for are skipped). @default SIGINT, SIGTERM */
+  signals?: readonly Deno.Signal[];
+  /** Says where the checkpoint went (added to the notice after saving). */
+  savedTo?: string;
 }
 
-/** Saves a checkpoint and exits with code 130 on the first Ctrl-C of a fit; exits at once on the second. */
+/**
+ * Saves a checkpoint and exits with code 130 on the first Ctrl-C (or SIGTERM) of a fit; exits at once on the
+ * second.
+ */
 export class InterruptCheckpoint implements Callback {
   /** Name. */
   name = "InterruptCheckpoint";
@@ -64,7 +71,10 @@ export class InterruptCheckpoint implements Callback {
   readonly #log: (line: string) => void;
   readonly #yieldEveryMs: number;
   readonly #listen: boolean;
+  readonly #signals: readonly Deno.Signal[];
+  readonly #savedTo: string | undefined;
   #listener: (() => void) | null = null;
+  #listening: Deno.Signal[] = [];
   #lastYield = 0;
   #done = false;
 
@@ -82,6 +92,8 @@ export class InterruptCheckpoint implements Callback {
     this.#log = options.log ?? ((line) => console.error(line));
     this.#yieldEveryMs = options.yieldEveryMs ?? 50;
     this.#listen = options.listen ?? true;
+    this.#signals = options.signals ?? ["SIGINT", "SIGTERM"];
+    this.#savedTo = options.savedTo;
   }
 
   /** What SIGINT does: the first call asks for save-and-exit after the step, the second exits now. */
@@ -97,18 +109,32 @@ export class InterruptCheckpoint implements Callback {
   }
 
   #stopListening(): void {
-    if (this.#listener) Deno.removeSignalListener("SIGINT", this.#listener);
+    if (this.#listener) { for (const s of this.#listening) Deno.removeSignalListener(s, this.#listener); }
     this.#listener = null;
+    this.#listening = [];
   }
 
-  /** Starts listening for SIGINT. */
+  /** Stops listening for signals (also done after the fit; call it when a fit ended with an error). */
+  dispose(): void {
+    this.#stopListening();
+  }
+
+  /** Starts listening for the signals. */
   beforeFit(): void {
     this.requests = 0;
     this.#done = false;
     this.#lastYield = performance.now();
     if (this.#listen && !this.#listener) {
-      this.#listener = () => this.request();
-      Deno.addSignalListener("SIGINT", this.#listener);
+      const listener = () => this.request();
+      this.#listener = listener;
+      for (const s of this.#signals) {
+        try {
+          Deno.addSignalListener(s, listener);
+          this.#listening.push(s);
+        } catch {
+          // a signal this platform cannot listen for (SIGTERM on Windows)
+        }
+      }
     }
   }
 
@@ -121,7 +147,9 @@ export class InterruptCheckpoint implements Callback {
     this.#done = true;
     await this.#save(learn, doneInEpoch);
     this.#log(
-      `interrupt: checkpoint saved after step ${learn.trainIter}; exiting with ${INTERRUPT_EXIT_CODE}`,
+      `interrupt: checkpoint saved after step ${learn.trainIter}${
+        this.#savedTo ? ` to ${this.#savedTo}` : ""
+      }; exiting with ${INTERRUPT_EXIT_CODE}`,
     );
     this.#stopListening();
     this.#exit(INTERRUPT_EXIT_CODE);

@@ -45,6 +45,7 @@ import type { DataLoader, DataLoaders } from "./data_loader.ts";
 
 export type { Batch, DataLoader, DataLoaders } from "./data_loader.ts";
 import { plotLoss, plotLr } from "./plot.ts";
+import { readConfig } from "../gpu/config.ts";
 
 /**
  * A callback: any subset of the event handlers, and an `order` (lower runs first). Declared beside the
@@ -344,6 +345,14 @@ export class Learner {
     }
   }
 
+  /**
+   * Wait until every training loss computed so far has been read back (into `recorder.losses` and the
+   * smoothed loss). Training checkpoints call it so the smoothed loss they save is complete.
+   */
+  flushLosses(): Promise<void> {
+    return this.#drainLosses(true);
+  }
+
   /** One training step on the current batch (sync: forward, loss, backward, step inside one scope). */
   #trainStep(): void {
     const kept = tidy(() => {
@@ -481,12 +490,13 @@ export class Learner {
       for (this.epoch = 0; this.epoch < nEpochs; this.epoch++) {
         const start = performance.now();
         await this.#fire("beforeEpoch");
-        const bar = this.#sink?.isTerminal && this.data.train.length > 0
-          ? new ProgressBar(this.data.train.length, {
-            sink: this.#sink,
-            label: `epoch ${this.epoch + 1}/${nEpochs}`,
-          })
-          : null;
+        const bar =
+          (this.#sink?.isTerminal || readConfig().progress === "lines") && this.data.train.length > 0
+            ? new ProgressBar(this.data.train.length, {
+              sink: this.#sink,
+              label: `epoch ${this.epoch + 1}/${nEpochs}`,
+            })
+            : null;
         await this.#trainEpoch(s, totalIters, bar);
         const values: Record<string, number> = { train_loss: this.smoothLoss.value };
         Object.assign(values, await this.validate());

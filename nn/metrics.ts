@@ -188,6 +188,15 @@ export class SmoothedLoss {
     this.#avg = 0;
     this.#count = 0;
   }
+  /** The running state (for training checkpoints): the biased average and the number of values. */
+  state(): { avg: number; count: number } {
+    return { avg: this.#avg, count: this.#count };
+  }
+  /** Continue from a {@linkcode SmoothedLoss.state}. */
+  restore(state: { avg: number; count: number }): void {
+    this.#avg = state.avg;
+    this.#count = state.count;
+  }
 }
 
 /** A running mean weighted by batch size (validation loss and metrics over an epoch). */

@@ -34,4 +34,6 @@ export * from "./callbacks.ts";
 export * from "./data_loader.ts";
 export * from "./search/mod.ts";
 export * from "./learner.ts";
+export * from "./run_outputs.ts";
+export * from "./non_finite.ts";
 export * from "./training_run.ts";

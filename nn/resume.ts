@@ -146,13 +146,20 @@ export class TrainCheckpoint implements Callback {
    * @param learn the learner (its optimizer must exist: inside a fit)
    * @param doneInEpoch batches of the current epoch already trained on
    * @param path where to write @default this.path
+   * @param extra more position entries and runtime tensors to store (a training run's own state)
    */
-  async save(learn: Learner, doneInEpoch: number, path: string = this.path): Promise<void> {
+  async save(
+    learn: Learner,
+    doneInEpoch: number,
+    path: string = this.path,
+    extra: { position?: { [key: string]: ConfigValue }; runtime?: TensorMap } = {},
+  ): Promise<void> {
     const opt = learn.opt;
     if (!opt) throw new Error("TrainCheckpoint.save: the learner has no optimizer yet (save inside a fit)");
     const rng = getRng();
     const steps = optimizerSteps(opt);
     const position: TrainPosition = {
+      ...extra.position,
       epoch: learn.epoch,
       step: learn.trainIter,
       iter: doneInEpoch,
@@ -170,7 +177,7 @@ export class TrainCheckpoint implements Callback {
     await saveTrainState(path, {
       model: await tensorsToHost(learn.model.stateDict()),
       optimizer: await tensorsToHost(opt.stateTensors()),
-      runtime: await tensorsToHost(hiddenStates(learn.model)),
+      runtime: new Map([...await tensorsToHost(hiddenStates(learn.model)), ...extra.runtime ?? []]),
       position,
     }, {
       ...(this.#config ? { config: this.#config } : {}),
@@ -187,7 +194,17 @@ export class TrainCheckpoint implements Callback {
    * @returns the saved position
    */
   async resumeFrom(path: string = this.path): Promise<TrainPosition> {
-    const st = await readTrainState(path);
+    return this.stage(await readTrainState(path), path);
+  }
+
+  /**
+   * Stages a training state already read with `readTrainState` (see {@linkcode TrainCheckpoint.resumeFrom}).
+   *
+   * @param st the state
+   * @param path the file it came from (for messages)
+   * @returns the saved position
+   */
+  stage(st: Awaited<ReturnType<typeof readTrainState>>, path: string = this.path): TrainPosition {
     checkCheckpointMetadata(st.metadata, {
       file: path,
       ...(this.#config ? { config: this.#config } : {}),
@@ -201,7 +218,9 @@ export class TrainCheckpoint implements Callback {
         });
       }
     }
-    this.#staged = { path, position: p, model: st.model, optimizer: st.optimizer, runtime: st.runtime };
+    // runtime tensors other than RNN hidden states belong to whoever extended the save (a training run)
+    const hidden = new Map([...st.runtime].filter(([k]) => k.startsWith("hidden.")));
+    this.#staged = { path, position: p, model: st.model, optimizer: st.optimizer, runtime: hidden };
     return p;
   }
 

@@ -17,6 +17,7 @@ import {
 import { getBackend } from "./engine.ts";
 import { reshape, slice, transpose } from "./ops_shape.ts";
 import { add } from "./ops_elementwise.ts";
+import { embedding } from "./ops_index.ts";
 import { seed } from "../gpu/rng.ts";
 
 Deno.test("creation functions make the right shapes, dtypes and values", async (t) => {
@@ -205,3 +206,27 @@ Deno.test("the op methods are attached to Tensor once, like class methods, and c
     assert(x.grad !== null && x.grad.shape.join() === "2,2", "backward() reached the leaf");
     x.dispose();
   }));
+
+Deno.test("i32 tensors refuse values outside the i32 range instead of wrapping (#13 fault 9)", async (t) => {
+  await t.step("fromArray / tensor / full name the value", () => {
+    for (const v of [1e10, 2 ** 32 + 1, 2 ** 31, -(2 ** 31) - 1]) {
+      assertThrows(
+        () => fromArray([0, v], [2], { dtype: "i32" }),
+        `element 1 = ${v} is outside the i32 range`,
+      );
+      assertThrows(() => tensor([v], { dtype: "i32" }), "outside the i32 range");
+      assertThrows(() => full([2], v, { dtype: "i32" }), "is not an i32 value");
+    }
+  });
+  await t.step("the extremes of the range are kept exactly", async () => {
+    const t32 = fromArray([2 ** 31 - 1, -(2 ** 31), 0], [3], { dtype: "i32" });
+    assert((await vals(t32)).join() === `${2 ** 31 - 1},${-(2 ** 31)},0`, "extremes changed");
+    t32.dispose();
+  });
+  await t.step("a wrapped id can no longer slip past the embedding's range check", () => {
+    const table = zeros([4, 2]);
+    // 2^32 + 1 would wrap to 1, a valid row: the conversion must refuse it first
+    assertThrows(() => embedding(table, tensor([2 ** 32 + 1], { dtype: "i32" })), "outside the i32 range");
+    table.dispose();
+  });
+});

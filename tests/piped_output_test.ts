@@ -10,10 +10,15 @@ const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 const MAIN = new URL("../cli/main.ts", import.meta.url).pathname;
 
 /** Run deno with piped stdout; its stdout, and stdout + stderr for messages. */
-async function deno(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; out: string }> {
+async function deno(
+  args: string[],
+  cwd = ROOT,
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; out: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args,
     cwd,
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -67,6 +72,20 @@ Deno.test("training piped to a file prints one plain line per epoch", async (t) 
       assertEquals(tableRows(r.stdout), { headers: 2, epochs: [0, 1, 2, 0, 1] });
       assertEquals(r.stdout.trim().split("\n").length, 7, r.stdout);
     });
+
+    await t.step(
+      "DENOFIT_PROGRESS=lines: plain progress lines every quarter epoch, still no redraws",
+      async () => {
+        const r = await deno(["run", "--allow-read", "--allow-env", "--allow-ffi", `${dir}/fit.js`], ROOT, {
+          DENOFIT_PROGRESS: "lines",
+        });
+        assertEquals(r.code, 0, r.out);
+        assert(!r.stdout.includes("\r") && !r.stdout.includes("\x1b["), r.stdout);
+        const quarters = r.stdout.split("\n").filter((l) => /^epoch \d\/\d .*\d+%/.test(l));
+        assert(quarters.length >= 5 * 4, `expected >= 4 progress lines per epoch:\n${r.stdout}`);
+        assertEquals(tableRows(r.stdout).epochs, [0, 1, 2, 0, 1]);
+      },
+    );
 
     await t.step("denofit lm train: the table only, one line per epoch", async () => {
       const good = ["great", "lovely", "superb"], bad = ["awful", "boring", "dull"];

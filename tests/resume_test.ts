@@ -7,6 +7,14 @@ import { readTrainState } from "../nn/train_state.ts";
 import { CheckpointError } from "../nn/formats/errors.ts";
 import { TrainCheckpoint } from "../nn/resume.ts";
 import { EPOCHS, LR, makeRun } from "../nn/testdata/resume_run.ts";
+import type { SaveUnit } from "../nn/checkpoint/metadata.ts";
+import { saveModel } from "../nn/checkpoint/model_io.ts";
+import {
+  type FitStage,
+  runTraining,
+  TrainingInterruptedError,
+  type TrainingRunOptions,
+} from "../nn/training_run.ts";
 
 /** Stops the fit right after step `n` (after the checkpoint callback saved it). */
 const stopAfter = (n: number) => ({
@@ -112,4 +120,88 @@ Deno.test("TrainCheckpoint: N steps in one go == N/2 + save + load into a fresh 
     },
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("TrainingRun: an interrupt checkpoints the run; resume ends bit-identical (#13 fault 2)", async (t) => {
+  const root = await Deno.makeTempDir();
+  const plans: FitStage[][] = [
+    [{ name: "a-last", epochs: 1, freezeTo: -1, lr: 3e-2 }, {
+      name: "a-all",
+      epochs: 2,
+      freezeTo: 0,
+      lr: 3e-2,
+    }],
+    [{ name: "b-all", epochs: 2, freezeTo: 0, lr: 2e-2, schedule: { kind: "clr", div: 10, cutDiv: 3 } }],
+  ];
+  /** Two fits (as `clas train` with a backwards model), both models saved together at the end. */
+  const train = (dir: string, options: Partial<TrainingRunOptions>, at?: [number, number]) => {
+    const outs = [`${dir}/a.safetensors`, `${dir}/b.safetensors`];
+    return runTraining({ outputs: outs, metrics: `${dir}/m.jsonl`, ...options }, async (run) => {
+      const models: ReturnType<typeof makeRun>["model"][] = [];
+      for (const [k, plan] of plans.entries()) {
+        const r = makeRun();
+        if (at && at[0] === k) {
+          r.learn.addCallback({
+            order: 50,
+            afterBatch: (l) => void (l.trainIter === at[1] && run.requestInterrupt()),
+          });
+        }
+        await run.fit(r.learn, plan);
+        models.push(r.model);
+      }
+      await run.save(
+        Object.fromEntries(
+          outs.map((o, k) => [o, (p: string, unit: SaveUnit) => saveModel(models[k]!, p, { unit })]),
+        ),
+      );
+    });
+  };
+  const hook = { exit: () => {}, listen: false, log: () => {} };
+  await Deno.mkdir(`${root}/full`);
+  await train(`${root}/full`, { interrupt: hook });
+  const want = [
+    await Deno.readFile(`${root}/full/a.safetensors`),
+    await Deno.readFile(`${root}/full/b.safetensors`),
+  ];
+  const wantLog = (await Deno.readTextFile(`${root}/full/m.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  for (const at of [[0, 3], [0, 9], [1, 5]] as [number, number][]) {
+    await t.step(`interrupted in fit ${at[0]} after step ${at[1]}, resumed in a fresh run`, async () => {
+      const dir = `${root}/cut${at.join("_")}`;
+      await Deno.mkdir(dir);
+      const ck = `${dir}/a.resume.safetensors`;
+      await rejects(train(dir, { interrupt: hook }, at), TrainingInterruptedError);
+      strictEqual((await readTrainState(ck)).position.step, at[1]);
+      for (const o of ["a", "b"]) {
+        strictEqual(await Deno.stat(`${dir}/${o}.safetensors`).then(() => 1, () => 0), 0);
+      }
+      await train(dir, { interrupt: hook, resume: ck });
+      deepStrictEqual(await Deno.readFile(`${dir}/a.safetensors`), want[0]);
+      deepStrictEqual(await Deno.readFile(`${dir}/b.safetensors`), want[1]);
+      const log = (await Deno.readTextFile(`${dir}/m.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+      deepStrictEqual(
+        log.map((r) => [r.stage, r.epoch, r.train_loss, r.valid_loss]),
+        wantLog.map((r) => [r.stage, r.epoch, r.train_loss, r.valid_loss]),
+      );
+      strictEqual(await Deno.stat(ck).then(() => 1, () => 0), 0, "the used checkpoint is left");
+    });
+  }
+  await t.step("a resume with another plan or other outputs is refused, naming the difference", async () => {
+    const dir = `${root}/other`;
+    await Deno.mkdir(dir);
+    await rejects(train(dir, { interrupt: hook }, [0, 4]), TrainingInterruptedError);
+    const ck = `${dir}/a.resume.safetensors`;
+    plans[0]![1]!.lr = 1e-2;
+    await rejects(
+      train(dir, { interrupt: hook, resume: ck }),
+      /plan differs .*stage "a-last"|plan differs .*"a-all": lr was 0\.03, now 0\.01/,
+    );
+    plans[0]![1]!.lr = 3e-2;
+    await rejects(
+      runTraining({ outputs: [`${dir}/x.safetensors`], resume: ck }, () => Promise.resolve()),
+      /the interrupted run wrote .*a\.safetensors.*; this run writes .*x\.safetensors/,
+    );
+  });
+  await Deno.remove(root, { recursive: true });
 });

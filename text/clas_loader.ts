@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Rng } from "../gpu/rng.ts";
 import { padBatch, type PaddedBatch } from "./padding.ts";
 import { SortishSampler, sortSampler } from "./samplers.ts";
 
@@ -77,6 +78,11 @@ export class ClassifierLoader {
   /** Batches per epoch. */
   get length(): number {
     return Math.ceil(this.#docs.length / this.bs);
+  }
+
+  /** The shuffling sampler's generator (its `counter` is the state to checkpoint); none without shuffling. */
+  get rng(): Rng | undefined {
+    return this.#sampler?.rng;
   }
 
   /** One epoch of batches. */

@@ -38,3 +38,12 @@ Deno.test("ClassifierLoader pads sortish batches before the text", async (t) => 
     assert.throws(() => new ClassifierLoader(docs, labels.subarray(1)), /103 documents but 102 labels/);
   });
 });
+
+Deno.test("ClassifierLoader.rng is the shuffling sampler's generator (none without shuffling)", () => {
+  const docs = [Int32Array.of(5), Int32Array.of(6, 7), Int32Array.of(8, 9, 10)];
+  const shuffled = new ClassifierLoader(docs, Int32Array.of(0, 1, 0), { bs: 1, seed: 4 });
+  const fixed = new ClassifierLoader(docs, Int32Array.of(0, 1, 0), { bs: 1, shuffle: false });
+  const before = shuffled.rng!.counter;
+  [...shuffled.batches()];
+  if (!(shuffled.rng!.counter > before) || fixed.rng !== undefined) throw new Error("rng not exposed");
+});

@@ -22,16 +22,28 @@
  */
 import { uniformAt } from "../gpu/rng.ts";
 import type { TextRecord } from "./readers/types.ts";
-import { CorpusStore, type CorpusSummary, PairStore, type StoredDoc, type VocabParams } from "./store/mod.ts";
+import {
+  CorpusStore,
+  type CorpusSummary,
+  PairStore,
+  RecordHasher,
+  type SourceInfo,
+  type StoredDoc,
+  type VocabParams,
+} from "./store/mod.ts";
 
 /**
- * Open an existing corpus store (never creates one by accident), or create it with `create`.
+ * Open an existing corpus store (never creates one by accident), or create it with `create`; `readOnly` opens
+ * it for reading only (nothing in the file changes: what read-only commands use).
  *
  * @param path the store file
- * @param options `create`: make the file when missing
+ * @param options `create`: make the file when missing; `readOnly`: never write
  * @returns the open store
  */
-export async function openCorpusStore(path: string, { create = false } = {}): Promise<CorpusStore> {
+export async function openCorpusStore(
+  path: string,
+  { create = false, readOnly = false } = {},
+): Promise<CorpusStore> {
   if (!create) {
     try {
       await Deno.stat(path);
@@ -39,7 +51,7 @@ export async function openCorpusStore(path: string, { create = false } = {}): Pr
       throw new Error(`${path}: no corpus store here; run \`denofit corpus ingest\` first (or pass --store)`);
     }
   }
-  return CorpusStore.open(path);
+  return CorpusStore.open(path, readOnly ? { readOnly: true } : {});
 }
 
 /** What a pre-pass over a source found. */
@@ -103,6 +115,12 @@ export interface IngestCorpusOptions {
   workers?: number;
   /** Progress notes. */
   onNote?: (line: string) => void;
+  /** The source file or folder (its size and modification time are recorded with the content hash). */
+  sourcePath?: string;
+  /** Replace a stored corpus of this name that came from another source. @default false */
+  replace?: boolean;
+  /** How long to wait for another process writing the same corpus (ms). @default 60_000 */
+  waitMs?: number;
 }
 
 /** What {@linkcode ingestCorpus} did. */
@@ -117,6 +135,8 @@ export interface IngestCorpusResult {
   tokens: number;
   /** Everything was already stored: nothing was done. */
   reused: boolean;
+  /** A stored corpus of another source was replaced (`replace`). */
+  replaced: boolean;
   /** Seconds. */
   seconds: number;
   /** Documents per class (labelled documents only), classes sorted as first seen. */
@@ -139,14 +159,9 @@ export async function ingestCorpus(
 ): Promise<IngestCorpusResult> {
   const { desc = "the source", purpose = "lm", validPct = 0.2, seed = 42, maxChars = 0 } = options;
   const note = options.onNote ?? (() => {});
-  const summary = await summarizeSource(options.source());
-  if (summary.docs === 0 || summary.empty === summary.docs) {
-    throw new Error(`corpus ingest: ${desc} holds no documents (empty corpus); nothing was stored`);
-  }
-  const classes = [...summary.labels.keys()].filter((l) => l !== "");
-  if (purpose === "clas") checkClassifierLabels(summary, classes, desc, note);
   const clas = purpose === "clas";
-  const records = (async function* () {
+  // the records exactly as they will be stored (texts cut, splits made): counted and hashed in a first pass
+  const records = async function* () {
     let idx = 0;
     for await (const r of options.source()) {
       const rec: TextRecord = { ...r };
@@ -155,15 +170,37 @@ export async function ingestCorpus(
       idx++;
       yield rec;
     }
-  })();
+  };
+  const hasher = new RecordHasher();
+  const summary = await summarizeSource((async function* () {
+    for await (const r of records()) {
+      hasher.add(r);
+      yield r;
+    }
+  })());
+  if (summary.docs === 0 || summary.empty === summary.docs) {
+    throw new Error(`corpus ingest: ${desc} holds no documents (empty corpus); nothing was stored`);
+  }
+  const classes = [...summary.labels.keys()].filter((l) => l !== "");
+  if (purpose === "clas") checkClassifierLabels(summary, classes, desc, note);
+  const sourceInfo: SourceInfo = {
+    hash: hasher.digest(),
+    nDocs: hasher.count,
+    desc,
+    ...await fileFacts(options.sourcePath),
+  };
   const store = await openCorpusStore(storePath, { create: true });
   try {
     if (new PairStore(store).names().includes(name)) {
       throw new Error(`${storePath}: "${name}" is a pair corpus; give the text corpus another --name`);
     }
     const t0 = performance.now();
-    const r = await store.ingest(name, records, {
+    const r = await store.ingest(name, records(), {
       source: desc,
+      sourceInfo,
+      ...(options.replace ? { replace: true } : {}),
+      ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+      onWait: note,
       ...(options.workers ? { workers: options.workers } : {}),
       onProgress: (p) => note(`  ${p.docs} documents, ${p.tokens} tokens, ${p.seconds.toFixed(1)}s`),
     });
@@ -173,12 +210,21 @@ export async function ingestCorpus(
       tokenized: r.tokenized,
       tokens: r.tokens,
       reused: r.reused,
+      replaced: r.replaced ?? false,
       seconds: (performance.now() - t0) / 1000,
       labels: classes.map((c) => [c, summary.labels.get(c)!]),
     };
   } finally {
     store.close();
   }
+}
+
+/** Size (files) and modification time of a source path, when there is one. */
+async function fileFacts(path: string | undefined): Promise<{ size?: number; mtime?: string }> {
+  if (path === undefined) return {};
+  const st = await Deno.stat(path).catch(() => undefined);
+  if (!st) return {};
+  return { ...(st.isFile ? { size: st.size } : {}), ...(st.mtime ? { mtime: st.mtime.toISOString() } : {}) };
 }
 
 function checkClassifierLabels(
@@ -268,7 +314,7 @@ export async function loadTrainingCorpus(
   name: string,
   params: VocabSettings,
 ): Promise<TrainingCorpus> {
-  const s = await openCorpusStore(storePath);
+  const s = await openCorpusStore(storePath, { readOnly: true });
   try {
     requireCorpus(s, name);
     if (!s.isTokenized(name)) {
@@ -302,7 +348,7 @@ export async function loadTrainingCorpus(
  * @returns one summary per corpus
  */
 export async function corpusInfo(storePath: string, name?: string): Promise<CorpusSummary[]> {
-  const store = await openCorpusStore(storePath);
+  const store = await openCorpusStore(storePath, { readOnly: true });
   try {
     if (name !== undefined) requireCorpus(store, name);
     return store.describe().filter((c) => name === undefined || c.name === name);

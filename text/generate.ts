@@ -82,6 +82,7 @@ export async function generate(
   const { itos, nWords = 40, temperature = 1, noUnk = true, minP = 0, seed = 42, backwards = false } =
     options;
   if (!(temperature > 0)) throw new Error(`generate: temperature must be > 0, got ${temperature}`);
+  if (!(minP >= 0 && minP <= 1)) throw new Error(`generate: minP must be in [0, 1], got ${minP}`);
   const stoi = new Map(itos.map((w, i) => [w, i]));
   const unk = stoi.get(UNK) ?? 0, pad = stoi.get(PAD);
   const promptToks = (options.tokenize ?? ((t: string) => tokenizeDocument(t)))(prompt);
@@ -105,6 +106,13 @@ export async function generate(
       );
       const p = Float64Array.from(await probs.data());
       probs.dispose();
+      const bad = p.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new Error(
+          `generate: the model gave word ${n + 1} a probability of ${p[bad]} (for "${itos[bad] ?? bad}"): ` +
+            "its weights are not finite; retrain it with a lower learning rate",
+        );
+      }
       if (noUnk) p[unk] = 0;
       if (pad !== undefined) p[pad] = 0;
       if (minP > 0) {

@@ -25,21 +25,28 @@
 import {
   type ConfigValue,
   copyHostIntoTensors,
+  describeFsError,
+  firstNonFinite,
   hashVocab,
+  isFsError,
   META_BACKWARDS,
   META_CLASSES,
   META_CONFIG,
   META_ITOS,
   META_KIND,
+  META_UNIT,
   META_VERSION,
   readSafetensors,
   readTorchCheckpoint,
+  recoverInterruptedWrites,
   saveEncoder,
   saveModel,
+  type SaveUnit,
   type TensorMap,
 } from "../nn/mod.ts";
 import { AWD_LSTM_LM_CONFIG, AwdLstmClassifier, type AwdLstmConfig, AwdLstmLM } from "./models/awd_lstm.ts";
 import { mapFastaiAwdLstm } from "./models/awd_lstm_fastai.ts";
+import { checkAwdShapes, checkFiniteWeights, parseTextModelMeta } from "./_model_meta.ts";
 
 /** Kinds of ULMFiT model file (`denofit.kind` in the metadata). */
 export type ModelKind = "lm" | "encoder" | "classifier";
@@ -63,18 +70,27 @@ export interface ModelFileInfo {
 }
 
 /**
- * Read a ULMFiT model file, checking its kind when `expect` is given.
+ * Read a ULMFiT model file, checking its kind when `expect` is given, its metadata (each field parsed and
+ * type-checked, the config against the tensor shapes) and its weights (non-finite weights are refused unless
+ * `allowNonFinite`). A save of this file that a killed process left half done is completed first.
  *
  * @param path the file
  * @param expect the kind (or kinds) it must hold
+ * @param options `allowNonFinite`: accept NaN / infinite weights
  * @returns what it holds
  */
-export async function readModelFile(path: string, expect?: ModelKind | ModelKind[]): Promise<ModelFileInfo> {
+export async function readModelFile(
+  path: string,
+  expect?: ModelKind | ModelKind[],
+  options: { allowNonFinite?: boolean } = {},
+): Promise<ModelFileInfo> {
+  await recoverInterruptedWrites(path).catch(() => {}); // best effort: a read-only folder is still readable
   let file;
   try {
     file = await readSafetensors(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such model file`);
+    if (isFsError(e)) throw new Error(describeFsError(path, e));
     throw new Error(`${path}: not a denofit model file (${e instanceof Error ? e.message : e})`);
   }
   const m = file.metadata;
@@ -82,19 +98,17 @@ export async function readModelFile(path: string, expect?: ModelKind | ModelKind
   if (!kind || !m[META_ITOS]) {
     throw new Error(`${path}: not a denofit model file (no kind/vocabulary in its metadata)`);
   }
+  if (!["lm", "encoder", "classifier"].includes(kind)) {
+    throw new Error(`${path}: holds a ${kind} file, not a ULMFiT model (lm, encoder or classifier)`);
+  }
   const want = expect === undefined ? undefined : Array.isArray(expect) ? expect : [expect];
   if (want && !want.includes(kind)) {
     throw new Error(`${path}: holds a ${kind} model, expected ${want.join(" or ")}`);
   }
-  return {
-    kind,
-    config: JSON.parse(m[META_CONFIG] ?? "{}"),
-    itos: JSON.parse(m[META_ITOS]!),
-    classes: m[META_CLASSES] ? JSON.parse(m[META_CLASSES]) : [],
-    backwards: m[META_BACKWARDS] === "true",
-    tensors: file.tensors,
-    metadata: m,
-  };
+  const meta = parseTextModelMeta(path, m, kind);
+  checkAwdShapes(path, meta, file.tensors);
+  if (!options.allowNonFinite) checkFiniteWeights(path, file.tensors);
+  return { kind, ...meta, tensors: file.tensors, metadata: m };
 }
 
 /**
@@ -115,6 +129,8 @@ export interface TextModelInfo {
   itos: readonly string[];
   /** Reads text backwards. @default false */
   backwards?: boolean;
+  /** The save unit (files written together by a training run: `TrainingRun.save`). */
+  unit?: SaveUnit;
 }
 
 function textMetadata(info: TextModelInfo, classes?: readonly string[]): Record<string, string> {
@@ -139,6 +155,7 @@ export function saveLanguageModel(model: AwdLstmLM, path: string, info: TextMode
     config: { ...model.config, vocabSize: info.itos.length },
     itos: info.itos,
     extra: textMetadata(info),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 
@@ -154,6 +171,7 @@ export function saveLanguageModelEncoder(model: AwdLstmLM, path: string, info: T
     config: { ...model.config, vocabSize: info.itos.length },
     itos: info.itos,
     extra: textMetadata(info),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 
@@ -174,6 +192,7 @@ export function saveTextClassifier(
     config: { ...model.config, vocabSize: info.itos.length, bptt: model.bptt, nClass: info.classes.length },
     itos: info.itos,
     extra: textMetadata(info, info.classes),
+    ...(info.unit ? { unit: info.unit } : {}),
   });
 }
 
@@ -280,17 +299,28 @@ function tensorLines(tensors: TensorMap, limit = 40): string[] {
   return [`${tensors.size} tensors, ${total} parameters`, ...lines];
 }
 
-function denofitLines(m: Record<string, string>): string[] {
+function denofitLines(path: string, m: Record<string, string>, tensors: TensorMap): string[] {
   const out = [`denofit ${m[META_KIND]} model (denofit ${m[META_VERSION] ?? "?"})`];
   if (m[META_CONFIG]) out.push(`config ${m[META_CONFIG]}`);
-  if (m[META_ITOS]) {
-    const itos = JSON.parse(m[META_ITOS]) as string[];
-    // tokens such as "\n" or " " are quoted, as `vocab build` shows them, so the preview stays on one line
-    const shown = itos.slice(9, 25).map((t) => (/^\S+$/.test(t) ? t : JSON.stringify(t)));
-    out.push(`vocabulary ${itos.length} tokens: ${shown.join(" ")} ...`);
+  let meta;
+  try {
+    meta = parseTextModelMeta(path, m, m[META_KIND] ?? "");
+    if (["lm", "encoder", "classifier"].includes(m[META_KIND] ?? "") && "embSize" in meta.config) {
+      checkAwdShapes(path, meta, tensors);
+    }
+  } catch (e) {
+    return [...out, `damaged: ${e instanceof Error ? e.message : e}`];
   }
-  if (m[META_CLASSES]) out.push(`classes ${(JSON.parse(m[META_CLASSES]) as string[]).join(", ")}`);
-  if (m[META_BACKWARDS]) out.push(`reads text ${m[META_BACKWARDS] === "true" ? "backwards" : "forwards"}`);
+  if (m[META_ITOS]) {
+    // tokens such as "\n" or " " are quoted, as `vocab build` shows them, so the preview stays on one line
+    const shown = meta.itos.slice(9, 25).map((t) => (/^\S+$/.test(t) ? t : JSON.stringify(t)));
+    out.push(`vocabulary ${meta.itos.length} tokens: ${shown.join(" ")} ...`);
+  }
+  if (meta.classes.length) out.push(`classes ${meta.classes.join(", ")}`);
+  if (m[META_BACKWARDS]) out.push(`reads text ${meta.backwards ? "backwards" : "forwards"}`);
+  if (m[META_UNIT]) out.push(`saved with ${m[META_UNIT]}`);
+  const b = firstNonFinite(tensors);
+  if (b) out.push(`WARNING: ${b.count} weights of ${b.name} are not finite (${b.value}): the model diverged`);
   return out;
 }
 
@@ -342,15 +372,23 @@ export async function describeModelFile(path: string): Promise<string> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
-  } catch {
-    throw new Error(`${path}: no such file`);
+  } catch (e) {
+    throw new Error(describeFsError(path, e));
   }
-  const head = new TextDecoder().decode(bytes.subarray(8, 9));
-  if (!(bytes.length >= 9 && head === "{")) return await describeTorchFile(path);
-  const f = await readSafetensors(path);
+  // safetensors: an 8-byte header length, then the JSON header ("{" at byte 8). A file named .safetensors or
+  // starting like one is read as safetensors and its error is the one reported; anything else is tried as a
+  // PyTorch checkpoint.
+  const st = bytes.length >= 9 && bytes[8] === 0x7b;
+  if (!st && !path.endsWith(".safetensors")) return await describeTorchFile(path);
+  let f;
+  try {
+    f = await readSafetensors(path);
+  } catch (e) {
+    throw new Error(`${path}: a damaged safetensors file (${e instanceof Error ? e.message : e})`);
+  }
   const m = f.metadata;
   const out = [`${path}: safetensors`];
-  if (m[META_KIND]) out.push(...denofitLines(m));
+  if (m[META_KIND]) out.push(...denofitLines(path, m, f.tensors));
   else {
     const keys = Object.keys(m);
     out.push(keys.length ? `metadata: ${keys.join(", ")}` : "no metadata (not written by denofit)");

@@ -130,3 +130,73 @@ Deno.test("readModelFile() says what is wrong with a file", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readModelFile() checks metadata fields, config against shapes, and weights (#13 faults 1, 10)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  seed(1);
+  const lm = new AwdLstmLM(ITOS.length, SIZES);
+  const good = `${dir}/lm.safetensors`;
+  await saveLanguageModel(lm, good, { itos: ITOS });
+  const file = await readSafetensors(good);
+  const variant = async (name: string, meta: Record<string, string>, nan = false) => {
+    const tensors = new Map([...file.tensors].map(([k, v]) => [k, { ...v, data: v.data.slice() }]));
+    if (nan) tensors.get("rnns.0.weightHH")!.data[3] = NaN;
+    await saveCheckpoint(`${dir}/${name}`, tensors, { extra: { ...file.metadata, ...meta } });
+    return `${dir}/${name}`;
+  };
+  try {
+    await t.step("each metadata field is type-checked with an error naming file and field", async () => {
+      const cases: [Record<string, string>, RegExp][] = [
+        [
+          { [META_ITOS]: '{"a":1}' },
+          /bad metadata denofit\.itos \(expected a JSON array of 1\+ strings, found \{"a":1\}\)/,
+        ],
+        [{ [META_ITOS]: "[1, 2]" }, /bad metadata denofit\.itos/],
+        [{ [META_ITOS]: "not json" }, /bad metadata denofit\.itos/],
+        [{ "denofit.config": "[]" }, /bad metadata denofit\.config \(expected a JSON object/],
+        [{ [META_BACKWARDS]: "maybe" }, /bad metadata denofit\.backwards/],
+        [
+          { [META_KIND]: "classifier", [META_CLASSES]: '["only"]' },
+          /bad metadata denofit\.classes \(expected a JSON array of 2\+ strings/,
+        ],
+      ];
+      for (const [meta, message] of cases) {
+        const p = await variant("bad.safetensors", meta);
+        await rejects(readModelFile(p), (e: Error) => message.test(e.message) && e.message.startsWith(p));
+        const d = await describeModelFile(p); // `info` says so too, instead of a TypeError
+        ok(/damaged: .*bad metadata/.test(d), d);
+      }
+    });
+    await t.step("the config's sizes are checked against the tensors", async () => {
+      const config = JSON.parse(file.metadata["denofit.config"]!);
+      for (
+        const [k, v, msg] of [["embSize", 7, /give encoder\.weight \[12, 7\], the file holds \[12, 6\]/], [
+          "nHid",
+          9,
+          /rnns\.0\.weightIH \[36, 6\], the file holds \[32, 6\]/,
+        ], ["nLayers", 1, /nLayers 1 but the file holds rnns\.1|give rnns\.0\.weightIH/]] as const
+      ) {
+        const p = await variant("conf.safetensors", {
+          "denofit.config": JSON.stringify({ ...config, [k]: v }),
+        });
+        await rejects(readModelFile(p), msg);
+      }
+      const p = await variant("nosize.safetensors", {
+        "denofit.config": JSON.stringify({ ...config, nHid: "8" }),
+      });
+      await rejects(readModelFile(p), /"nHid" must be a positive integer, found "8"/);
+    });
+    await t.step("non-finite weights are refused (loudly shown by info), unless allowed", async () => {
+      const p = await variant("nan.safetensors", {}, true);
+      await rejects(
+        readModelFile(p),
+        /nan\.safetensors: 1 weights of rnns\.0\.weightHH are NaN .*retrain it with a lower learning rate/,
+      );
+      await rejects(loadLanguageModel(p), /not finite/);
+      strictEqual((await readModelFile(p, "lm", { allowNonFinite: true })).kind, "lm");
+      ok((await describeModelFile(p)).includes("WARNING: 1 weights of rnns.0.weightHH are not finite"));
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

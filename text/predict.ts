@@ -51,6 +51,12 @@ export async function predictProbs(
     );
     const data = await probs.data();
     probs.dispose();
+    if (data.some((v) => !Number.isFinite(v))) {
+      throw new Error(
+        "the classifier gave non-finite probabilities: its weights are not finite; retrain it with a lower " +
+          "learning rate",
+      );
+    }
     b.indices.forEach((doc, r) => out.set(data.subarray(r * nClass, (r + 1) * nClass), doc * nClass));
   }
   model.reset();

@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { CheckpointError, readItos, readTorchCheckpoint, type TensorMap } from "../nn/mod.ts";
+import {
+  CheckpointError,
+  describeFsError,
+  isFsError,
+  readItos,
+  readTorchCheckpoint,
+  type TensorMap,
+} from "../nn/mod.ts";
 import { mapFastaiAwdLstm, remapVocab } from "./models/awd_lstm_fastai.ts";
 import { readModelFile } from "./model_file.ts";
 
@@ -37,7 +44,13 @@ async function readPretrained(
     const f = await readModelFile(path, ["lm", "encoder"]);
     return { tensors: f.tensors, oldItos: f.itos, layers: Number(f.config.nLayers) };
   }
-  const ck = await readTorchCheckpoint(path);
+  let ck;
+  try {
+    ck = await readTorchCheckpoint(path);
+  } catch (e) {
+    if (isFsError(e)) throw new Error(`--pretrained ${describeFsError(path, e)}`);
+    throw e;
+  }
   const mapped = mapFastaiAwdLstm(ck.tensors, { file: path });
   if (!vocabFile) {
     throw new Error(

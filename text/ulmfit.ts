@@ -102,6 +102,14 @@ export interface CorpusTrainOptions {
   wd?: number;
   /** Progress notes (the CLI prints them on stderr). */
   onNote?: (line: string) => void;
+  /** Continue the run interrupted (Ctrl-C) into this training checkpoint (same options otherwise). */
+  resume?: string;
+  /** Where a Ctrl-C writes the training checkpoint. @default `<out>.resume.safetensors` */
+  checkpoint?: string;
+  /** Stop at this many non-finite training losses. @default 1 */
+  maxNonFinite?: number;
+  /** Interrupt handling of the run (`TrainingRunOptions.interrupt`). @default true */
+  interrupt?: TrainingRunOptions["interrupt"];
 }
 
 /** Options of {@linkcode trainLanguageModelOnCorpus}. */
@@ -155,6 +163,11 @@ function runOptions(o: CorpusTrainOptions, outputs: string[]): TrainingRunOption
     seed: o.seed ?? 42,
     ...(o.force ? { force: true } : {}),
     ...(o.metrics ? { metrics: o.metrics } : {}),
+    ...(o.resume !== undefined ? { resume: o.resume } : {}),
+    ...(o.checkpoint !== undefined ? { checkpoint: o.checkpoint } : {}),
+    ...(o.maxNonFinite !== undefined ? { maxNonFinite: o.maxNonFinite } : {}),
+    ...(o.interrupt !== undefined ? { interrupt: o.interrupt } : {}),
+    ...(o.onNote ? { log: o.onNote } : {}),
   };
 }
 
@@ -220,8 +233,8 @@ export function trainLanguageModelOnCorpus(o: LmCorpusOptions): Promise<LmCorpus
       ...(o.quiet ? { quiet: true } : {}),
     });
     await run.save({
-      [o.out]: (p) => saveLanguageModel(model, p, { itos, backwards }),
-      [encoderOut]: (p) => saveLanguageModelEncoder(model, p, { itos, backwards }),
+      [o.out]: (p, unit) => saveLanguageModel(model, p, { itos, backwards, unit }),
+      [encoderOut]: (p, unit) => saveLanguageModelEncoder(model, p, { itos, backwards, unit }),
     });
     const last = run.log.records.at(-1);
     return { out: o.out, encoderOut, accuracy: last?.accuracy ?? null, perplexity: last?.perplexity };
@@ -333,7 +346,7 @@ async function trainDirection(
     ...(o.quiet ? { quiet: true } : {}),
   });
   const probs = await validProbs(model, valid.docs, backwards, classes.length, bs);
-  await run.save({ [out]: (p) => saveTextClassifier(model, p, { itos, classes, backwards }) });
+  await run.save({ [out]: (p, unit) => saveTextClassifier(model, p, { itos, classes, backwards, unit }) });
   o.onTrained?.({ backwards, path: out, accuracy: accuracyOf(probs, valid.labels, classes.length), split });
   return probs;
 }

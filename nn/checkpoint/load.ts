@@ -24,6 +24,41 @@ export interface CopyTensorsOptions {
   allowUnexpected?: boolean;
   /** File name for errors. @default "<checkpoint>" */
   file?: string;
+  /**
+   * Accept NaN / infinite weights (a diverged model). Off, such a file is refused (`non_finite`) naming the
+   * first bad tensor. @default false
+   */
+  allowNonFinite?: boolean;
+}
+
+/**
+ * The first tensor of `tensors` holding a NaN or an infinity, with how many such values it has.
+ *
+ * @param tensors host tensors
+ * @returns the tensor's name, its bad values and the first one, or undefined when every value is finite
+ * @example A NaN is found
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { firstNonFinite } from "./load.ts";
+ * const t = { dtype: "f32" as const, shape: [3], data: new Float32Array([1, NaN, Infinity]) };
+ * strictEqual(firstNonFinite(new Map([["w", t]]))?.count, 2);
+ * ```
+ */
+export function firstNonFinite(
+  tensors: TensorMap,
+): { name: string; count: number; value: number } | undefined {
+  for (const [name, t] of tensors) {
+    if (t.dtype !== "f32") continue;
+    let count = 0, value = 0;
+    for (let i = 0; i < t.data.length; i++) {
+      const v = t.data[i]!;
+      if (v - v !== 0) { // NaN or +-Infinity
+        if (count++ === 0) value = v;
+      }
+    }
+    if (count > 0) return { name, count, value };
+  }
+  return undefined;
 }
 
 /**
@@ -74,6 +109,17 @@ export function copyTensorsInto(
         "shape_mismatch",
         `checkpoint has ${s.dtype} [${s.shape}], the model ${t.dtype} [${t.shape}]`,
         { file, tensor: k },
+      );
+    }
+  }
+  if (!options.allowNonFinite) {
+    const bad = firstNonFinite(new Map(names.map((k) => [k, source.get(k)!])));
+    if (bad) {
+      throw new CheckpointMismatchError(
+        "non_finite",
+        `${bad.count} weights are ${bad.value} or otherwise not finite: the model diverged during training ` +
+          "(retrain it with a lower learning rate)",
+        { file, tensor: bad.name },
       );
     }
   }
@@ -142,6 +188,7 @@ export async function loadCheckpointInto(
   const copy: CopyTensorsOptions = { file: path };
   if (options.allowMissing !== undefined) copy.allowMissing = options.allowMissing;
   if (options.allowUnexpected !== undefined) copy.allowUnexpected = options.allowUnexpected;
+  if (options.allowNonFinite !== undefined) copy.allowNonFinite = options.allowNonFinite;
   copyTensorsInto(target, file.tensors, copy);
   return file.metadata;
 }

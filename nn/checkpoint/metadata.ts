@@ -28,6 +28,20 @@ export const META_BACKWARDS = "denofit.backwards";
 /** `__metadata__` key holding a training state's position (JSON; see `nn/train_state.ts`). */
 export const META_TRAIN_STATE = "denofit.train_state";
 
+/**
+ * `__metadata__` key holding the save unit a file belongs to (JSON `{"files":[...],"id":"..."}`): files saved
+ * together by one training run (a language model and its encoder) share the id.
+ */
+export const META_UNIT = "denofit.unit";
+
+/** Files written together as one unit (see `nn/training_run.ts`, `TrainingRun.save`). */
+export interface SaveUnit {
+  /** Shared by every file of the unit: a hash of the trained weights, so a re-run gives the same id. */
+  id: string;
+  /** The unit's file names (base names), in the order they are renamed into place. */
+  files: readonly string[];
+}
+
 /** JSON-serialisable config values. */
 export type ConfigValue = string | number | boolean | null | ConfigValue[] | { [key: string]: ConfigValue };
 
@@ -41,6 +55,8 @@ export interface CheckpointInfo {
   kind?: string;
   /** Extra string entries to store verbatim. */
   extra?: Record<string, string>;
+  /** The save unit the file belongs to. */
+  unit?: SaveUnit;
 }
 
 /**
@@ -60,6 +76,9 @@ export function checkpointMetadata(info: CheckpointInfo): Record<string, string>
   if (info.config !== undefined) meta[META_CONFIG] = stableJson(info.config);
   if (info.vocabHash !== undefined) meta[META_VOCAB_HASH] = info.vocabHash;
   if (info.kind !== undefined) meta[META_KIND] = info.kind;
+  if (info.unit !== undefined) {
+    meta[META_UNIT] = stableJson({ id: info.unit.id, files: [...info.unit.files] });
+  }
   return meta;
 }
 

@@ -30,6 +30,7 @@ import {
   type ConfigValue,
   hashVocab,
   META_KIND,
+  type SaveUnit,
 } from "./metadata.ts";
 import { readSafetensors } from "../formats/safetensors.ts";
 import type { HostTensor, TensorMap } from "../formats/tensor_map.ts";
@@ -133,6 +134,8 @@ export interface SaveModelOptions {
   kind?: string;
   /** Extra metadata strings. */
   extra?: Record<string, string>;
+  /** The save unit the file belongs to (files a training run writes together). */
+  unit?: SaveUnit;
 }
 
 /** What loading checks (see {@linkcode loadModel}). */
@@ -173,6 +176,7 @@ async function saveTensors(
     ...(options.config ? { config: options.config } : {}),
     ...(vocabHash !== undefined ? { vocabHash } : {}),
     ...(options.extra ? { extra: options.extra } : {}),
+    ...(options.unit ? { unit: options.unit } : {}),
   });
 }
 
@@ -214,6 +218,7 @@ async function loadTensors(
   const copy: CopyTensorsOptions = { file: path };
   if (options.allowMissing !== undefined) copy.allowMissing = options.allowMissing;
   if (options.allowUnexpected !== undefined) copy.allowUnexpected = options.allowUnexpected;
+  if (options.allowNonFinite !== undefined) copy.allowNonFinite = options.allowNonFinite;
   copyHostIntoTensors(target, file.tensors, copy);
   return file.metadata;
 }
@@ -244,6 +249,8 @@ export interface EncoderOptions {
   config?: { [key: string]: ConfigValue };
   /** Extra metadata strings to store (saving only; e.g. the vocabulary itself, see `text/model_file.ts`). */
   extra?: Record<string, string>;
+  /** The save unit the file belongs to (saving only). */
+  unit?: SaveUnit;
 }
 
 /**
@@ -274,6 +281,7 @@ export async function saveEncoder(model: WithEncoder, path: string, options: Enc
     itos: options.itos,
     ...(config ? { config } : {}),
     ...(options.extra ? { extra: options.extra } : {}),
+    ...(options.unit ? { unit: options.unit } : {}),
   });
 }
 

@@ -88,8 +88,9 @@ function pidAlive(pid: number): boolean | undefined {
   try {
     Deno.statSync(`/proc/${pid}`);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    // only a missing /proc entry proves the writer dead; without --allow-all Deno refuses to look (NotCapable)
+    return e instanceof Deno.errors.NotFound ? false : undefined;
   }
 }
 

@@ -131,7 +131,8 @@ export type CheckpointMismatchCode =
   | "name_mapping"
   | "missing_tensor"
   | "unexpected_tensor"
-  | "shape_mismatch";
+  | "shape_mismatch"
+  | "non_finite";
 
 /** A checkpoint is well-formed but does not fit the model / vocab it is loaded into. */
 export class CheckpointMismatchError extends CheckpointError {
@@ -167,4 +168,48 @@ export class VocabFileError extends CheckpointError {
   constructor(code: VocabFileErrorCode, detail: string, options: CheckpointErrorOptions = {}) {
     super(code, detail, options);
   }
+}
+
+/**
+ * A message for a file-system error that names the path and says what is wrong in words (`is a folder, not a
+ * file`, `no such file`, `permission denied`), for errors that Deno reports without the path
+ * (`Is a directory (os error 21)`).
+ *
+ * @param path the file or folder at fault
+ * @param e the error
+ * @returns `"<path>: <what>"`
+ * @example A folder given where a file is needed
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { describeFsError } from "./errors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const e = await Deno.readFile(dir).catch((e) => e);
+ * strictEqual(describeFsError(dir, e), `${dir}: is a folder, not a file`);
+ * await Deno.remove(dir);
+ * ```
+ */
+export function describeFsError(path: string, e: unknown): string {
+  const what = e instanceof Deno.errors.NotFound
+    ? "no such file or folder"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a folder, not a file"
+    : e instanceof Deno.errors.NotADirectory
+    ? "is not a folder (or a part of its path is a file)"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : `cannot read it (${e instanceof Error ? e.message : String(e)})`;
+  return `${path}: ${what}`;
+}
+
+/**
+ * Whether `e` is a file-system error (missing file, folder given for a file, no permission, ...).
+ *
+ * @param e any error
+ * @returns true for Deno's file-system errors
+ */
+export function isFsError(e: unknown): boolean {
+  const E = Deno.errors;
+  return [E.NotFound, E.IsADirectory, E.NotADirectory, E.PermissionDenied, E.NotCapable].some((c) =>
+    e instanceof c
+  );
 }

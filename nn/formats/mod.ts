@@ -25,5 +25,6 @@ export * from "./tensor_map.ts";
 export * from "./errors.ts";
 export * from "./safetensors.ts";
 export * from "./atomic.ts";
+export * from "./atomic_group.ts";
 export * from "./torch.ts";
 export * from "./vocab_file.ts";

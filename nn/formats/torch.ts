@@ -306,17 +306,20 @@ function materialize(name: string, t: TensorRef, file: string, budget: Budget): 
   return { dtype, shape: t.shape, data: out };
 }
 
-function toPlain(v: PyValue, budget: Budget, file: string): unknown {
-  if (--budget.visits < 0) {
+/** Containers nested deeper than this are refused (a state dict nests a few levels; recursion must not overflow). */
+const MAX_DEPTH = 256;
+
+function toPlain(v: PyValue, budget: Budget, file: string, depth = 0): unknown {
+  if (--budget.visits < 0 || depth > MAX_DEPTH) {
     throw new PickleError("too_large", "_metadata is too deeply shared or nested", { file });
   }
   if (v instanceof PyDict) {
     const o: Record<string, unknown> = {};
-    for (const [k, x] of v.map) o[String(k)] = toPlain(x, budget, file);
+    for (const [k, x] of v.map) o[String(k)] = toPlain(x, budget, file, depth + 1);
     return o;
   }
   if (Array.isArray(v) || v instanceof PyTuple) {
-    return (Array.isArray(v) ? v : v.items).map((x) => toPlain(x, budget, file));
+    return (Array.isArray(v) ? v : v.items).map((x) => toPlain(x, budget, file, depth + 1));
   }
   if (v instanceof PyBytes) return [...v.bytes];
   if (v instanceof NumpyDType) return `numpy.${v.code}`;
@@ -330,9 +333,16 @@ function flatten(
   file: string,
   budget: Budget,
   seen: Set<object>,
+  depth = 0,
 ) {
   if (--budget.visits < 0) {
     throw new PickleError("too_large", "the pickle's containers are shared too often", { file });
+  }
+  if (depth > MAX_DEPTH) {
+    throw new PickleError("too_large", `containers nested more than ${MAX_DEPTH} deep`, {
+      file,
+      tensor: name,
+    });
   }
   const join = (k: string | number) => (name === "" ? String(k) : `${name}.${k}`);
   if (v instanceof TensorRef) {
@@ -346,8 +356,12 @@ function flatten(
     }
     seen.add(v);
     if (v instanceof PyDict) {
-      for (const [k, x] of v.map) flatten(x, join(String(k)), out, file, budget, seen);
-    } else (Array.isArray(v) ? v : v.items).forEach((x, i) => flatten(x, join(i), out, file, budget, seen));
+      for (const [k, x] of v.map) flatten(x, join(String(k)), out, file, budget, seen, depth + 1);
+    } else {
+      (Array.isArray(v) ? v : v.items).forEach((x, i) =>
+        flatten(x, join(i), out, file, budget, seen, depth + 1)
+      );
+    }
   } else if (v === null || ["number", "bigint", "string", "boolean"].includes(typeof v)) {
     out.values.set(name, v as TorchScalar);
   }

@@ -13,6 +13,7 @@ export function handleBad(err: ReaderError, opts: ReaderOptions): void {
   if (s) {
     s.skipped++;
     if (s.reasons.length < MAX_REASONS) s.reasons.push(err.message);
+    if (s.rows && s.rows.length < MAX_REASONS) s.rows.push(err.row);
   }
 }
 
@@ -21,23 +22,41 @@ export function countRead(opts: ReaderOptions): void {
   if (opts.stats) opts.stats.read++;
 }
 
-/** Open a file for reading, turning "not found" into a {@linkcode ReaderError}. */
-export async function openFile(path: string): Promise<Deno.FsFile> {
-  try {
-    return await Deno.open(path, { read: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "file not found", { cause: e });
-    throw new ReaderError(path, 0, `cannot open: ${(e as Error).message}`, { cause: e });
-  }
+/** Names `path` and says in words what is wrong (a folder given for a file, no permission, ...). */
+function fsReaderError(path: string, e: unknown, verb: string): ReaderError {
+  const what = e instanceof Deno.errors.NotFound
+    ? "file not found"
+    : e instanceof Deno.errors.IsADirectory
+    ? "is a folder, not a file"
+    : e instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : `cannot ${verb}: ${(e as Error).message}`;
+  return new ReaderError(path, 0, what, { cause: e });
 }
 
-/** Read a whole file as bytes, turning "not found" into a {@linkcode ReaderError}. */
+/** Open a file for reading: a missing file or a folder is a {@linkcode ReaderError} naming the path. */
+export async function openFile(path: string): Promise<Deno.FsFile> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw fsReaderError(path, e, "open");
+  }
+  // a folder opens fine on Linux and fails only at the first read, without its name: refuse it here
+  const st = await file.stat().catch(() => undefined);
+  if (st?.isDirectory) {
+    file.close();
+    throw new ReaderError(path, 0, "is a folder, not a file");
+  }
+  return file;
+}
+
+/** Read a whole file as bytes: a missing file or a folder is a {@linkcode ReaderError} naming the path. */
 export async function readBytes(path: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "file not found", { cause: e });
-    throw new ReaderError(path, 0, `cannot read: ${(e as Error).message}`, { cause: e });
+    throw fsReaderError(path, e, "read");
   }
 }
 

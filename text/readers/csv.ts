@@ -154,8 +154,12 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
     }
   } catch (e) {
     if (e instanceof ReaderError) throw e;
-    const ce = e as { message: string; records?: number; code?: string };
-    if (typeof ce.code === "string" && ce.code.startsWith("CSV_")) {
+    const ce = e as { message: string; records?: number; code?: string; lines?: number; name?: string };
+    // csv-parse's CsvError: codes "CSV_..." in older versions, "INVALID_OPENING_QUOTE" etc. in 6.x
+    if (
+      typeof ce.code === "string" &&
+      (ce.code.startsWith("CSV_") || ce.name === "CsvError" || typeof ce.lines === "number")
+    ) {
       throw new ReaderError(path, (ce.records ?? n) + 1, ce.message, { cause: e });
     }
     throw e;

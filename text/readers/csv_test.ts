@@ -117,3 +117,13 @@ Deno.test("readCsv() streams a large file with chunked() in bounded pieces", asy
   assert.equal(joinFields(["a"], "never"), "a");
   await Deno.remove(p);
 });
+
+Deno.test("readCsv() turns every csv-parse error into a ReaderError naming the file (found by fuzzing)", async () => {
+  const p = await Deno.makeTempFile({ suffix: ".csv" });
+  try {
+    await Deno.writeTextFile(p, '["neg","a quote in the middle"\n');
+    await rejectsReader(() => Array.fromAsync(readCsv(p)), "row 1: Invalid Opening Quote");
+  } finally {
+    await Deno.remove(p);
+  }
+});

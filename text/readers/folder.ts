@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { countRead, handleBad } from "./_common.ts";
+import { countRead, handleBad, readBytes } from "./_common.ts";
 import { ReaderError, type ReaderOptions, type TextRecord } from "./types.ts";
 
 /** Options of {@linkcode readFolderPerClass}. */
@@ -22,7 +22,10 @@ async function subdirs(path: string): Promise<string[]> {
     for await (const e of Deno.readDir(path)) if (e.isDirectory) out.push(e.name);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "folder not found", { cause: e });
-    throw e;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new ReaderError(path, 0, "is a file, not a folder", { cause: e });
+    }
+    throw new ReaderError(path, 0, `cannot list it: ${(e as Error).message}`, { cause: e });
   }
   return out.sort();
 }
@@ -33,7 +36,10 @@ async function filesIn(path: string, ext: string): Promise<string[]> {
     for await (const e of Deno.readDir(path)) if (e.isFile && e.name.endsWith(ext)) out.push(e.name);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new ReaderError(path, 0, "folder not found", { cause: e });
-    throw e;
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new ReaderError(path, 0, "is a file, not a folder", { cause: e });
+    }
+    throw new ReaderError(path, 0, `cannot list it: ${(e as Error).message}`, { cause: e });
   }
   // Natural order: "2_3.txt" before "10_1.txt", so the order is stable and human-looking.
   return out.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
@@ -75,7 +81,7 @@ export async function* readFolderPerClass(
       const dir = `${root}/${split}/${cls}`;
       for (const name of await filesIn(dir, ext)) {
         const path = `${dir}/${name}`;
-        const bytes = await Deno.readFile(path);
+        const bytes = await readBytes(path);
         let text: string;
         try {
           text = fatal.decode(bytes);

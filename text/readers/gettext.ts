@@ -268,7 +268,8 @@ export async function* readPo(path: string, options: PoOptions = {}): AsyncGener
       else e.strs[e.cur] += s;
       continue;
     }
-    const m = /^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(.*)$/.exec(t);
+    // `s`: a string may hold U+2028 / U+2029, which `.` does not match otherwise
+    const m = /^(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(.*)$/s.exec(t);
     if (!m) {
       bad(line.n, `unexpected line ${JSON.stringify(t.slice(0, 40))}`);
       continue;

@@ -121,3 +121,14 @@ Deno.test("readPo() parses entries, escapes, contexts, plurals, fuzzy flags", as
   });
   await Deno.remove(p);
 });
+
+Deno.test("readPo() keeps U+2028 / U+2029 inside strings (found by fuzzing)", async () => {
+  const p = await Deno.makeTempFile({ suffix: ".po" });
+  try {
+    await Deno.writeTextFile(p, 'msgid "a\u2028b"\nmsgstr "c\u2029d"\n');
+    const [r] = await Array.fromAsync(readPo(p));
+    assert.deepEqual([r?.source, r?.target], ["a\u2028b", "c\u2029d"]);
+  } finally {
+    await Deno.remove(p);
+  }
+});

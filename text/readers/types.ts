@@ -42,6 +42,8 @@ export interface ReaderStats {
   skipped: number;
   /** The first {@linkcode MAX_REASONS} reasons, `"<file>: row <n>: <what>"`. */
   reasons: string[];
+  /** The first {@linkcode MAX_REASONS} skipped rows' numbers (1-based; 0: the whole file), when kept. */
+  rows?: number[];
 }
 
 /** How many skip reasons {@linkcode ReaderStats.reasons} keeps. */
@@ -78,5 +80,5 @@ export class ReaderError extends Error {
 
 /** Make an empty stats object. */
 export function newStats(): ReaderStats {
-  return { read: 0, skipped: 0, reasons: [] };
+  return { read: 0, skipped: 0, reasons: [], rows: [] };
 }

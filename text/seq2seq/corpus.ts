@@ -219,7 +219,7 @@ export interface StoreContents {
  */
 export async function storeInfo(storePath: string, name?: string): Promise<StoreContents> {
   const all = await corpusInfo(storePath);
-  const store = await openCorpusStore(storePath);
+  const store = await openCorpusStore(storePath, { readOnly: true });
   let pairCorpora: PairCorpusSummary[];
   try {
     pairCorpora = new PairStore(store).describe();

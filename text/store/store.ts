@@ -27,6 +27,15 @@
  * | `vocabs` | vocabulary of a tokenization | `id`, `tokenization_id`, `hash` (of `params`), `params` (JSON: maxVocab, minFreq), `itos` (JSON array, specials first), `size`, `width` (bytes per id in `doc_ids`), `n_docs` (documents numericalized), `complete` |
  * | `doc_ids` | document x vocabulary | `vocab_id`, `idx`, `n`, `ids` (BLOB of `n` little-endian vocabulary ids, `vocabs.width` bytes each) |
  * | `meta` | key | `key`, `value` (`schema_version`) |
+ * | `corpus_sources` | corpus | `corpus_id`, `hash` (SHA-256 of the records as stored: {@linkcode RecordHasher}), `n_docs`, `size` / `mtime` of the source file, `desc`, `recorded_at` |
+ *
+ * - **Never lies about its sources**: a corpus name given another source (another hash) is an error naming
+ *   both; `replace` ingests the new one aside and swaps it in, in one transaction.
+ * - **Never writes where it should not**: stores are marked (`PRAGMA application_id` =
+ *   {@linkcode STORE_APPLICATION_ID}, `user_version` = schema version); another program's non-empty database
+ *   is refused unchanged; `open(path, { readOnly: true })` changes nothing in the file.
+ * - **One writer per corpus**: ingest and vocabulary builds hold a lock file per corpus beside the store; a
+ *   second writer waits (`waitMs`) and then fails with a message naming the process that writes.
  *
  * Example queries: documents per label — `SELECT label, count(*) FROM documents d JOIN corpora c ON
  * c.id = d.corpus_id WHERE c.name = 'imdb' GROUP BY label`; the most frequent tokens — `SELECT term, count FROM
@@ -42,6 +51,16 @@ import type { TextRecord } from "../readers/types.ts";
 import { TokenizerPool } from "../parallel.ts";
 import { canonicalJson, type TokenizedChunk, type TokenizeFn, type TokenizerSpec } from "../_tokenizers.ts";
 import { decodeIds, encodeIds, SCHEMA_SQL, SCHEMA_VERSION, widthFor } from "./_schema.ts";
+import { claimCorpus, markStore, storeIdentity, storeOpenError, type WriterClaim } from "./_guard.ts";
+import {
+  checkSource,
+  deleteCorpus,
+  recordSource,
+  sameSource,
+  type SourceInfo,
+  SOURCES_SQL,
+  transaction,
+} from "./_source.ts";
 import { WORD_TOKENIZER_VERSION } from "../word_tokenizer.ts";
 import {
   completeVocabItos,
@@ -52,6 +71,8 @@ import {
 } from "./_queries.ts";
 
 export type { CorpusSummary, TokenizationSummary, VocabSummary } from "./_queries.ts";
+export { RecordHasher, type SourceInfo } from "./_source.ts";
+export { STORE_APPLICATION_ID } from "./_guard.ts";
 
 /** A tokenizer for the store: a named one (run on Workers) or a function with a name for the settings hash. */
 export type StoreTokenizer = TokenizerSpec | { custom: string; fn: TokenizeFn };
@@ -78,6 +99,17 @@ export interface IngestOptions {
   source?: string;
   /** Called after each committed chunk. */
   onProgress?: (p: IngestProgress) => void;
+  /**
+   * The source's content hash (a {@linkcode RecordHasher} over exactly the records given), size and time:
+   * recorded with a new corpus; an existing corpus of another hash is an error (or replaced with `replace`).
+   */
+  sourceInfo?: SourceInfo;
+  /** Replace an existing corpus of another source (the new one is ingested aside, then swapped in). */
+  replace?: boolean;
+  /** How long to wait for another process writing the same corpus. @default 60_000 */
+  waitMs?: number;
+  /** Hears that the ingest waits for another writer. */
+  onWait?: (line: string) => void;
 }
 
 /** Progress of an ingest. */
@@ -100,6 +132,8 @@ export interface IngestResult extends IngestProgress {
   tokenized: number;
   /** True when everything was already stored and nothing was done. */
   reused: boolean;
+  /** True when a corpus of another source was replaced (`replace`). */
+  replaced?: boolean;
 }
 
 /** Vocabulary parameters (as `VocabOptions` of `vocab.ts`). */
@@ -213,20 +247,42 @@ export class CorpusStore {
 
   /**
    * Open (or create) a store. WAL journal; `synchronous = NORMAL` survives a killed process (committed data is
-   * in the WAL); pass `synchronous: "FULL"` to also survive power loss.
+   * in the WAL); pass `synchronous: "FULL"` to also survive power loss. `readOnly` opens an existing store
+   * without changing anything (no journal mode, no schema). A non-empty SQLite file that is not a denofit store
+   * (`PRAGMA application_id`) is refused; a new store is marked with our application id and schema version.
    */
-  static open(path: string, options: { synchronous?: "NORMAL" | "FULL" } = {}): CorpusStore {
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.exec(SCHEMA_SQL);
-    const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as Row | undefined;
-    if (!v) {
-      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
-    } else if (Number(v.value) !== SCHEMA_VERSION) {
+  static open(
+    path: string,
+    options: { synchronous?: "NORMAL" | "FULL"; readOnly?: boolean } = {},
+  ): CorpusStore {
+    const readOnly = options.readOnly ?? false;
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, readOnly ? { readOnly: true } : {});
+    } catch (e) {
+      throw storeOpenError(path, e);
+    }
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      const identity = storeIdentity(db, path, SCHEMA_VERSION);
+      if (readOnly) {
+        if (identity === "empty") throw new Error(`${path}: an empty database, not a corpus store yet`);
+        return new CorpusStore(db, path);
+      }
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec(`PRAGMA synchronous = ${options.synchronous ?? "NORMAL"}`);
+      db.exec(SCHEMA_SQL);
+      db.exec(SOURCES_SQL);
+      const v = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as Row | undefined;
+      if (!v) {
+        db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      } else if (Number(v.value) !== SCHEMA_VERSION) {
+        throw new Error(`${path}: corpus store schema version ${v.value}, this code reads ${SCHEMA_VERSION}`);
+      }
+      if (identity !== "ours") markStore(db, SCHEMA_VERSION);
+    } catch (e) {
       db.close();
-      throw new Error(`${path}: corpus store schema version ${v.value}, this code reads ${SCHEMA_VERSION}`);
+      throw storeOpenError(path, e);
     }
     return new CorpusStore(db, path);
   }
@@ -335,16 +391,69 @@ export class CorpusStore {
     source: AsyncIterable<TextRecord> | Iterable<TextRecord> | undefined,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
+    const claim = await this.#claim(name, options);
+    try {
+      if (source !== undefined && options.replace && options.sourceInfo) {
+        const old = this.#corpus(name);
+        if (old && !sameSource(this.db, old, options.sourceInfo)) {
+          return await this.#replace(name, old, source, options);
+        }
+      }
+      return await this.#ingest(name, source, options);
+    } finally {
+      claim.release();
+    }
+  }
+
+  #claim(name: string, options: { waitMs?: number; onWait?: (line: string) => void }): Promise<WriterClaim> {
+    return claimCorpus(this.path, name, {
+      ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+      ...(options.onWait ? { onWait: options.onWait } : {}),
+    });
+  }
+
+  /** Ingests `source` beside corpus `name`, then swaps it in and drops the old one, in one transaction. */
+  async #replace(
+    name: string,
+    old: Row,
+    source: AsyncIterable<TextRecord> | Iterable<TextRecord>,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
+    const aside = `${name}~replacing`;
+    const prev = this.#corpus(aside);
+    if (prev && !sameSource(this.db, prev, options.sourceInfo!)) {
+      transaction(this.db, () => deleteCorpus(this.db, prev));
+    }
+    const r = await this.#ingest(aside, source, { ...options, replace: false });
+    transaction(this.db, () => {
+      deleteCorpus(this.db, old);
+      this.db.prepare("UPDATE corpora SET name = ? WHERE name = ?").run(name, aside);
+    });
+    return { ...r, replaced: true };
+  }
+
+  async #ingest(
+    name: string,
+    source: AsyncIterable<TextRecord> | Iterable<TextRecord> | undefined,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
     const t0 = performance.now();
     const tok = options.tokenizer ?? DEFAULT_STORE_TOKENIZER;
     const { chunkSize = 1000 } = options;
     const db = this.db;
-    if (source !== undefined && !this.#corpus(name)) {
-      db.prepare("INSERT OR IGNORE INTO corpora (name, source, created_at) VALUES (?, ?, ?)").run(
-        name,
-        options.source ?? null,
-        new Date().toISOString(),
-      );
+    const existing = this.#corpus(name);
+    if (existing && source !== undefined && options.sourceInfo) {
+      checkSource(this.db, this.path, name, existing, options.sourceInfo);
+    }
+    if (source !== undefined && !existing) {
+      transaction(db, () => {
+        db.prepare("INSERT INTO corpora (name, source, created_at) VALUES (?, ?, ?)").run(
+          name,
+          options.source ?? null,
+          new Date().toISOString(),
+        );
+        if (options.sourceInfo) recordSource(db, this.#corpus(name)!.id as number, options.sourceInfo);
+      });
     }
     const corpus = this.#corpus(name);
     if (!corpus) throw new Error(`corpus store: no corpus "${name}"; pass a source to create it`);
@@ -512,6 +621,13 @@ export class CorpusStore {
       db.exec("ROLLBACK");
       // undo the in-memory dictionary changes of this chunk
       for (const t of dict.terms.splice(firstNew)) dict.ids.delete(t);
+      if (/UNIQUE constraint failed/.test(String((e as Error)?.message))) {
+        throw new Error(
+          `${this.path}: another process wrote the same documents of this corpus at the same time; ` +
+            "run the ingest again when it has finished",
+          { cause: e },
+        );
+      }
       throw e;
     }
   }
@@ -591,7 +707,25 @@ export class CorpusStore {
    */
   async vocab(
     name: string,
-    options: VocabParams & { tokenizer?: StoreTokenizer; builder?: VocabBuilder; chunkSize?: number } = {},
+    options: VocabParams & {
+      tokenizer?: StoreTokenizer;
+      builder?: VocabBuilder;
+      chunkSize?: number;
+      waitMs?: number;
+      onWait?: (line: string) => void;
+    } = {},
+  ): Promise<StoredVocab> {
+    const claim = await this.#claim(name, options);
+    try {
+      return await this.#vocab(name, options);
+    } finally {
+      claim.release();
+    }
+  }
+
+  async #vocab(
+    name: string,
+    options: VocabParams & { tokenizer?: StoreTokenizer; builder?: VocabBuilder; chunkSize?: number },
   ): Promise<StoredVocab> {
     const { chunkSize = 2000 } = options;
     const tokenizer = options.tokenizer ?? DEFAULT_STORE_TOKENIZER;

@@ -1,5 +1,8 @@
 import { strict as assert } from "node:assert";
-import { CorpusStore } from "./store.ts";
+import { DatabaseSync } from "node:sqlite";
+import { CorpusStore, RecordHasher, STORE_APPLICATION_ID } from "./store.ts";
+import { claimCorpus } from "./_guard.ts";
+import type { TextRecord } from "../readers/types.ts";
 import { syntheticCorpus, syntheticDoc } from "./testdata/crash_child.ts";
 import { decodeIds, encodeIds, widthFor } from "./_schema.ts";
 import { TokenizerPool, whitespaceTokenize } from "../parallel.ts";
@@ -324,5 +327,172 @@ Deno.test("CorpusStore queries: corpusNames, isTokenized, completeVocab, describ
     });
   } finally {
     store.close();
+  }
+});
+
+function sourceOf(docs: Iterable<TextRecord>, desc: string) {
+  const h = new RecordHasher();
+  for (const d of docs) h.add(d);
+  return { hash: h.digest(), nDocs: h.count, desc };
+}
+
+Deno.test("CorpusStore never hides a changed source (#13 fault 6)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sqlite`;
+  const a = [{ text: "a b a", label: "x" }, { text: "b c", label: "y" }];
+  const b = [...a, { text: "c d", label: "x" }];
+  const store = CorpusStore.open(path);
+  const opts = { tokenizer: WS, workers: 0 };
+  try {
+    await t.step(
+      "the source is recorded; the same content is reused, another one is an error naming both",
+      async () => {
+        await store.ingest("c", a, { ...opts, sourceInfo: sourceOf(a, "csv:a.csv") });
+        const again = await store.ingest("c", a, { ...opts, sourceInfo: sourceOf(a, "csv:copy-of-a.csv") });
+        assert.ok(again.reused);
+        await assert.rejects(
+          store.ingest("c", b, { ...opts, sourceInfo: sourceOf(b, "csv:b.csv") }),
+          /corpus "c" was stored from csv:a\.csv \(2 documents, sha256 [0-9a-f]{12}\); the source given now is csv:b\.csv \(3 documents.*another --name, or pass --replace/,
+        );
+        assert.equal(scalar(store, "SELECT n_docs FROM corpora WHERE name = 'c'"), 2);
+      },
+    );
+    await t.step(
+      "--replace: a failing new source leaves the old corpus whole; a finished one is swapped in",
+      async () => {
+        const broken = (async function* () {
+          yield* b.slice(0, 2);
+          throw new Error("read error");
+        })();
+        await assert.rejects(
+          store.ingest("c", broken, {
+            ...opts,
+            chunkSize: 1,
+            sourceInfo: sourceOf(b, "csv:b.csv"),
+            replace: true,
+          }),
+          /read error/,
+        );
+        assert.deepEqual([...store.documents("c", { tokenizer: WS })].map((d) => d.label), ["x", "y"]);
+        const r = await store.ingest("c", b, {
+          ...opts,
+          sourceInfo: sourceOf(b, "csv:b.csv"),
+          replace: true,
+        });
+        assert.ok(r.replaced);
+        assert.deepEqual(store.corpusNames(), ["c"]);
+        assert.deepEqual([...store.documents("c", { tokenizer: WS })].map((d) => d.label), ["x", "y", "x"]);
+        assert.equal(scalar(store, "SELECT count(*) FROM documents"), 3, "the old documents are gone");
+      },
+    );
+    await t.step("a corpus stored before sources were recorded is compared by its documents", async () => {
+      store.db.exec("DELETE FROM corpus_sources");
+      const same = await store.ingest("c", b, { ...opts, sourceInfo: sourceOf(b, "csv:b.csv") });
+      assert.ok(same.reused);
+      assert.equal(scalar(store, "SELECT count(*) FROM corpus_sources"), 1, "recorded on the way");
+      store.db.exec("DELETE FROM corpus_sources");
+      await assert.rejects(
+        store.ingest("c", a, { ...opts, sourceInfo: sourceOf(a, "csv:a.csv") }),
+        /differs/,
+      );
+    });
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CorpusStore never writes into another program's database (#13 fault 7)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const sha = async (p: string) =>
+    [...new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(p)))].join();
+  try {
+    await t.step("a foreign database is refused, read-only or not, and left byte for byte", async () => {
+      const foreign = `${dir}/app.db`;
+      const db = new DatabaseSync(foreign);
+      db.exec("CREATE TABLE users (name TEXT)");
+      db.close();
+      const before = await sha(foreign);
+      for (const readOnly of [true, false]) {
+        assert.throws(
+          () => CorpusStore.open(foreign, { readOnly }),
+          /app\.db: a SQLite database of another program/,
+        );
+      }
+      assert.equal(await sha(foreign), before);
+    });
+    await t.step(
+      "a new store is marked (application_id, user_version); read-only opens change nothing",
+      async () => {
+        const path = `${dir}/s.sqlite`;
+        const s = CorpusStore.open(path);
+        await s.ingest("c", [{ text: "a b" }], { tokenizer: WS, workers: 0 });
+        assert.equal(scalar(s, "PRAGMA application_id"), STORE_APPLICATION_ID);
+        assert.equal(scalar(s, "PRAGMA user_version"), 1);
+        s.close();
+        const before = await sha(path);
+        const ro = CorpusStore.open(path, { readOnly: true });
+        assert.deepEqual(ro.corpusNames(), ["c"]);
+        assert.throws(() => ro.db.exec("DELETE FROM corpora"), /readonly/);
+        ro.close();
+        assert.equal(await sha(path), before);
+      },
+    );
+    await t.step("an unmarked store of ours (from before the marking) is recognised and marked", () => {
+      const path = `${dir}/old.sqlite`;
+      const s = CorpusStore.open(path);
+      s.db.exec("PRAGMA application_id = 0");
+      s.close();
+      const again = CorpusStore.open(path);
+      assert.equal(scalar(again, "PRAGMA application_id"), STORE_APPLICATION_ID);
+      again.close();
+    });
+    await t.step("errors name the file: not a database, a folder", () => {
+      Deno.writeTextFileSync(`${dir}/t.txt`, "just text, no database here at all");
+      assert.throws(() => CorpusStore.open(`${dir}/t.txt`), /t\.txt: not a SQLite database/);
+      assert.throws(() => CorpusStore.open(dir), /: is a folder, not a corpus store/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("CorpusStore: concurrent writers of one corpus wait for each other (#13 fault 8)", async (t) => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sqlite`;
+  const docs = [...syntheticCorpus(400)];
+  try {
+    await t.step("two ingests at once: both succeed, the second reuses the first's work", async () => {
+      const [s1, s2] = [CorpusStore.open(path), CorpusStore.open(path)];
+      const info = sourceOf(docs, "synthetic");
+      const run = (s: CorpusStore) =>
+        s.ingest("synthetic", docs, { tokenizer: WS, workers: 0, chunkSize: 20, sourceInfo: info });
+      const [r1, r2] = await Promise.all([run(s1), run(s2)]);
+      assert.deepEqual([r1.reused, r2.reused].sort(), [false, true]);
+      assert.equal(checkConsistent(s1), 400);
+      const [v1, v2] = await Promise.all([
+        s1.vocab("synthetic", { tokenizer: WS }),
+        s2.vocab("synthetic", { tokenizer: WS }),
+      ]);
+      assert.deepEqual(v1.itos, v2.itos);
+      s1.close();
+      s2.close();
+    });
+    await t.step("a writer that does not finish in time: an error naming the other process", async () => {
+      const held = await claimCorpus(path, "synthetic");
+      const s = CorpusStore.open(path);
+      const waits: string[] = [];
+      await assert.rejects(
+        s.ingest("synthetic", docs, { tokenizer: WS, workers: 0, waitMs: 300, onWait: (l) => waits.push(l) }),
+        new RegExp(`another process is writing corpus "synthetic" \\(pid ${Deno.pid}, since `),
+      );
+      assert.match(waits[0]!, /waiting for pid \d+, which is writing corpus "synthetic"/);
+      held.release();
+      assert.ok((await s.ingest("synthetic", docs, { tokenizer: WS, workers: 0 })).reused);
+      s.close();
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".lock")), []);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -490,10 +490,11 @@ export class Learner {
       for (this.epoch = 0; this.epoch < nEpochs; this.epoch++) {
         const start = performance.now();
         await this.#fire("beforeEpoch");
+        const sink = this.#sink;
         const bar =
-          (this.#sink?.isTerminal || readConfig().progress === "lines") && this.data.train.length > 0
+          sink && (sink.isTerminal || readConfig().progress === "lines") && this.data.train.length > 0
             ? new ProgressBar(this.data.train.length, {
-              sink: this.#sink,
+              sink,
               label: `epoch ${this.epoch + 1}/${nEpochs}`,
             })
             : null;

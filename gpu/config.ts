@@ -1,7 +1,11 @@
 /**
- * The global switches of the engine read from the environment, in one typed place. Today there is one:
- * `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`), which overrides an `"auto"` backend choice made by
- * {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands).
+ * The global switches of the engine read from the environment, in one typed place:
+ *
+ * - `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`) overrides an `"auto"` backend choice made by
+ *   {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands);
+ * - `DENOFIT_CPU_MATMUL` (`auto`, `blas`, `wasm` or `js`) overrides the CPU backend's `"auto"` choice of the f32
+ *   matmul kernel (the machine's BLAS through FFI when found, else WebAssembly SIMD);
+ * - `DENOFIT_BLAS` names the BLAS library file to load instead of searching the usual places.
  *
  * @example Read the configuration
  * ```ts
@@ -19,10 +23,27 @@ export type BackendKind = "cpu" | "webgpu" | "auto";
 /** The environment variable that overrides an `"auto"` backend choice (`cpu`, `webgpu` or `auto`). */
 export const BACKEND_ENV = "DENOFIT_BACKEND";
 
+/**
+ * Which kernel the CPU backend's f32 matmuls and convolutions use: `"blas"` (the machine's BLAS through FFI),
+ * `"wasm"` (WebAssembly SIMD), `"js"` (JavaScript, f64 accumulation) or `"auto"` (BLAS when found and FFI is
+ * permitted, else WebAssembly).
+ */
+export type CpuMatmulChoice = "auto" | "blas" | "wasm" | "js";
+
+/** The environment variable that overrides an `"auto"` CPU matmul kernel choice (`auto`, `blas`, `wasm`, `js`). */
+export const CPU_MATMUL_ENV = "DENOFIT_CPU_MATMUL";
+
+/** The environment variable naming the BLAS library file to load (a path or a name the loader can find). */
+export const BLAS_ENV = "DENOFIT_BLAS";
+
 /** Every switch of {@linkcode readConfig}; null where the environment does not set it. */
 export interface DenofitConfig {
   /** From {@linkcode BACKEND_ENV}. */
   backend: BackendKind | null;
+  /** From {@linkcode CPU_MATMUL_ENV}. */
+  cpuMatmul: CpuMatmulChoice | null;
+  /** From {@linkcode BLAS_ENV}. */
+  blasLibrary: string | null;
 }
 
 /** The value of `name`, or null when unset, empty, or not readable (no `--allow-env`). */
@@ -56,5 +77,9 @@ export function readConfig(): DenofitConfig {
   if (v !== null && v !== "cpu" && v !== "webgpu" && v !== "auto") {
     throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
   }
-  return { backend: v };
+  const m = env(CPU_MATMUL_ENV);
+  if (m !== null && m !== "auto" && m !== "blas" && m !== "wasm" && m !== "js") {
+    throw new Error(`${CPU_MATMUL_ENV}=${m} is not one of auto, blas, wasm, js`);
+  }
+  return { backend: v, cpuMatmul: m, blasLibrary: env(BLAS_ENV) };
 }

@@ -77,7 +77,10 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
       assertEquals(r.code, 0, r.out);
       assertMatch(r.stdout, /^backend \(auto\): (webgpu|cpu) — .+$/m);
       // BLAS where the machine has one (the CLI runs with --allow-ffi), else WebAssembly with the reason.
-      assertMatch(r.stdout, /^cpu matmul: (blas — BLAS: .+ loaded from .+|wasm — WebAssembly SIMD matmul: .+)$/m);
+      assertMatch(
+        r.stdout,
+        /^cpu matmul: (blas — BLAS: .+ loaded from .+|wasm — WebAssembly SIMD matmul: .+)$/m,
+      );
       const none = await cli(["info"]);
       assert(none.code !== 0 && none.out.includes("--backend"), none.out);
     });

@@ -260,20 +260,21 @@ export function loadBlas(library: string | null = null): BlasResult {
   if (!ffiPermitted()) {
     result = { blas: null, reason: "FFI is not permitted (run with --allow-ffi to use the machine's BLAS)" };
   } else {
-    const tried: string[] = [];
+    const paths = library === null ? blasCandidates() : [library];
+    const notes: string[] = [];
     result = { blas: null, reason: "" };
-    for (const path of library === null ? blasCandidates() : [library]) {
+    for (const path of paths) {
       const { blas, why } = tryOpen(path);
       if (blas) {
         result = { blas, reason: `${blas.description} loaded from ${path}` };
         break;
       }
-      if (library !== null || why !== "not found" || tried.length === 0) tried.push(`${path}: ${why}`);
+      if (why !== "not found") notes.push(`${path}: ${why}`);
     }
     if (!result.blas) {
-      result.reason = library === null
-        ? `no BLAS library found (${tried.join("; ")}; and the other usual places)`
-        : `cannot use ${library} (${tried.join("; ")})`;
+      const where = library === null ? `${paths.length} places searched (${paths[0]}, ...)` : library;
+      result.reason = `no usable BLAS: ${notes.length ? notes.join("; ") : `${where}: not found`}` +
+        (library === null ? "; install libopenblas0-pthread (Debian) or name one with DENOFIT_BLAS" : "");
     }
   }
   opened.set(key, result);

@@ -10,6 +10,8 @@ import sys
 import time
 
 import torch
+
+from _torch_threads import set_threads
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -60,7 +62,7 @@ def blas_file():
 
 def measure(c, threads, steps):
     """Tokens/s of `steps` training steps after one warm-up step, as one JSON-able record."""
-    torch.set_num_threads(threads)
+    blas_threads = set_threads(threads)
     torch.manual_seed(0)
     lm = AwdLstmLM(c["vocab"], c["emb"], c["hid"], c["layers"])
     opt = torch.optim.AdamW(lm.parameters(), lr=1e-3, weight_decay=0.01)
@@ -81,7 +83,7 @@ def measure(c, threads, steps):
         step()
     step_s = (time.perf_counter() - t0) / steps
     return {"suite": "awd_lstm", "case": c["name"], "value": round(c["bs"] * c["bptt"] / step_s),
-            "unit": "tokens/s", "backend": "pytorch", "threads": torch.get_num_threads(),
+            "unit": "tokens/s", "backend": "pytorch", "threads": torch.get_num_threads(), "blas_threads": blas_threads,
             "step_s": round(step_s, 3), "cpu_s": round((time.process_time() - c0) / steps, 3),
             "torch": torch.__version__, "blas": blas_file(), "load1": os.getloadavg()[0],
             "shape": f"vocab {c['vocab']}, {c['emb']}/{c['hid']}/{c['layers']}, bs {c['bs']}, bptt {c['bptt']}"}

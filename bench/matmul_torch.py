@@ -11,6 +11,8 @@ import time
 
 import torch
 
+from _torch_threads import set_threads
+
 
 def blas_file():
     try:
@@ -22,7 +24,7 @@ def blas_file():
 
 
 def measure(req):
-    torch.set_num_threads(req["threads"])
+    blas_threads = set_threads(req["threads"])
     torch.manual_seed(0)
     m, k, n = req["m"], req["k"], req["n"]
     a = torch.randn(m, k)
@@ -36,7 +38,7 @@ def measure(req):
         wall.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     return {"ms": statistics.median(wall), "cpu_ms": statistics.median(cpu), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "blas": blas_file(), "load1": os.getloadavg()[0]}
+            "blas_threads": blas_threads, "torch": torch.__version__, "blas": blas_file(), "load1": os.getloadavg()[0]}
 
 
 for line in sys.stdin:

@@ -59,7 +59,8 @@ function operand(x: Operand, rows: number, cols: number, slot: "a" | "b"): BlasO
 
 /**
  * Compute `p`, a `batch x (m, n)` product of f32 operands, into `c` with `blas`: per batch, im2col (if any)
- * into the reused patch matrix, one sgemm, then col2im and the row bias (if any).
+ * into the reused patch matrix, the row bias (if any) written into C, one sgemm adding to it, then col2im (if
+ * any).
  */
 export function blasRunProblem(p: Problem, c: TypedArray, batch: number, blas: BlasGemm): void {
   const { m, n, k, accumulate } = p;
@@ -67,38 +68,47 @@ export function blasRunProblem(p: Problem, c: TypedArray, batch: number, blas: B
   const cf = c as Float32Array;
   for (let i = 0; i < batch; i++) {
     const cOff = p.cOff + i * m * n;
-    if (k === 0) {
-      if (!accumulate) cf.fill(0, cOff, cOff + m * n);
-    } else {
-      let b: Operand = { data: p.b.data, off: p.b.off + i * p.bBs, rs: p.b.rs, cs: p.b.cs };
-      const h = p.im2col;
-      if (h) {
-        // The patch matrix is (k, n) or (n, k) row-major as p.b's strides say; written at offset 0.
-        const col = grow("col", k * n);
-        im2col(h.data, h.off + i * h.bs, h.g, col, 0);
-        b = { data: col, off: 0, rs: p.b.rs, cs: p.b.cs };
-      }
-      const a = operand({ ...p.a, off: p.a.off + i * p.aBs }, m, k, "a");
-      const bo = operand(b, k, n, "b");
-      blas.lib.sgemm(
-        a.trans,
-        bo.trans,
-        { m, n, k },
-        a.data,
-        a.off,
-        a.ld,
-        bo.data,
-        bo.off,
-        bo.ld,
-        accumulate ? 1 : 0,
-        cf,
-        cOff,
-        n,
-        blas.threads,
-      );
-    }
+    if (k > 0) product(p, i, cf, cOff, blas);
+    else if (!accumulate) cf.fill(0, cOff, cOff + m * n);
     const q = p.col2im;
     if (q) col2im(c, cOff, q.g, q.data, q.off + i * q.bs);
-    if (p.rowBias) addRowBias(c, cOff, m, n, n, p.rowBias, 0);
+    if (p.rowBias && (accumulate || k === 0)) addRowBias(c, cOff, m, n, n, p.rowBias, 0);
   }
+}
+
+/** Batch `i` of `p` (k > 0) into `c[cOff..]`: im2col, the row bias (unless accumulating), one sgemm. */
+function product(p: Problem, i: number, c: Float32Array, cOff: number, blas: BlasGemm): void {
+  const { m, n, k, accumulate } = p;
+  let b: Operand = { data: p.b.data, off: p.b.off + i * p.bBs, rs: p.b.rs, cs: p.b.cs };
+  const h = p.im2col;
+  if (h) {
+    // The patch matrix is (k, n) or (n, k) row-major as p.b's strides say; written at offset 0.
+    const col = grow("col", k * n);
+    im2col(h.data, h.off + i * h.bs, h.g, col, 0);
+    b = { data: col, off: 0, rs: p.b.rs, cs: p.b.cs };
+  }
+  // A row bias is written first and the product added to it (one pass over C instead of two).
+  const bias = p.rowBias !== undefined && !accumulate;
+  if (bias) {
+    const { data, off, s } = p.rowBias!;
+    for (let r = 0, q = cOff; r < m; r++, q += n) c.fill(data[off + r * s]!, q, q + n);
+  }
+  const a = operand({ ...p.a, off: p.a.off + i * p.aBs }, m, k, "a"), bo = operand(b, k, n, "b");
+  const beta = accumulate || bias ? 1 : 0;
+  blas.lib.sgemm(
+    a.trans,
+    bo.trans,
+    { m, n, k },
+    a.data,
+    a.off,
+    a.ld,
+    bo.data,
+    bo.off,
+    bo.ld,
+    beta,
+    c,
+    cOff,
+    n,
+    blas.threads,
+  );
 }

@@ -8,7 +8,8 @@
  * `deno task bench awd_lstm`; environment: `AWD_BENCH_CASES=small` (or `400`) picks cases by name;
  * `AWD_BENCH_BACKENDS=cpu2,cpu2:wasm,webgpu` picks ours (`cpuN`: the CPU backend on N threads with its default
  * kernel, BLAS when found; `cpuN:wasm` / `cpuN:blas` / `cpuN:js` forces one; default `cpu1,cpu2`);
- * `AWD_BENCH_ROUNDS` (default 2); `AWD_BENCH_PEER=0` skips PyTorch. After the rounds, one summary line per
+ * `AWD_BENCH_ROUNDS` (default 2); `AWD_BENCH_PEER=0` skips PyTorch; `AWD_BENCH_PROFILE=1` adds a line of
+ * process CPU ms per step by kernel (matmuls by shape) for each of our runs. After the rounds, one summary line per
  * configuration with the median tokens/s and its ratio to PyTorch's median at the same thread count.
  *
  * @module
@@ -28,6 +29,28 @@ export const CASES = [
   { name: "awd_lstm_lm_small", vocab: 8000, emb: 128, hid: 384, layers: 3, bs: 32, bptt: 35, steps: 3 },
   { name: "awd_lstm_lm_400_1152_3", vocab: 8000, emb: 400, hid: 1152, layers: 3, bs: 32, bptt: 70, steps: 1 },
 ];
+
+/**
+ * Time every kernel `backend` runs (process CPU ms by kernel name; matmuls by shape) until `stop()`, which
+ * restores the backend and returns the totals.
+ */
+function kernelTimer(backend: Backend): { stop: () => Map<string, number> } {
+  const totals = new Map<string, number>();
+  const run = backend.run;
+  backend.run = ((name, ins, outs, attrs) => {
+    const c0 = process.cpuUsage();
+    run.call(backend, name, ins, outs, attrs);
+    const u = process.cpuUsage(c0);
+    const key = name === "matmul" ? `matmul ${ins[0]!.shape.join("x")} @ ${ins[1]!.shape.join("x")}` : name;
+    totals.set(key, (totals.get(key) ?? 0) + (u.user + u.system) / 1000);
+  }) as Backend["run"];
+  return {
+    stop: () => {
+      backend.run = run;
+      return totals;
+    },
+  };
+}
 
 async function measure(
   backend: Backend,
@@ -52,10 +75,22 @@ async function measure(
     for (const t of [x, y, loss]) t.dispose();
   };
   await step(); // warm-up (pipelines, buffers)
+  const kernels = Deno.env.get("AWD_BENCH_PROFILE") === "1" ? kernelTimer(backend) : null;
   const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < c.steps; i++) await step();
   const stepS = (performance.now() - t0) / 1000 / c.steps;
   const used = process.cpuUsage(c0), cpuS = (used.user + used.system) / 1e6 / c.steps;
+  if (kernels) {
+    const top = [...kernels.stop()].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    const ms = Object.fromEntries(top.map(([k, v]) => [k, +(v / c.steps).toFixed(1)]));
+    emit({
+      suite: "awd_lstm",
+      case: `${c.name}_profile`,
+      value: +(cpuS * 1000).toFixed(0),
+      unit: "CPU ms/step",
+      kernels_cpu_ms: ms,
+    });
+  }
   opt.dispose();
   lm.reset();
   lm.dispose();

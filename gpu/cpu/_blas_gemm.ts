@@ -4,7 +4,8 @@
  * dimension), else on a gathered copy; the image hooks of a convolution run per batch on this thread (im2col into
  * a reused patch matrix the size of one image, so it stays in cache between its write and the product).
  *
- * Products run on the calling thread only; the library parallelises each call over `threads` of its own threads.
+ * Products run on the calling thread only; the library parallelises each call over `threads` of its own threads
+ * (one below `BLAS_THREAD_MIN_FLOPS`).
  *
  * @module
  */
@@ -21,6 +22,13 @@ export interface BlasGemm {
   /** Threads per call. */
   readonly threads: number;
 }
+
+/**
+ * Products smaller than this many flops run on one BLAS thread: OpenBLAS's second thread made the demo LM's
+ * per-time-step product (64 x 96 @ 96 x 384, 4.7 MFLOP, ~0.1 ms) cost 1.2-3.6x the CPU time for no gain in wall
+ * time, while a convolution's per-image product (32 x 288 @ 288 x 784, 14 MFLOP) splits at no extra CPU cost.
+ */
+const BLAS_THREAD_MIN_FLOPS = 1e7;
 
 /** Reused arrays: the patch matrix of one image and gathered operands. */
 const scratch = { col: new Float32Array(0), a: new Float32Array(0), b: new Float32Array(0) };
@@ -95,6 +103,7 @@ function product(p: Problem, i: number, c: Float32Array, cOff: number, blas: Bla
   }
   const a = operand({ ...p.a, off: p.a.off + i * p.aBs }, m, k, "a"), bo = operand(b, k, n, "b");
   const beta = accumulate || bias ? 1 : 0;
+  const threads = 2 * m * n * k < BLAS_THREAD_MIN_FLOPS ? 1 : blas.threads;
   blas.lib.sgemm(
     a.trans,
     bo.trans,
@@ -109,6 +118,6 @@ function product(p: Problem, i: number, c: Float32Array, cOff: number, blas: Bla
     c,
     cOff,
     n,
-    blas.threads,
+    threads,
   );
 }

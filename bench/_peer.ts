@@ -93,8 +93,8 @@ export function mappedBlas(): string {
   }
 }
 
-/** Median of `xs`. */
+/** Median of `xs` (the mean of the middle two for an even count). */
 export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }

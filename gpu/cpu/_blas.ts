@@ -86,7 +86,7 @@ const SYMBOLS = {
   MKL_Get_Version_String: { parameters: ["buffer", "i32"], result: "void", optional: true },
   bli_thread_set_num_threads: { parameters: ["i64"], result: "void", optional: true },
   bli_info_get_version_str: { parameters: [], result: "pointer", optional: true },
-  // Only the reference BLAS (netlib) exports the Fortran name without CBLAS extras: see isReference.
+  // The reference BLAS (netlib) exports this and none of the vendor symbols above: see identify().
   xerbla_array_: { parameters: [], result: "void", optional: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 

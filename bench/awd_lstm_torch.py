@@ -6,9 +6,12 @@ for the BLAS note). Prints one JSON line per case.
 """
 import json
 import os
+import sys
 import time
 
 import torch
+
+from _torch_threads import set_threads
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -47,34 +50,60 @@ class AwdLstmLM(nn.Module):
         return self.decoder(out), out, raw
 
 
+def blas_file():
+    """The BLAS file mapped into this process (after a first product), for the record."""
+    try:
+        with open("/proc/self/maps") as f:
+            files = {line.split()[-1] for line in f if "blas" in line.lower() or "mkl" in line.lower()}
+        return ", ".join(sorted(files)) or "none"
+    except OSError:
+        return "unknown"
+
+
+def measure(c, threads, steps):
+    """Tokens/s of `steps` training steps after one warm-up step, as one JSON-able record."""
+    blas_threads = set_threads(threads)
+    torch.manual_seed(0)
+    lm = AwdLstmLM(c["vocab"], c["emb"], c["hid"], c["layers"])
+    opt = torch.optim.AdamW(lm.parameters(), lr=1e-3, weight_decay=0.01)
+    ids = (torch.arange(c["bs"] * c["bptt"]) * 7919 % c["vocab"]).view(c["bs"], c["bptt"])
+    tgt = (ids + 1) % c["vocab"]
+
+    def step():
+        logits, out, raw = lm(ids)
+        loss = F.cross_entropy(logits.view(-1, c["vocab"]), tgt.view(-1)) + 2 * out.pow(2).mean() \
+            + (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(steps):
+        step()
+    step_s = (time.perf_counter() - t0) / steps
+    return {"suite": "awd_lstm", "case": c["name"], "value": round(c["bs"] * c["bptt"] / step_s),
+            "unit": "tokens/s", "backend": "pytorch", "threads": torch.get_num_threads(), "blas_threads": blas_threads,
+            "step_s": round(step_s, 3), "cpu_s": round((time.process_time() - c0) / steps, 3),
+            "torch": torch.__version__, "blas": blas_file(), "load1": os.getloadavg()[0],
+            "shape": f"vocab {c['vocab']}, {c['emb']}/{c['hid']}/{c['layers']}, bs {c['bs']}, bptt {c['bptt']}"}
+
+
 def main():
+    """Standalone: every case (AWD_BENCH_CASES filters) on all cores. `--serve`: one JSON request per stdin line,
+    `{"case": name, "threads": n, "steps": k}`, answered with one JSON line (bench/awd_lstm.ts alternates with it)."""
+    if "--serve" in sys.argv:
+        by_name = {c["name"]: c for c in CASES}
+        for line in sys.stdin:
+            if line.strip():
+                req = json.loads(line)
+                print(json.dumps(measure(by_name[req["case"]], req["threads"], req["steps"])), flush=True)
+        return
     only = os.environ.get("AWD_BENCH_CASES")
-    torch.set_num_threads(os.cpu_count() or 1)
     for c in CASES:
         if only and not any(o in c["name"] for o in only.split(",")):
             continue
-        lm = AwdLstmLM(c["vocab"], c["emb"], c["hid"], c["layers"])
-        opt = torch.optim.AdamW(lm.parameters(), lr=1e-3, weight_decay=0.01)
-        ids = (torch.arange(c["bs"] * c["bptt"]) * 7919 % c["vocab"]).view(c["bs"], c["bptt"])
-        tgt = (ids + 1) % c["vocab"]
-
-        def step():
-            logits, out, raw = lm(ids)
-            loss = F.cross_entropy(logits.view(-1, c["vocab"]), tgt.view(-1)) + 2 * out.pow(2).mean() \
-                + (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        step()
-        t0 = time.perf_counter()
-        for _ in range(c["steps"]):
-            step()
-        step_s = (time.perf_counter() - t0) / c["steps"]
-        print(json.dumps({"suite": "awd_lstm", "case": c["name"], "value": round(c["bs"] * c["bptt"] / step_s),
-                          "unit": "tokens/s", "backend": "pytorch", "threads": torch.get_num_threads(),
-                          "step_s": round(step_s, 3),
-                          "shape": f"vocab {c['vocab']}, {c['emb']}/{c['hid']}/{c['layers']}, bs {c['bs']}, bptt {c['bptt']}"}))
+        print(json.dumps(measure(c, os.cpu_count() or 1, c["steps"])), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@
  *
  * The PyTorch side is `bench/conv_torch.py`, run by `/usr/bin/python3` (skipped with a note when that has no
  * torch). `deno task bench conv` (`CONV_BENCH_QUICK=1`: one round and fewer iterations; `CONV_BENCH_THREADS=1,2`;
- * `CONV_BENCH_CASES=stem,...` to pick cases by name).
+ * `CONV_BENCH_CASES=stem,...` to pick cases by name; `CONV_BENCH_KERNELS=blas,wasm`: our GEMMs to run, BLAS only
+ * where it loads).
  *
  * @module
  */
@@ -18,6 +19,8 @@
 import process from "node:process";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
 import { conv2d, noGrad, ones, randn, setBackend, type Tensor, tidy } from "../nn/mod.ts";
+import { loadBlas } from "../gpu/cpu/_blas.ts";
+import { machine, mappedBlas, median, startCheckedPeer } from "./_peer.ts";
 import { emit } from "./_report.ts";
 
 /** One benchmark shape. */
@@ -61,12 +64,6 @@ const CASES: ConvCase[] = [
   },
 ];
 
-/** Median of `xs`. */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
 /** Wall and process-CPU milliseconds of one call. */
 interface Timing {
   wall: number;
@@ -93,9 +90,9 @@ interface Result {
   fwdBwd: Timing;
 }
 
-/** Our forward and forward + backward times on a CPU backend of `threads`. */
-function ours(c: ConvCase, threads: number, iters: number): Result {
-  const cpu = new CpuBackend({ threads });
+/** Our forward and forward + backward times on a CPU backend of `threads` with the `kernel` GEMM. */
+function ours(c: ConvCase, threads: number, iters: number, kernel: "blas" | "wasm"): Result {
+  const cpu = new CpuBackend({ threads, matmul: kernel });
   const prev = setBackend(cpu);
   try {
     const x = randn(c.x, { requiresGrad: c.gradInput }), w = randn(c.w, { requiresGrad: true });
@@ -115,61 +112,6 @@ function ours(c: ConvCase, threads: number, iters: number): Result {
   }
 }
 
-/** The PyTorch peer's two calls. */
-interface Peer {
-  ask: (req: unknown) => Promise<Record<string, unknown>>;
-  close: () => Promise<void>;
-}
-
-/** Start the PyTorch peer process, or return the reason it could not start. */
-function startPeer(): Peer | string {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("/usr/bin/python3", {
-      args: [new URL("./conv_torch.py", import.meta.url).pathname],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-  } catch (e) {
-    return `cannot start /usr/bin/python3 (${(e as Error).message})`;
-  }
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const writer = child.stdin.getWriter();
-  let buf = "";
-  const readLine = async (): Promise<string | null> => {
-    while (!buf.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) return null;
-      buf += value;
-    }
-    const i = buf.indexOf("\n");
-    const line = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    return line;
-  };
-  const ask = async (req: unknown) => {
-    await writer.write(new TextEncoder().encode(JSON.stringify(req) + "\n"));
-    const line = await readLine();
-    if (line === null) throw new Error("the PyTorch peer exited (is torch installed for /usr/bin/python3?)");
-    return JSON.parse(line) as Record<string, unknown>;
-  };
-  const close = async () => {
-    await writer.close();
-    await lines.cancel();
-    await child.status;
-  };
-  return { ask, close };
-}
-
-function machine(): { cpu_model: string; load1: number } {
-  let model = "unknown";
-  try {
-    model = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ?? model;
-  } catch { /* not Linux */ }
-  return { cpu_model: model, load1: Deno.loadavg()[0]! };
-}
-
 /** Run the suite. */
 export async function run(): Promise<void> {
   const quick = Deno.env.get("CONV_BENCH_QUICK") === "1";
@@ -177,30 +119,27 @@ export async function run(): Promise<void> {
   const pick = Deno.env.get("CONV_BENCH_CASES");
   const cases = CASES.filter((c) => !pick || pick.split(",").some((p) => c.name.includes(p)));
   const rounds = quick ? 1 : 3;
-  let peer = startPeer();
-  if (typeof peer !== "string") {
-    try {
-      await peer.ask({
-        x: [1, 1, 4, 4],
-        w: [1, 1, 3, 3],
-        stride: 1,
-        padding: 1,
-        gradInput: true,
-        threads: 1,
-        iters: 1,
-      });
-    } catch (e) {
-      peer = (e as Error).message;
-    }
-  }
+  const probe = {
+    x: [1, 1, 4, 4],
+    w: [1, 1, 3, 3],
+    stride: 1,
+    padding: 1,
+    gradInput: true,
+    threads: 1,
+    iters: 1,
+  };
+  const peer = await startCheckedPeer(new URL("./conv_torch.py", import.meta.url), probe);
+  // Our GEMMs: the machine's BLAS (when it loads) and the WebAssembly fallback, each against PyTorch.
+  const kernels = (Deno.env.get("CONV_BENCH_KERNELS") ?? "blas,wasm").split(",")
+    .filter((k): k is "blas" | "wasm" => k === "wasm" || (k === "blas" && loadBlas().blas !== null));
   if (typeof peer === "string") console.error(`bench conv: PyTorch peer skipped: ${peer}`);
   for (const threads of threadList) {
     for (const c of cases) {
       const iters = quick ? 1 : c.iters;
-      const mine: Result[] = [], theirs: Result[] = [];
+      const mine = new Map(kernels.map((k) => [k, [] as Result[]])), theirs: Result[] = [];
       let info: Record<string, unknown> = {};
       for (let r = 0; r < rounds; r++) {
-        mine.push(ours(c, threads, iters));
+        for (const k of kernels) mine.get(k)!.push(ours(c, threads, iters, k));
         if (typeof peer !== "string") {
           info = await peer.ask({ ...c, threads, iters });
           theirs.push({
@@ -229,12 +168,19 @@ export async function run(): Promise<void> {
         });
         return r;
       };
-      const a = report("cpu", mine, { adapter: "CpuBackend (WebAssembly SIMD GEMM)" });
-      if (theirs.length > 0) {
-        const b = report("pytorch", theirs, { adapter: `torch ${info.torch} (oneDNN ${info.mkldnn})` });
+      const b = theirs.length > 0
+        ? report("pytorch", theirs, { adapter: `torch ${info.torch} (oneDNN ${info.mkldnn})` })
+        : null;
+      for (const k of kernels) {
+        const adapter = k === "blas"
+          ? `CpuBackend (BLAS: ${loadBlas().blas!.description})`
+          : "CpuBackend (WebAssembly SIMD GEMM)";
+        const a = report("cpu", mine.get(k)!, { kernel: k, adapter, blas_mapped: mappedBlas() });
+        if (b === null) continue;
         emit({
           suite: "conv",
           case: `${c.name}_ratio`,
+          kernel: k,
           value: +(b.wall / a.wall).toFixed(3),
           unit: "x PyTorch speed (wall)",
           cpu_time_ratio: +(b.cpu / a.cpu).toFixed(3),

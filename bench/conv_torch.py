@@ -10,6 +10,8 @@ import sys
 import time
 
 import torch
+
+from _torch_threads import set_threads
 import torch.nn.functional as F
 
 
@@ -27,7 +29,7 @@ def median_ms(fn, iters, warmup=1):
 
 
 def measure(req):
-    torch.set_num_threads(req["threads"])
+    blas_threads = set_threads(req["threads"])
     torch.manual_seed(0)
     x = torch.randn(*req["x"], requires_grad=req["gradInput"])
     w = torch.randn(*req["w"], requires_grad=True)
@@ -48,7 +50,7 @@ def measure(req):
     f, fb = median_ms(fwd, req["iters"]), median_ms(fwd_bwd, req["iters"])
     return {"fwd_ms": f[0], "fwd_cpu_ms": f[1], "fwd_bwd_ms": fb[0], "fwd_bwd_cpu_ms": fb[1],
             "torch": torch.__version__, "mkldnn": torch.backends.mkldnn.is_available(),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(), "blas_threads": blas_threads}
 
 
 for line in sys.stdin:

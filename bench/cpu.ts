@@ -1,12 +1,18 @@
 /**
- * CPU backend benchmarks: blocked matmul GFLOP/s (square sizes and the AWD-LSTM gate projections, with the weight
- * used transposed as `x @ W^T`), elementwise throughput and the fused LSTM cell.
+ * CPU backend benchmarks: matmul GFLOP/s on the machine's BLAS and on the WebAssembly kernel against
+ * `torch.mm` with the same thread count, alternating round by round in one run (`bench/matmul_torch.py`, skipped
+ * with a note without torch; `CPU_BENCH_VS_TORCH=0` skips the comparison), with the CPU model, load and the BLAS
+ * file each side has mapped; then the default kernel's GFLOP/s (square sizes and the AWD-LSTM gate projections,
+ * with the weight used transposed as `x @ W^T`), elementwise throughput and the fused LSTM cell.
  *
  * @module
  */
 
 import type { View } from "../gpu/backend.ts";
+import process from "node:process";
+import { loadBlas } from "../gpu/cpu/_blas.ts";
 import { CpuBackend } from "../gpu/cpu/mod.ts";
+import { machine, mappedBlas, median, startCheckedPeer } from "./_peer.ts";
 import { emit, timeMs } from "./_report.ts";
 
 let cpu = new CpuBackend();
@@ -69,8 +75,84 @@ async function naiveCase(n: number): Promise<void> {
   });
 }
 
+/** Median wall and CPU ms of `iters` products `a @ b` on a backend of `threads` with `kernel`. */
+function oursMs(
+  m: number,
+  k: number,
+  n: number,
+  bT: boolean,
+  threads: number,
+  kernel: "blas" | "wasm",
+  iters: number,
+) {
+  const be = new CpuBackend({ threads, matmul: kernel });
+  const view = (rows: number, cols: number, t: boolean): View => {
+    const s = be.alloc(rows * cols, "f32");
+    be.write(s, Float32Array.from({ length: rows * cols }, () => Math.random() - 0.5));
+    return { storage: s, shape: [rows, cols], strides: t ? [1, rows] : [cols, 1], offset: 0 };
+  };
+  const a = view(m, k, false), b = view(k, n, bT), c = view(m, n, false);
+  be.run("matmul", [a, b], [c], {});
+  const wall: number[] = [], cpuMs: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const c0 = process.cpuUsage(), t0 = performance.now();
+    be.run("matmul", [a, b], [c], {});
+    wall.push(performance.now() - t0);
+    const u = process.cpuUsage(c0);
+    cpuMs.push((u.user + u.system) / 1000);
+  }
+  be.dispose();
+  return { ms: median(wall), cpu_ms: median(cpuMs) };
+}
+
+/** Our kernels against torch.mm, alternating: 1024^3 and the AWD-LSTM step product, 1 and 2 threads. */
+async function versusTorch(): Promise<void> {
+  const probe = { m: 4, k: 4, n: 4, bT: false, threads: 1, iters: 1 };
+  const peer = await startCheckedPeer(new URL("./matmul_torch.py", import.meta.url), probe);
+  if (typeof peer === "string") console.error(`bench cpu: PyTorch peer skipped: ${peer}`);
+  const kernels = loadBlas().blas ? ["blas", "wasm"] as const : ["wasm"] as const;
+  const rounds = Number(Deno.env.get("CPU_BENCH_ROUNDS") ?? 3);
+  for (const [m, k, n, bT] of [[1024, 1024, 1024, false], [32, 1152, 4608, true]] as const) {
+    const iters = m === 1024 ? 10 : 20, flops = 2 * m * k * n;
+    for (const threads of [1, 2]) {
+      const got = new Map<string, { ms: number; cpu_ms: number }[]>();
+      const add = (key: string, r: { ms: number; cpu_ms: number }) =>
+        got.set(key, [...(got.get(key) ?? []), r]);
+      let peerInfo: Record<string, unknown> = {};
+      for (let r = 0; r < rounds; r++) {
+        for (const kernel of kernels) add(kernel, oursMs(m, k, n, bT, threads, kernel, iters));
+        if (typeof peer === "string") continue;
+        peerInfo = await peer.ask({ m, k, n, bT, threads, iters });
+        add("pytorch", peerInfo as { ms: number; cpu_ms: number });
+      }
+      const torchMs = got.has("pytorch") ? median(got.get("pytorch")!.map((x) => x.ms)) : null;
+      for (const [who, runs] of got) {
+        const ms = median(runs.map((x) => x.ms)), cpuMs = median(runs.map((x) => x.cpu_ms));
+        emit({
+          suite: "cpu",
+          case: `matmul_${m}x${k}x${n}${bT ? "_bT" : ""}_vs_torch`,
+          backend: who === "pytorch" ? "pytorch" : "cpu",
+          kernel: who,
+          value: +(flops / (ms * 1e6)).toFixed(2),
+          unit: "GFLOP/s (median wall)",
+          ms: +ms.toFixed(3),
+          cpu_ms: +cpuMs.toFixed(3),
+          threads,
+          rounds,
+          ratio_to_torch: torchMs && who !== "pytorch" ? +(torchMs / ms).toFixed(3) : undefined,
+          blas: who === "pytorch" ? peerInfo.blas : who === "blas" ? mappedBlas() : undefined,
+          ...machine(),
+        });
+      }
+    }
+  }
+  if (typeof peer !== "string") await peer.close();
+}
+
 /** Run the CPU suite. */
 export async function run(): Promise<void> {
+  if (Deno.env.get("CPU_BENCH_VS_TORCH") !== "0") await versusTorch();
+  if (Deno.env.get("CPU_BENCH_ONLY_TORCH") === "1") return;
   await naiveCase(512);
   for (const n of [256, 512, 1024]) await matmulCase(`matmul_${n}`, n, n, n, false);
   await matmulCase("matmul_1024_bT", 1024, 1024, 1024, true);

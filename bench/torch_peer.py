@@ -12,6 +12,8 @@ import time
 
 import torch
 
+from _torch_threads import set_threads
+
 
 def blas_name():
     try:
@@ -52,7 +54,7 @@ def emit(case, value, unit, **extra):
 
 
 def main():
-    torch.set_num_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count() or 1)))
+    set_threads(int(os.environ.get("TORCH_THREADS", os.cpu_count() or 1)))
     torch.manual_seed(0)
     for n in (256, 512, 1024, 2048):
         a, b = torch.randn(n, n), torch.randn(n, n)

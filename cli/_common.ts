@@ -68,10 +68,14 @@ export async function selectBackend(kind: string): Promise<string> {
   if (kind !== "cpu" && kind !== "webgpu" && kind !== "auto") {
     throw new CliError(`--backend: expected cpu, webgpu or auto, got "${kind}"`);
   }
-  const threads = Math.max(1, Math.min(4, navigator.hardwareConcurrency));
-  const { backend } = await createBackend({ prefer: kind, cpu: { threads }, quiet: true });
+  const { backend } = await createBackend({ prefer: kind, cpu: { threads: cliThreads() }, quiet: true });
   setBackend(backend);
   return backend.name;
+}
+
+/** Threads of the CPU backend the commands make: the machine's cores, at most 4. */
+export function cliThreads(): number {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency));
 }
 
 /** Read all of standard input as text. */

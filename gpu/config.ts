@@ -1,7 +1,11 @@
 /**
  * The global switches of the engine read from the environment, in one typed place:
+ *
  * - `DENOFIT_BACKEND` (`cpu`, `webgpu` or `auto`) overrides an `"auto"` backend choice made by
  *   {@linkcode createBackend} (and so by `useBackend` and the `denofit --backend auto` commands);
+ * - `DENOFIT_CPU_MATMUL` (`auto`, `blas`, `wasm` or `js`) overrides the CPU backend's `"auto"` choice of the f32
+ *   matmul kernel (the machine's BLAS through FFI when found, else WebAssembly SIMD);
+ * - `DENOFIT_BLAS` names the BLAS library file to load instead of searching the usual places.
  * - `DENOFIT_PROGRESS=lines` makes training print a plain progress line every quarter of an epoch when its output
  *   is not a terminal (a log file, CI); by default a pipe gets one line per epoch only.
  *
@@ -21,6 +25,19 @@ export type BackendKind = "cpu" | "webgpu" | "auto";
 /** The environment variable that overrides an `"auto"` backend choice (`cpu`, `webgpu` or `auto`). */
 export const BACKEND_ENV = "DENOFIT_BACKEND";
 
+/**
+ * Which kernel the CPU backend's f32 matmuls and convolutions use: `"blas"` (the machine's BLAS through FFI),
+ * `"wasm"` (WebAssembly SIMD), `"js"` (JavaScript, f64 accumulation) or `"auto"` (BLAS when found and FFI is
+ * permitted, else WebAssembly).
+ */
+export type CpuMatmulChoice = "auto" | "blas" | "wasm" | "js";
+
+/** The environment variable that overrides an `"auto"` CPU matmul kernel choice (`auto`, `blas`, `wasm`, `js`). */
+export const CPU_MATMUL_ENV = "DENOFIT_CPU_MATMUL";
+
+/** The environment variable naming the BLAS library file to load (a path or a name the loader can find). */
+export const BLAS_ENV = "DENOFIT_BLAS";
+
 /** The environment variable that asks for progress lines on a non-terminal output (`lines`). */
 export const PROGRESS_ENV = "DENOFIT_PROGRESS";
 
@@ -28,6 +45,10 @@ export const PROGRESS_ENV = "DENOFIT_PROGRESS";
 export interface DenofitConfig {
   /** From {@linkcode BACKEND_ENV}. */
   backend: BackendKind | null;
+  /** From {@linkcode CPU_MATMUL_ENV}. */
+  cpuMatmul: CpuMatmulChoice | null;
+  /** From {@linkcode BLAS_ENV}. */
+  blasLibrary: string | null;
   /** From {@linkcode PROGRESS_ENV}. */
   progress: "lines" | null;
 }
@@ -63,7 +84,11 @@ export function readConfig(): DenofitConfig {
   if (v !== null && v !== "cpu" && v !== "webgpu" && v !== "auto") {
     throw new Error(`${BACKEND_ENV}=${v} is not one of cpu, webgpu, auto`);
   }
+  const m = env(CPU_MATMUL_ENV);
+  if (m !== null && m !== "auto" && m !== "blas" && m !== "wasm" && m !== "js") {
+    throw new Error(`${CPU_MATMUL_ENV}=${m} is not one of auto, blas, wasm, js`);
+  }
   const p = env(PROGRESS_ENV);
   if (p !== null && p !== "lines") throw new Error(`${PROGRESS_ENV}=${p} is not "lines"`);
-  return { backend: v, progress: p };
+  return { backend: v, cpuMatmul: m, blasLibrary: env(BLAS_ENV), progress: p };
 }

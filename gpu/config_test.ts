@@ -1,5 +1,6 @@
-import { BACKEND_ENV, PROGRESS_ENV, readConfig } from "./config.ts";
+import { BACKEND_ENV, BLAS_ENV, CPU_MATMUL_ENV, PROGRESS_ENV, readConfig } from "./config.ts";
 import { withBackendEnv } from "./_testing.ts";
+import { withEnv } from "./cpu/_blas_testing.ts";
 
 function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(msg);
@@ -41,4 +42,22 @@ Deno.test("readConfig() reads DENOFIT_PROGRESS: lines or unset; anything else na
     if (saved === undefined) Deno.env.delete(PROGRESS_ENV);
     else Deno.env.set(PROGRESS_ENV, saved);
   }
+});
+
+Deno.test("readConfig() reads DENOFIT_CPU_MATMUL and DENOFIT_BLAS", async (t) => {
+  await t.step("each kernel choice comes back typed; unset is null", async () => {
+    for (const v of ["auto", "blas", "wasm", "js"]) {
+      assert((await withEnv({ [CPU_MATMUL_ENV]: v }, readConfig)).cpuMatmul === v, v);
+    }
+    assert((await withEnv({ [CPU_MATMUL_ENV]: undefined }, readConfig)).cpuMatmul === null, "unset");
+  });
+  await t.step("an unknown kernel is an error naming the variable and the choices", async () => {
+    let msg = "";
+    await withEnv({ [CPU_MATMUL_ENV]: "mkl" }, readConfig).catch((e: Error) => (msg = e.message));
+    assert(msg.includes(CPU_MATMUL_ENV) && msg.includes("mkl") && msg.includes("auto, blas, wasm, js"), msg);
+  });
+  await t.step("the BLAS library path is passed through", async () => {
+    const got = await withEnv({ [BLAS_ENV]: "/opt/lib/libopenblas.so.0" }, readConfig);
+    assert(got.blasLibrary === "/opt/lib/libopenblas.so.0", String(got.blasLibrary));
+  });
 });

@@ -55,11 +55,16 @@ export async function createBackend(
   const fromEnv = prefer === "auto" ? readConfig().backend : null;
   const kind = fromEnv ?? prefer;
   const why = fromEnv !== null && fromEnv !== "auto" ? ` (DENOFIT_BACKEND=${fromEnv})` : "";
-  if (kind === "cpu") return { backend: new CpuBackend(cpu), reason: `CPU backend requested${why}` };
+  if (kind === "cpu") {
+    const backend = new CpuBackend(cpu);
+    return { backend, reason: `CPU backend requested${why}; f32 matmuls: ${backend.matmulReason}` };
+  }
   const made = await createWebGpuBackend(gpuOptions);
   if (made.backend) return { backend: made.backend, reason: made.reason };
   if (kind === "webgpu") throw new Error(`WebGPU backend requested${why} but unavailable: ${made.reason}`);
-  const reason = `no WebGPU adapter (${made.reason}); using the CPU backend`;
+  const backend = new CpuBackend(cpu);
+  const reason =
+    `no WebGPU adapter (${made.reason}); using the CPU backend; f32 matmuls: ${backend.matmulReason}`;
   if (!quiet) console.warn(`denofit: ${reason}`);
-  return { backend: new CpuBackend(cpu), reason };
+  return { backend, reason };
 }

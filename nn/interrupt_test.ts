@@ -10,7 +10,9 @@ const child = new URL("./testdata/interrupt_child.ts", import.meta.url).pathname
 /** Starts the child, sends SIGINT `signals` times once it printed "step 5"; returns exit code and output. */
 async function interruptChild(path: string, mode: string, signals: number) {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", child, path, mode],
+    // --allow-ffi: the child must pick the same CPU matmul kernel as this process (BLAS where the machine has
+    // one), or the resumed run would not match the uninterrupted one bit for bit.
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", child, path, mode],
     stdout: "piped",
     stderr: "piped",
   });

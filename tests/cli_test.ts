@@ -63,7 +63,7 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
         [["clas", "train", "--help"], "--bwd-encoder"],
         [["clas", "predict", "--help"], "--json"],
         [["lr-find", "--help"], "--plot"],
-        [["info", "--help"], "<file>"],
+        [["info", "--help"], "[file]"],
       ];
       for (const [args, needle] of cases) {
         const r = await cli(args);
@@ -71,6 +71,18 @@ Deno.test("denofit subcommands: help and bad input", async (t) => {
         assertStringIncludes(r.out, needle, args.join(" "));
         assertStringIncludes(r.out, "--help");
       }
+    });
+    await t.step("info --backend says which backend and CPU matmul kernel are used, and why", async () => {
+      const r = await cli(["info", "--backend"]);
+      assertEquals(r.code, 0, r.out);
+      assertMatch(r.stdout, /^backend \(auto\): (webgpu|cpu) — .+$/m);
+      // BLAS where the machine has one (the CLI runs with --allow-ffi), else WebAssembly with the reason.
+      assertMatch(
+        r.stdout,
+        /^cpu matmul: (blas — BLAS: .+ loaded from .+|wasm — WebAssembly SIMD matmul: .+)$/m,
+      );
+      const none = await cli(["info"]);
+      assert(none.code !== 0 && none.out.includes("--backend"), none.out);
     });
 
     await t.step("unknown options and missing sources are errors naming them", async () => {

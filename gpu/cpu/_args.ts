@@ -6,6 +6,7 @@
 
 import type { DType, KernelAttrs, TypedArray } from "../backend.ts";
 import type { KernelName } from "../kernel_names.ts";
+import type { BlasGemm } from "./_blas_gemm.ts";
 import type { MatmulKernel, PartRunner } from "./_gemm.ts";
 
 /** A view whose storage has been resolved to its backing array. */
@@ -157,8 +158,10 @@ export function rowsCols(kernel: string, x: Arg): [number, number] {
 export interface CpuContext {
   /** Worker threads for large products (created on first use), or undefined on a one-thread backend. */
   readonly runner: PartRunner | undefined;
-  /** Which kernel f32 products use (`CpuBackendOptions.matmul`). */
+  /** Which kernel f32 products use (`CpuBackendOptions.matmul`, resolved: never `"auto"`). */
   readonly matmul: MatmulKernel;
+  /** The BLAS and its thread count when `matmul` is `"blas"`. */
+  readonly blas: BlasGemm | undefined;
 }
 
 /** One CPU kernel: checks its resolved arguments and computes the outputs now. */

@@ -9,11 +9,12 @@
  *
  * Packing converts f32/i32 to f64 once, so the inner loop does no conversions and accumulates in double precision.
  *
- * f32 products go by default to the WebAssembly SIMD kernel of `_wasm_matmul.ts` (same blocking, f32
- * accumulation, ~10x faster); this JavaScript kernel serves f64 and i32 data, `CpuBackend({ matmul: "js" })` and
- * products of fewer than `SMALL_M` rows (row-times-matrix loops, any dtype). {@linkcode runProblem} splits a
- * product across worker threads; the `matmul` and `conv2d*` kernels (`_kernels/`) describe their products as a
- * {@linkcode Problem} and call it.
+ * f32 products go to the machine's BLAS when the backend found one (`_blas.ts`, `_blas_gemm.ts`: a problem with
+ * `blas` set runs there, on the caller, threaded by the library), else to the WebAssembly SIMD kernel of
+ * `_wasm_matmul.ts` (same blocking, f32 accumulation, ~10x faster); this JavaScript kernel serves f64 and i32
+ * data, `CpuBackend({ matmul: "js" })` and products of fewer than `SMALL_M` rows (row-times-matrix loops, any
+ * dtype). {@linkcode runProblem} splits a product across worker threads; the `matmul` and `conv2d*` kernels
+ * (`_kernels/`) describe their products as a {@linkcode Problem} and call it.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import {
   type RowBias,
   validRange,
 } from "./_im2col.ts";
+import { type BlasGemm, blasRunProblem } from "./_blas_gemm.ts";
 import { wasmGemm, wasmMatmulSource } from "./_wasm_matmul.ts";
 
 const MR = 4;
@@ -273,6 +275,11 @@ export interface Problem {
   /** f32 operands and output, computed by the WebAssembly kernel (`_wasm_matmul.ts`) when `m >= SMALL_M`. */
   wasm: boolean;
   /**
+   * f32 operands and output, computed by the machine's BLAS on the calling thread (`_blas_gemm.ts`); takes
+   * precedence over `wasm`. Never sent to a worker thread.
+   */
+  blas?: BlasGemm;
+  /**
    * b's batch `i` is the patch matrix (or its transpose) of image `i` of the hook's data: the WebAssembly kernel
    * packs it straight from the image ({@linkcode packsPatches}); the JavaScript one has im2col write it into b's
    * batch `i` first.
@@ -399,14 +406,19 @@ export interface PartRunner {
   run(p: Problem, c: TypedArray, parts: Part[]): void;
 }
 
-/** Which matmul kernel f32 products use: the WebAssembly SIMD one (default) or the JavaScript f64-accumulating one. */
-export type MatmulKernel = "wasm" | "js";
+/**
+ * Which matmul kernel f32 products use: the machine's BLAS through FFI, the WebAssembly SIMD one or the
+ * JavaScript f64-accumulating one.
+ */
+export type MatmulKernel = "blas" | "wasm" | "js";
 
 /**
- * Compute `p` (a `batch x (m, n)` product) into `c`: split across `runner`'s threads when the product is large
- * enough and every operand lives in shared memory, else on the caller. Results are bitwise the same either way.
+ * Compute `p` (a `batch x (m, n)` product) into `c`: with BLAS when `p.blas` is set, else split across
+ * `runner`'s threads when the product is large enough and every operand lives in shared memory, else on the
+ * caller. Results are bitwise the same either way (for a given kernel).
  */
 export function runProblem(p: Problem, c: TypedArray, batch: number, runner?: PartRunner): void {
+  if (p.blas) return blasRunProblem(p, c, batch, p.blas);
   const { m, n, k } = p;
   const whole: Part = { b0: 0, b1: batch, m0: 0, m1: m, n0: 0, n1: n };
   const shared = (x: TypedArray) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0;

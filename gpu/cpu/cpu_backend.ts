@@ -1,15 +1,17 @@
 /**
  * The CPU reference backend: every kernel of {@linkcode KERNEL_NAMES} in plain TypeScript. It is the reference
  * the WebGPU kernels are tested against and the fallback when no adapter exists. Kernels run synchronously when
- * enqueued; values are computed in double precision and stored in the output's dtype, except f32 matmuls, which
- * by default run on a WebAssembly SIMD kernel accumulating in f32 (`_wasm_matmul.ts`;
- * {@linkcode CpuBackendOptions.matmul} `"js"` keeps the f64 one). Matmul is cache-blocked (see `_gemm.ts`) and
- * can use worker threads ({@linkcode CpuBackendOptions.threads}); elementwise kernels are generated per op over
- * coalesced strided views (see `_strided.ts`).
+ * enqueued; values are computed in double precision and stored in the output's dtype, except f32 matmuls and
+ * convolutions, which run on the machine's BLAS through FFI when one is found (`_blas.ts`; OpenBLAS, MKL, BLIS or
+ * Accelerate, threaded by the library) and otherwise on a WebAssembly SIMD kernel (`_wasm_matmul.ts`), both
+ * accumulating in f32 ({@linkcode CpuBackendOptions.matmul}; `"js"` keeps the f64 JavaScript kernel). The
+ * WebAssembly and JavaScript GEMMs are cache-blocked (see `_gemm.ts`) and can use worker threads
+ * ({@linkcode CpuBackendOptions.threads}); elementwise kernels are generated per op over coalesced strided views
+ * (see `_strided.ts`).
  *
- * This file holds storage (plain or shared buffers, reuse of freed shared buffers) and dispatch: `run` resolves
- * the views to arrays and calls the kernel of that name in `_kernels/table.ts` (one file per kernel family in
- * `_kernels/`, the same names as the WebGPU backend's).
+ * This file holds storage (plain or shared buffers, reuse of freed buffers by size class), the choice of the
+ * matmul kernel and dispatch: `run` resolves the views to arrays and calls the kernel of that name in
+ * `_kernels/table.ts` (one file per kernel family in `_kernels/`, the same names as the WebGPU backend's).
  *
  * @module
  */
@@ -17,6 +19,9 @@
 import type { Backend, DType, KernelAttrs, MemoryStats, Storage, TypedArray, View } from "../backend.ts";
 import type { KernelName } from "../kernel_names.ts";
 import { type Arg, type CpuContext, type CpuKernel, KernelError, shapeStr } from "./_args.ts";
+import { type CpuMatmulChoice, readConfig } from "../config.ts";
+import { loadBlas } from "./_blas.ts";
+import type { BlasGemm } from "./_blas_gemm.ts";
 import type { MatmulKernel } from "./_gemm.ts";
 import { CPU_KERNELS } from "./_kernels/table.ts";
 import { MatmulPool } from "./_threads.ts";
@@ -26,26 +31,66 @@ const ARRAYS = { f32: Float32Array, i32: Int32Array, f64: Float64Array } as cons
 /** Options of {@linkcode CpuBackend}. */
 export interface CpuBackendOptions {
   /**
-   * Threads for large matmuls (products of at least ~4 MFLOP), the caller included. Above 1, storages are
-   * allocated in `SharedArrayBuffer`s and `threads - 1` worker threads start on the first large product; results
-   * are bitwise identical to one thread. Every other kernel runs on the caller.
+   * Threads for large matmuls and convolutions (products of at least ~4 MFLOP), the caller included: the BLAS
+   * library's threads, or for the WebAssembly and JavaScript kernels `threads - 1` worker threads started on the
+   * first large product (storages are then allocated in `SharedArrayBuffer`s; results are bitwise identical to
+   * one thread). Every other kernel runs on the caller.
    * @default 1
    */
   threads?: number;
   /**
-   * Threaded backends only: bytes of freed `SharedArrayBuffer`s kept for reuse by later allocations of the same
-   * size. A worker that once saw a buffer keeps it reachable until the worker's own (rare) garbage collection, so
-   * a fresh buffer per allocation grows the process by every step's temporaries (10 GB RSS in the ULMFiT demo);
-   * reusing them keeps the set of buffers the workers ever see as large as one step's peak.
+   * Bytes of freed buffers kept for reuse by later allocations of the same size class. Reuse saves the zeroing
+   * and page faults of fresh memory and the garbage collector's work (~14 ms per demo step); on threaded
+   * WebAssembly backends it also bounds memory: a worker that once saw a shared buffer keeps it reachable until
+   * its own (rare) garbage collection, so a fresh buffer per allocation grew the process by every step's
+   * temporaries (10 GB RSS in the ULMFiT demo).
    * @default 1 GiB
    */
   reuseBytes?: number;
   /**
-   * Kernel for f32 matmuls: `"wasm"`, a WebAssembly SIMD kernel accumulating in f32 (about 10x faster), or
-   * `"js"`, the JavaScript kernel accumulating in f64. f64 and i32 matmuls always use the JavaScript kernel.
-   * @default "wasm"
+   * Kernel for f32 matmuls and convolutions: `"blas"`, the machine's BLAS through FFI (needs `--allow-ffi`;
+   * throws when none is found); `"wasm"`, a WebAssembly SIMD kernel accumulating in f32; `"js"`, the JavaScript
+   * kernel accumulating in f64; `"auto"`, `DENOFIT_CPU_MATMUL` when set, else BLAS when found and permitted, else
+   * WebAssembly. {@linkcode CpuBackend.matmulKernel} and {@linkcode CpuBackend.matmulReason} tell the outcome.
+   * f64 and i32 matmuls always use the JavaScript kernel.
+   * @default "auto"
    */
-  matmul?: MatmulKernel;
+  matmul?: CpuMatmulChoice;
+}
+
+/**
+ * Resolve an f32 matmul kernel choice: explicit > `DENOFIT_CPU_MATMUL` (for `"auto"`) > BLAS when found > wasm.
+ *
+ * @returns The kernel, the BLAS when it is `"blas"`, and why.
+ * @throws When BLAS is asked for (by the option or the variable) and cannot be loaded, saying why.
+ */
+function chooseMatmul(choice: CpuMatmulChoice, threads: number): {
+  kernel: MatmulKernel;
+  blas: BlasGemm | undefined;
+  reason: string;
+} {
+  const config = readConfig();
+  const env = choice === "auto" && config.cpuMatmul !== null && config.cpuMatmul !== "auto";
+  const kind = env ? config.cpuMatmul! : choice;
+  const by = env ? ` (DENOFIT_CPU_MATMUL=${kind})` : "";
+  if (kind === "wasm" || kind === "js") {
+    const what = kind === "wasm" ? "WebAssembly SIMD" : "JavaScript (f64 accumulation)";
+    return { kernel: kind, blas: undefined, reason: `${what} matmul requested${by}` };
+  }
+  const { blas, reason } = loadBlas(config.blasLibrary);
+  if (blas) return { kernel: "blas", blas: { lib: blas, threads }, reason: `BLAS${by}: ${reason}` };
+  if (kind === "blas") throw new Error(`CpuBackend: BLAS matmul requested${by} but unavailable: ${reason}`);
+  return { kernel: "wasm", blas: undefined, reason: `WebAssembly SIMD matmul: ${reason}` };
+}
+
+/** Alignment of BLAS storages, in bytes. */
+const ALIGN = 64;
+
+/** Bytes from the start of `buf` to its first {@linkcode ALIGN}-byte boundary (FFI is allowed when BLAS is used). */
+function alignedOffset(buf: ArrayBuffer | SharedArrayBuffer): number {
+  if (buf.byteLength === 0) return 0;
+  const address = Deno.UnsafePointer.value(Deno.UnsafePointer.of(new Uint8Array(buf)));
+  return (ALIGN - Number(BigInt(address) % BigInt(ALIGN))) % ALIGN;
 }
 
 /** Byte size class of a shared buffer: `bytes` rounded up to 2^k * {1, 1.25, 1.5, 1.75} (64 bytes at least). */
@@ -91,17 +136,23 @@ export class CpuBackend implements Backend {
   #threads: number;
   #pool: MatmulPool | null = null;
   #reuseBytes: number;
-  /** Freed shared buffers by byte length, most recently freed last (threaded backends only). */
-  #spare = new Map<number, SharedArrayBuffer[]>();
+  /** Whether storages live in `SharedArrayBuffer`s (threaded WebAssembly / JavaScript matmuls). */
+  #shared: boolean;
+  /** Freed buffers by byte length, most recently freed last. */
+  #spare = new Map<number, (ArrayBuffer | SharedArrayBuffer)[]>();
   #spareBytes = 0;
   #sharedCreated = 0;
-  /** What kernels see of this backend: the worker pool (started on first use) and the matmul kernel. */
+  #created = 0;
+  #matmulReason: string;
+  /** What kernels see of this backend: the worker pool (started on first use), the matmul kernel, the BLAS. */
   #ctx: CpuContext;
 
   /** A CPU backend; see {@linkcode CpuBackendOptions}. */
-  constructor({ threads = 1, reuseBytes = 2 ** 30, matmul: kernel = "wasm" }: CpuBackendOptions = {}) {
-    if (kernel !== "wasm" && kernel !== "js") {
-      throw new RangeError(`CpuBackend: matmul must be "wasm" or "js", got ${JSON.stringify(kernel)}`);
+  constructor({ threads = 1, reuseBytes = 2 ** 30, matmul: choice = "auto" }: CpuBackendOptions = {}) {
+    if (!["auto", "blas", "wasm", "js"].includes(choice)) {
+      throw new RangeError(
+        `CpuBackend: matmul must be "auto", "blas", "wasm" or "js", got ${JSON.stringify(choice)}`,
+      );
     }
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`CpuBackend: threads must be an integer >= 1, got ${threads}`);
@@ -111,8 +162,12 @@ export class CpuBackend implements Backend {
     }
     this.#threads = threads;
     this.#reuseBytes = reuseBytes;
+    const { kernel, blas, reason } = chooseMatmul(choice, threads);
+    this.#matmulReason = reason;
+    // BLAS products never reach the worker threads, so its storages need no shared memory.
+    this.#shared = threads > 1 && kernel !== "blas";
     const runner = () => {
-      if (this.#threads > 1) this.#pool ??= new MatmulPool(this.#threads);
+      if (this.#shared) this.#pool ??= new MatmulPool(this.#threads);
       return this.#pool ?? undefined;
     };
     this.#ctx = {
@@ -120,10 +175,26 @@ export class CpuBackend implements Backend {
         return runner();
       },
       matmul: kernel,
+      blas,
     };
-    this.description = `CPU reference backend (TypeScript${
-      kernel === "wasm" ? " + WebAssembly SIMD matmul" : ""
-    }, ${threads === 1 ? "single thread" : `${threads} threads`})`;
+    const what = kernel === "blas"
+      ? ` + BLAS matmul (${blas!.lib.description})`
+      : kernel === "wasm"
+      ? " + WebAssembly SIMD matmul"
+      : "";
+    this.description = `CPU reference backend (TypeScript${what}, ${
+      threads === 1 ? "single thread" : `${threads} threads`
+    })`;
+  }
+
+  /** The kernel f32 matmuls and convolutions run on: `"blas"`, `"wasm"` or `"js"`. */
+  get matmulKernel(): MatmulKernel {
+    return this.#ctx.matmul;
+  }
+
+  /** Why {@linkcode matmulKernel} is the one in use (the BLAS library and its path, or why there is none). */
+  get matmulReason(): string {
+    return this.#matmulReason;
   }
 
   /** Threads used for large matmuls (the caller included). */
@@ -141,9 +212,10 @@ export class CpuBackend implements Backend {
     if (!Ctor) throw new TypeError(`cpu alloc: unknown dtype "${dtype}" (expected f32, i32 or f64)`);
     const handle: Storage = Object.freeze({ id: this.#nextId++, size, dtype });
     // Typed-array constructors accept a SharedArrayBuffer; the union of constructors hides that overload.
-    const data = this.#threads > 1
-      ? new Ctor(this.#sharedBuffer(size * Ctor.BYTES_PER_ELEMENT) as unknown as ArrayBuffer, 0, size)
-      : new Ctor(size);
+    const bytes = size * Ctor.BYTES_PER_ELEMENT;
+    // BLAS storages start on a 64-byte boundary (a cache line: ~3 % faster sgemm than malloc's 16 bytes).
+    const buf = this.#buffer(this.#ctx.matmul === "blas" ? bytes + ALIGN : bytes);
+    const data = new Ctor(buf as ArrayBuffer, this.#ctx.matmul === "blas" ? alignedOffset(buf) : 0, size);
     this.#live.set(handle.id, { handle, data });
     this.#liveBytes += data.byteLength;
     this.#peakBytes = Math.max(this.#peakBytes, this.#liveBytes);
@@ -156,7 +228,7 @@ export class CpuBackend implements Backend {
     this.#live.delete(storage.id);
     this.#liveBytes -= entry.data.byteLength;
     const buf = entry.data.buffer;
-    if (buf instanceof SharedArrayBuffer && buf.byteLength > 0 && buf.byteLength <= this.#reuseBytes) {
+    if (buf.byteLength > 0 && buf.byteLength <= this.#reuseBytes) {
       while (this.#spareBytes + buf.byteLength > this.#reuseBytes) this.#dropSpare();
       const list = this.#spare.get(buf.byteLength) ?? [];
       list.push(buf);
@@ -166,15 +238,18 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * A shared buffer of at least `bytes`, zeroed over its first `bytes`: a spare one of the same size class when
-   * there is one, else a new one. Sizes are rounded up to 2^k * {1, 1.25, 1.5, 1.75} (at most 25 % slack) so that
-   * batches of varying length (random bptt) reuse each other's buffers.
+   * A buffer of at least `bytes`, zeroed over its first `bytes` (shared on a threaded WebAssembly / JavaScript
+   * backend): a spare one of the same size class when there is one, else a new one. Sizes are rounded up to
+   * 2^k * {1, 1.25, 1.5, 1.75} (at most 25 % slack) so that batches of varying length (random bptt) reuse each
+   * other's buffers.
    */
-  #sharedBuffer(bytes: number): SharedArrayBuffer {
+  #buffer(bytes: number): ArrayBuffer | SharedArrayBuffer {
     const cls = sizeClass(bytes);
     const list = this.#spare.get(cls);
     const buf = list?.pop();
     if (buf === undefined) {
+      this.#created++;
+      if (!this.#shared) return new ArrayBuffer(cls);
       this.#sharedCreated++;
       return new SharedArrayBuffer(cls);
     }
@@ -234,9 +309,14 @@ export class CpuBackend implements Backend {
   /** No-op: kernels run when enqueued. */
   flush(): void {}
 
-  /** Bytes of freed shared buffers kept for reuse (see {@linkcode CpuBackendOptions.reuseBytes}). */
+  /** Bytes of freed buffers kept for reuse (see {@linkcode CpuBackendOptions.reuseBytes}). */
   get spareBytes(): number {
     return this.#spareBytes;
+  }
+
+  /** Buffers created so far, plain or shared (a steady training loop stops creating them). */
+  get buffersCreated(): number {
+    return this.#created;
   }
 
   /** `SharedArrayBuffer`s created so far (threaded backends; a steady training loop stops creating them). */

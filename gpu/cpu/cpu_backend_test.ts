@@ -53,7 +53,7 @@ Deno.test("CpuBackend stores, converts, reads back and accounts for memory", asy
 });
 
 Deno.test("CpuBackend with threads reuses freed shared buffers", async (t) => {
-  const cpu = new CpuBackend({ threads: 2, reuseBytes: 8 << 20 });
+  const cpu = new CpuBackend({ threads: 2, reuseBytes: 8 << 20, matmul: "wasm" });
   await t.step("a freed buffer comes back zeroed for a size of the same class", () => {
     const a = cpu.alloc(1000, "f32");
     cpu.write(a, new Float32Array(1000).fill(7));
@@ -79,7 +79,7 @@ Deno.test("CpuBackend with threads reuses freed shared buffers", async (t) => {
     assert(cpu.spareBytes <= 8 << 20, `spare ${cpu.spareBytes} over the 8 MiB cap`);
   });
   await t.step("threaded matmul on reused, longer buffers matches one thread", () => {
-    const one = new CpuBackend();
+    const one = new CpuBackend({ matmul: "wasm" });
     const m = 128, K = 130, N = 150; // 5 MFLOP: above the 4 MFLOP threading threshold
     const av = Float32Array.from({ length: m * K }, (_, i) => Math.sin(i));
     const bv = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i));
@@ -107,6 +107,22 @@ Deno.test("CpuBackend with threads reuses freed shared buffers", async (t) => {
   });
   cpu.dispose();
   assert(cpu.spareBytes === 0, "dispose drops the spare buffers");
+});
+
+Deno.test("CpuBackend on one thread reuses freed plain buffers, zeroed", () => {
+  const cpu = new CpuBackend({ reuseBytes: 1 << 20 });
+  const a = cpu.alloc(1000, "f32");
+  cpu.write(a, new Float32Array(1000).fill(7));
+  cpu.free(a);
+  const created = cpu.buffersCreated;
+  const b = cpu.alloc(500, "f64"); // 4000 bytes: the class of the freed 4000-byte buffer
+  assert(cpu.buffersCreated === created && cpu.sharedBuffersCreated === 0, "reused a plain buffer");
+  const got = cpu.readSync(b);
+  assert(got instanceof Float64Array && got.length === 500 && got.every((x) => x === 0), "zeroed, 500 f64");
+  const big = cpu.alloc(1 << 19, "f32"); // 2 MiB: over the 1 MiB cap, so never kept
+  cpu.free(big);
+  assert(cpu.spareBytes === 0, `spare ${cpu.spareBytes}: a buffer over reuseBytes is not kept`);
+  cpu.dispose();
 });
 
 Deno.test("a freed storage, a bad view and a wrong kernel call are errors naming what is wrong", () => {

@@ -270,10 +270,8 @@ Deno.test("AwdLstmLM training with dropouts keeps the live-tensor count flat acr
   lm.dispose();
 });
 
-Deno.test("AwdLstmLM training on a threaded CPU backend stops allocating shared buffers once warm", async () => {
-  // Regression guard for the demo's 10 GB RSS: every step's temporaries must come back to the backend's
-  // spare list (matmul workers keep every SharedArrayBuffer they saw alive), batches of varying length included.
-  const cpu = new CpuBackend({ threads: 2 });
+/** Train a small LM over batches of varying length on `cpu`; `count()` after every step. */
+async function countsPerStep(cpu: CpuBackend, count: () => number): Promise<number[]> {
   const prev = setBackend(cpu);
   try {
     const lm = new AwdLstmLM(40, { embSize: 8, nHid: 12, nLayers: 2 });
@@ -296,22 +294,40 @@ Deno.test("AwdLstmLM training on a threaded CPU backend stops allocating shared 
       opt: (groups) => new Adam(groups),
       quiet: true,
       callbacks: [new ModelResetter(), new RNNRegularizer(), {
-        afterBatch: () => void created.push(cpu.sharedBuffersCreated),
+        afterBatch: () => void created.push(count()),
       }],
       readEvery: 3,
     });
     await learn.fitOneCycle(1, 1e-2);
     assert.equal(created.length, lens.length);
-    assert.ok(created[0]! > 0, "a threaded backend allocates shared buffers");
-    assert.equal(
-      new Set(created.slice(5)).size,
-      1,
-      `shared buffers created after each step: ${created.join(", ")}`,
-    );
     learn.opt!.dispose();
     lm.dispose();
+    return created;
   } finally {
     if (prev) setBackend(prev);
     cpu.dispose();
   }
+}
+
+Deno.test("AwdLstmLM training on a threaded CPU backend stops allocating shared buffers once warm", async () => {
+  // Regression guard for the demo's 10 GB RSS: every step's temporaries must come back to the backend's
+  // spare list (matmul workers keep every SharedArrayBuffer they saw alive), batches of varying length included.
+  // The WebAssembly kernel's worker threads (a BLAS backend allocates plain buffers: see the next test).
+  const cpu = new CpuBackend({ threads: 2, matmul: "wasm" });
+  const created = await countsPerStep(cpu, () => cpu.sharedBuffersCreated);
+  assert.ok(created[0]! > 0, "a threaded backend allocates shared buffers");
+  assert.equal(
+    new Set(created.slice(5)).size,
+    1,
+    `shared buffers created after each step: ${created.join(", ")}`,
+  );
+});
+
+Deno.test("AwdLstmLM training on the default CPU backend stops creating buffers once warm", async () => {
+  // Buffer reuse by size class on every backend (BLAS or WebAssembly, one thread): no fresh memory per step.
+  const cpu = new CpuBackend();
+  const created = await countsPerStep(cpu, () => cpu.buffersCreated);
+  assert.ok(created[0]! > 0 && cpu.sharedBuffersCreated === 0, "plain buffers on one thread");
+  // Flat over the last four steps (each length has been seen twice by then).
+  assert.equal(new Set(created.slice(8)).size, 1, `buffers created after each step: ${created.join(", ")}`);
 });

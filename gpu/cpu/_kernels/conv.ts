@@ -13,6 +13,10 @@
  * dtype that is reused by every call (shared memory on a threaded backend), so memory stays bounded whatever the
  * batch. A 1x1 convolution with stride 1 and no padding skips im2col: its patch matrix is the input itself.
  *
+ * With the machine's BLAS (`ctx.matmul === "blas"`, f32) each image is one `sgemm` on the calling thread,
+ * threaded by the library: im2col writes one image's patch matrix into a reused buffer just before its product
+ * (`../_blas_gemm.ts`), and the weight gradient accumulates straight into `dw` image after image.
+ *
  * @module
  */
 
@@ -29,6 +33,7 @@ import {
   shapeStr,
   vec,
 } from "../_args.ts";
+import type { BlasGemm } from "../_blas_gemm.ts";
 import { packsPatches, type Problem, runProblem } from "../_gemm.ts";
 import type { ConvGeometry, RowBias } from "../_im2col.ts";
 
@@ -100,6 +105,16 @@ function chunkOf(g: ConvGeometry, perImage: number): number {
   return perImage === 0 ? g.B : Math.max(1, Math.min(g.B, Math.floor(COL_BUDGET / perImage)));
 }
 
+/** The BLAS to use for an f32 product of `x`'s dtype, as a spreadable field of a {@linkcode Problem}. */
+function blasOf(ctx: CpuContext, x: TypedArray): { blas?: BlasGemm } {
+  return ctx.matmul === "blas" && ctx.blas && x instanceof Float32Array ? { blas: ctx.blas } : {};
+}
+
+/** Whether a product runs on a kernel that needs no patch matrix from the caller (BLAS or WebAssembly). */
+function noColMatrix(p: { wasm: boolean; m: number; blas?: BlasGemm }): boolean {
+  return p.blas !== undefined || packsPatches(p);
+}
+
 function isShared(ctx: CpuContext, ...xs: TypedArray[]): boolean {
   return ctx.runner !== undefined && ctx.runner.threads > 1 &&
     xs.every((x) => x.buffer instanceof SharedArrayBuffer && x.byteOffset === 0);
@@ -125,6 +140,7 @@ function forward(g: ConvGeometry, x: At, w: At, y: At, bias: RowBias | undefined
     k: K,
     accumulate: false,
     wasm: ctx.matmul === "wasm" && x.data instanceof Float32Array,
+    ...blasOf(ctx, x.data),
     ...(bias ? { rowBias: bias } : {}),
   };
   if (pointwise(g)) {
@@ -132,8 +148,9 @@ function forward(g: ConvGeometry, x: At, w: At, y: At, bias: RowBias | undefined
     runProblem({ ...base, b, bBs: CHW, cOff: y.off }, y.data, g.B, ctx.runner);
     return;
   }
-  // The WebAssembly GEMM packs patches from the image: a patch matrix is only written for the other kernels.
-  const direct = packsPatches(base), chunk = chunkOf(g, direct ? 0 : K * P);
+  // The WebAssembly GEMM packs patches from the image and BLAS writes one image's at a time: a patch matrix of
+  // the chunk is only written for the JavaScript kernel.
+  const direct = noColMatrix(base), chunk = chunkOf(g, direct ? 0 : K * P);
   const col = direct ? x.data : scratch("col", x.data, chunk * K * P, isShared(ctx, x.data, y.data, w.data));
   for (let b0 = 0; b0 < g.B; b0 += chunk) {
     const p: Problem = {
@@ -232,6 +249,7 @@ function conv2dBackwardInput(
     k: O,
     accumulate: false,
     wasm: ctx.matmul === "wasm" && dy.data instanceof Float32Array,
+    ...blasOf(ctx, dy.data),
   };
   const dyAt = (b0: number) => ({ data: dy.data, off: dy.offset + b0 * O * P, rs: P, cs: 1 });
   if (pointwise(g)) {
@@ -267,7 +285,12 @@ function conv2dBackwardWeight(
   const [dw, db] = outs as [Arg, Arg | undefined];
   const g = convGeometry("conv2dBackwardWeight", x, dw, dy, attrs);
   const K = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W, OK = g.O * K;
-  const wasm = ctx.matmul === "wasm" && x.data instanceof Float32Array;
+  const wasm = ctx.matmul === "wasm" && x.data instanceof Float32Array, blas = blasOf(ctx, x.data);
+  if (blas.blas) {
+    weightGradBlas(g, x, dy, dw, blas.blas);
+    if (db !== undefined) biasGrad(dy, g, db);
+    return;
+  }
   const pw = pointwise(g), col = !pw && !packsPatches({ wasm, m: g.O });
   const chunk = chunkOf(g, (col ? K * P : 0) + OK);
   const buf = scratch("col", x.data, chunk * ((col ? K * P : 0) + OK), isShared(ctx, x.data, dy.data));
@@ -297,6 +320,31 @@ function conv2dBackwardWeight(
     }
   }
   if (db !== undefined) biasGrad(dy, g, db);
+}
+
+/** dw = sum over images of dy[b] @ col[b]^T with BLAS: each image's product accumulates into dw in order. */
+function weightGradBlas(g: ConvGeometry, x: Arg, dy: Arg, dw: Arg, blas: BlasGemm): void {
+  const K = g.C * g.KH * g.KW, P = g.OH * g.OW, CHW = g.C * g.H * g.W;
+  const pw = pointwise(g);
+  for (let i = 0; i < g.B; i++) {
+    const p: Problem = {
+      a: { data: dy.data, off: dy.offset + i * g.O * P, rs: P, cs: 1 },
+      aBs: 0,
+      // B = col^T (P, K): element (p, k) is col[k * P + p] (the image itself when pointwise).
+      b: { data: x.data, off: pw ? x.offset + i * CHW : 0, rs: 1, cs: P },
+      bBs: 0,
+      cOff: dw.offset,
+      m: g.O,
+      n: K,
+      k: P,
+      accumulate: i > 0,
+      wasm: false,
+      blas,
+    };
+    if (!pw) p.im2col = { data: x.data, off: x.offset + i * CHW, bs: CHW, g };
+    runProblem(p, dw.data, 1);
+  }
+  if (g.B === 0) dw.data.fill(0, dw.offset, dw.offset + g.O * K);
 }
 
 function biasGrad(dy: Arg, g: ConvGeometry, db: Arg): void {

@@ -2,6 +2,7 @@ import type { Conv2dAttrs, DType, View } from "../../backend.ts";
 import { windowOutputSize } from "../../conv_geometry.ts";
 import { Rng } from "../../rng.ts";
 import { assert, assertClose, assertThrows, outView, randomView, readView } from "../_test_util.ts";
+import { blasTest } from "../_blas_testing.ts";
 import { CpuBackend } from "../mod.ts";
 
 /** One convolution problem: input `(B, C, H, W)`, `O` filters of `KH x KW`, and the window geometry. */
@@ -109,7 +110,7 @@ function runAll(cpu: CpuBackend, c: Case, dtype: DType, seed: number, bias = tru
 
 Deno.test("conv2d kernels match a direct convolution on random and awkward shapes", async (t) => {
   for (const dtype of ["f64", "f32"] as const) {
-    const cpu = new CpuBackend();
+    const cpu = new CpuBackend({ matmul: "wasm" });
     for (const [i, c] of CASES.entries()) {
       const name = `${dtype} x [${c.B}, ${c.C}, ${c.H}, ${c.W}] w ${c.O}x${c.KH}x${c.KW} ${
         JSON.stringify(c.attrs)
@@ -131,7 +132,8 @@ Deno.test("conv2d kernels chunk large batches and give bitwise the same results 
   // 144 x 4096 patch elements per image: where a patch matrix is written (f64, or the input gradient's col2im),
   // 7 images fit a 4M-element chunk, so 9 images make two chunks.
   const c: Case = { B: 9, C: 16, H: 64, W: 64, O: 8, KH: 3, KW: 3, attrs: A(1, 1) };
-  const one = new CpuBackend(), two = new CpuBackend({ threads: 2 });
+  // The WebAssembly kernel on our worker threads (BLAS: see ../_blas_test.ts).
+  const one = new CpuBackend({ matmul: "wasm" }), two = new CpuBackend({ threads: 2, matmul: "wasm" });
   try {
     const a = runAll(one, c, "f32", 3), b = runAll(two, c, "f32", 3);
     await t.step("f64 (patch matrices written, two chunks) matches the reference", () => {
@@ -194,3 +196,31 @@ Deno.test("conv2d kernels reject bad shapes, geometry and dtypes naming them", (
   assertThrows(() => cpu.run("conv2d", [xt, w], [outView(cpu, [1, 4, 3, 3])], attrs), ["contiguous"]);
   cpu.dispose();
 });
+
+blasTest(
+  "conv2d kernels on the machine's BLAS match the direct convolution and the WebAssembly kernel",
+  async (t) => {
+    const wasm = new CpuBackend({ matmul: "wasm" });
+    const big: Case = { B: 3, C: 16, H: 30, W: 30, O: 8, KH: 3, KW: 3, attrs: A(1, 1) };
+    for (const threads of [1, 2]) {
+      const blas = new CpuBackend({ matmul: "blas", threads });
+      for (const [i, c] of [...CASES, big].entries()) {
+        const name = `${threads} thread(s): x [${c.B}, ${c.C}, ${c.H}, ${c.W}] w ${c.O}x${c.KH}x${c.KW} ${
+          JSON.stringify(c.attrs)
+        }`;
+        await t.step(name, () => {
+          const r = runAll(blas, c, "f32", 40 + i, i % 2 === 0),
+            w = runAll(wasm, c, "f32", 40 + i, i % 2 === 0);
+          const tol = { rtol: 1e-4, atol: c === big ? 1e-3 : 1e-4 };
+          for (const k of ["y", "dx", "dW"] as const) {
+            assertClose(r.got[k], r.ref[k], `${name} ${k}`, tol);
+            assertClose(r.got[k], w.got[k], `${name} ${k} blas vs wasm`, tol);
+          }
+          if (i % 2 === 0) assertClose(r.got.db, r.ref.db, `${name} db`, tol);
+        });
+      }
+      blas.dispose();
+    }
+    wasm.dispose();
+  },
+);

@@ -1,7 +1,8 @@
 /**
- * CPU `matmul` kernel: checks the operands and hands the product to the GEMM of `../_gemm.ts` (the WebAssembly
- * SIMD kernel of `../_wasm_matmul.ts` for f32 by default, the JavaScript f64-accumulating one otherwise), split
- * across the backend's worker threads when it is large.
+ * CPU `matmul` kernel: checks the operands and hands the product to the GEMM of `../_gemm.ts` (for f32 the
+ * machine's BLAS when the backend uses it, else the WebAssembly SIMD kernel of `../_wasm_matmul.ts`; the
+ * JavaScript f64-accumulating one otherwise), split across the backend's worker threads when it is large (BLAS
+ * products across the library's own threads).
  *
  * @module
  */
@@ -21,7 +22,7 @@ import { type Problem, runProblem } from "../_gemm.ts";
 /**
  * `matmul` kernel: `c (B, M, N) (+)= a (B, M, K) @ b (B, K, N)`; rank-2 operands are a batch of one. With a
  * runner in `ctx` (and storages in shared memory) large products are split across its threads. f32 products use
- * `ctx.matmul`; f64 and i32 ones always use the JavaScript kernel.
+ * `ctx.matmul` (`"blas"`: `ctx.blas`); f64 and i32 ones always use the JavaScript kernel.
  */
 export function matmul(
   ins: readonly Arg[],
@@ -50,6 +51,8 @@ export function matmul(
   if (c.id === a.id || c.id === b.id) {
     throw new KernelError("matmul", `output storage #${c.id} aliases an input (${shapes})`);
   }
+  const f32 = a.data instanceof Float32Array && b.data instanceof Float32Array &&
+    c.data instanceof Float32Array;
   const problem: Problem = {
     a: { data: a.data, off: a.offset, rs: a.strides[o]!, cs: a.strides[o + 1]! },
     b: { data: b.data, off: b.offset, rs: b.strides[o]!, cs: b.strides[o + 1]! },
@@ -60,8 +63,8 @@ export function matmul(
     n,
     k,
     accumulate: attrs.accumulate ?? false,
-    wasm: ctx.matmul === "wasm" && a.data instanceof Float32Array && b.data instanceof Float32Array &&
-      c.data instanceof Float32Array,
+    wasm: ctx.matmul === "wasm" && f32,
+    ...(ctx.matmul === "blas" && f32 && ctx.blas ? { blas: ctx.blas } : {}),
   };
   runProblem(problem, c.data, batch, ctx.runner);
 }

@@ -9,6 +9,7 @@ import {
   randomView,
   readView,
 } from "../_test_util.ts";
+import { blasTest } from "../_blas_testing.ts";
 import { wasmMatmulFma } from "../_wasm_matmul.ts";
 import { CpuBackend } from "../mod.ts";
 
@@ -89,7 +90,7 @@ const WASM_DIMS: [number, number, number][] = [
 ];
 
 Deno.test("matmul kernel matches a naive triple loop", async (t) => {
-  const cpu = new CpuBackend();
+  const cpu = new CpuBackend({ matmul: "wasm" });
   const js = new CpuBackend({ matmul: "js" });
   const rng = new Rng(21);
   for (const [kernel, be] of [["wasm", cpu], ["js", js]] as const) {
@@ -225,7 +226,7 @@ Deno.test("matmul kernel matches a naive triple loop", async (t) => {
   });
   await t.step("bad kernel option is an error naming it", () => {
     // @ts-expect-error: testing a wrong value
-    assertThrows(() => new CpuBackend({ matmul: "blas" }), ["matmul", "blas"]);
+    assertThrows(() => new CpuBackend({ matmul: "cuda" }), ["matmul", "cuda"]);
   });
   await t.step("batched with transposed inner axes (permuted strides)", () => {
     for (const [ta, tb] of [[false, true], [true, false], [true, true]]) {
@@ -278,3 +279,84 @@ Deno.test("matmul kernel matches a naive triple loop", async (t) => {
   js.dispose();
   cpu.dispose();
 });
+
+blasTest(
+  "matmul on the machine's BLAS matches the naive loop and the WebAssembly kernel (f32 tolerance)",
+  async (t) => {
+    const wasm = new CpuBackend({ matmul: "wasm" });
+    const rng = new Rng(31);
+    /** Run a @ b (+ a @ b when `twice`) on `be`; the views are made from seeds so both backends see equal data. */
+    const product = (be: CpuBackend, shapes: number[][], kinds: Kind[], seed: number, twice: boolean) => {
+      const a = randomView(be, shapes[0]!, { kind: kinds[0]!, rng: new Rng(seed) });
+      const b = randomView(be, shapes[1]!, { kind: kinds[1]!, rng: new Rng(seed + 1) });
+      const c = outView(be, [...shapes[0]!.slice(0, -1), shapes[1]!.at(-1)!]);
+      be.run("matmul", [a.view, b.view], [c], {});
+      if (twice) be.run("matmul", [a.view, b.view], [c], { accumulate: true });
+      return { a, b, got: readView(be, c) };
+    };
+    for (const threads of [1, 2]) {
+      const blas = new CpuBackend({ matmul: "blas", threads });
+      assert(blas.matmulKernel === "blas", `kernel ${blas.matmulKernel}`);
+      const check = (shapes: number[][], kinds: Kind[], what: string, twice = false) => {
+        const seed = Math.floor(rng.random() * 1e6);
+        const r = product(blas, shapes, kinds, seed, twice), w = product(wasm, shapes, kinds, seed, twice);
+        const [B, M, K] = shapes[0]!.length === 3 ? shapes[0]! : [1, ...shapes[0]!];
+        const dims = [B!, M!, K!, shapes[1]!.at(-1)!];
+        assertProductClose(r.got, r.a.values, r.b.values, dims, "wasm", `blas ${what}`, twice ? 2 : 1);
+        // Both within the f32 bound of the exact product, so within twice that bound of each other.
+        const mag = naive(r.a.values.map(Math.abs), r.b.values.map(Math.abs), B!, M!, K!, dims[3]!);
+        for (let i = 0; i < r.got.length; i++) {
+          const tol = 2 * 1.01 * (K! + 3) * U32 * (twice ? 2 : 1) * mag[i]!;
+          assert(Math.abs(r.got[i]! - w.got[i]!) <= tol, `${what}: blas ${r.got[i]} vs wasm ${w.got[i]}`);
+        }
+      };
+      await t.step(`${threads} thread(s): awkward sizes, every transposition`, () => {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          for (const [M, K, N] of [...DIMS, ...WASM_DIMS.filter(([m]) => m < 100)]) {
+            check([[M, K], [K, N]], [innerKind(ta), innerKind(tb)], `${[M, K, N]} ${ta} ${tb}`);
+          }
+        }
+        check([[129, 257], [257, 1025]], ["colmajor", "contig"], "129 x 257 x 1025, a transposed");
+      });
+      await t.step(`${threads} thread(s): padded strides, accumulate, batches, broadcasts`, () => {
+        check([[9, 300], [300, 17]], ["padded", "padded"], "padded, accumulate", true);
+        check([[3, 7, 19], [3, 19, 6]], ["contig", "colmajor"], "batched, b transposed");
+        check([[4, 5, 33], [4, 33, 9]], [{ broadcast: 0 }, "contig"], "a broadcast over the batch");
+        check([[4, 5, 33], [4, 33, 9]], ["padded", { broadcast: 0 }], "b broadcast over the batch");
+        check([[2, 1, 1152], [2, 1152, 1030]], ["contig", "colmajor"], "one row per batch (decoding)");
+      });
+      await t.step(`${threads} thread(s): layouts BLAS cannot read are gathered`, () => {
+        const [M, K, N] = [13, 40, 21];
+        const abuf = randomView(blas, [M, K], { rng }), bbuf = randomView(blas, [K, N], { rng });
+        const views: [string, View, View][] = [
+          ["a rows flipped", { ...abuf.view, strides: [-K, 1], offset: (M - 1) * K }, bbuf.view],
+          ["a one row broadcast", { ...abuf.view, strides: [0, 1], offset: K }, bbuf.view],
+          ["b columns reversed", abuf.view, { ...bbuf.view, strides: [N, -1], offset: N - 1 }],
+          ["a column slice, every other row", {
+            ...abuf.view,
+            shape: [6, 20],
+            strides: [2 * K, 1],
+            offset: 7,
+          }, {
+            ...bbuf.view,
+            shape: [20, N],
+          }],
+        ];
+        for (const [what, av, bv] of views) {
+          const c = outView(blas, [av.shape[0]!, N]);
+          blas.run("matmul", [av, bv], [c], {});
+          const dims = [1, av.shape[0]!, av.shape[1]!, N];
+          assertProductClose(readView(blas, c), readView(blas, av), readView(blas, bv), dims, "wasm", what);
+        }
+      });
+      await t.step(`${threads} thread(s): the same bits run to run`, () => {
+        const shapes = [[70, 500], [500, 300]], kinds: Kind[] = ["contig", "colmajor"];
+        const r1 = product(blas, shapes, kinds, 5, false).got,
+          r2 = product(blas, shapes, kinds, 5, false).got;
+        assert(r1.some((v) => v !== 0) && r1.every((v, i) => Object.is(v, r2[i])), "two runs differ");
+      });
+      blas.dispose();
+    }
+    wasm.dispose();
+  },
+);

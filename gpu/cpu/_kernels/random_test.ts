@@ -88,6 +88,20 @@ Deno.test("dropout kernel keeps about 1 - p, scales by 1 / (1 - p) and replays i
       }
     });
   }
+  await t.step("a contiguous f32 input (the fused one-pass loop) gives the strided path's bits", () => {
+    const xc = randomView(cpu, [R, C], { lo: 0.5, hi: 1.5 });
+    // The same logical values laid out column-major, which takes the copy-then-mask path.
+    const xs: View = { ...outView(cpu, [C, R]), shape: [R, C], strides: [1, R] };
+    cpu.run("copy", [xc.view], [xs], {});
+    for (const [p, counter] of [[0.1, 0], [1 / 3, 2 ** 32 - 5000], [0.5, 123456789]] as const) {
+      const a = outView(cpu, [R, C]), b = outView(cpu, [R, C]);
+      cpu.run("dropout", [xc.view], [a], { p, seed: 7, counter });
+      cpu.run("dropout", [xs], [b], { p, seed: 7, counter });
+      const va = readView(cpu, a), vb = readView(cpu, b);
+      assert(va.some((v) => v === 0) && va.some((v) => v !== 0), `p ${p}: a mix of kept and dropped`);
+      assert(va.every((v, i) => Object.is(v, vb[i])), `p ${p}, counter ${counter}: fused and strided differ`);
+    }
+  });
   await t.step("p = 1 drops everything; p outside [0, 1] is an error", () => {
     const y = outView(cpu, [R, C]);
     cpu.run("dropout", [x.view], [y], { p: 1, seed: 1, counter: 0 });

@@ -111,10 +111,8 @@ function configs(spec: string): Config[] {
         label: w,
         threads: 0,
         make: async () => {
-          const gpu = await createBackend({ prefer: "auto", quiet: true });
-          if (gpu.backend.name === "webgpu") return gpu.backend;
-          gpu.backend.dispose();
-          return null;
+          const gpu = await createBackend({ prefer: "webgpu", quiet: true }).catch(() => null);
+          return gpu?.backend ?? null;
         },
       };
     }

@@ -35,8 +35,8 @@ const SHAPE = { vocab: 3000, emb: 96, hid: 96, layers: 1, bs: 64, bptt: 40 };
 export async function one(config: string, steps: number): Promise<void> {
   if (config.startsWith("cpu")) setBackend(new CpuBackend({ threads: Number(config.slice(3)) }));
   else {
-    const gpu = await createBackend({ prefer: "auto", quiet: true });
-    if (gpu.backend.name !== "webgpu") return;
+    const gpu = await createBackend({ prefer: "webgpu", quiet: true }).catch(() => null);
+    if (!gpu) return;
     setBackend(gpu.backend);
   }
   const backend = getBackend();

@@ -1,7 +1,8 @@
 /**
  * The one place a compute backend is chosen: {@linkcode createBackend} makes the CPU or the WebGPU backend from
- * an explicit kind, or for `"auto"` from `DENOFIT_BACKEND` (see `config.ts`) and then from whether a WebGPU
- * adapter exists. `nn/engine.ts` (`useBackend`) and the `denofit` commands call it.
+ * an explicit kind, or for `"auto"` from `DENOFIT_BACKEND` (see `config.ts`) and then from the WebGPU adapter:
+ * a hardware GPU gets the WebGPU backend; a software adapter (Mesa llvmpipe, SwiftShader, lavapipe) or none gets
+ * the CPU backend, which is several times faster than a CPU rasteriser running WGSL (bench/RESULTS.md). `nn/engine.ts` (`useBackend`) and the `denofit` commands call it.
  *
  * @example Get a backend that works on any machine
  * ```ts
@@ -22,7 +23,7 @@ import { createWebGpuBackend, type WebGpuBackendOptions } from "./webgpu/mod.ts"
 
 /** Options of {@linkcode createBackend}. */
 export interface CreateBackendOptions extends WebGpuBackendOptions {
-  /** Which backend; `"auto"` reads `DENOFIT_BACKEND` first, then tries WebGPU. @default "auto" */
+  /** Which backend; `"auto"` reads `DENOFIT_BACKEND` first, then takes WebGPU on a hardware GPU. @default "auto" */
   prefer?: BackendKind;
   /** Options of the CPU backend when it is the one made (threads, matmul kernel). @default {} */
   cpu?: CpuBackendOptions;
@@ -60,11 +61,17 @@ export async function createBackend(
     return { backend, reason: `CPU backend requested${why}; f32 matmuls: ${backend.matmulReason}` };
   }
   const made = await createWebGpuBackend(gpuOptions);
-  if (made.backend) return { backend: made.backend, reason: made.reason };
+  if (made.backend && (kind === "webgpu" || !made.backend.isFallbackAdapter)) {
+    return { backend: made.backend, reason: made.reason };
+  }
   if (kind === "webgpu") throw new Error(`WebGPU backend requested${why} but unavailable: ${made.reason}`);
+  const software = made.backend !== null;
+  made.backend?.dispose();
   const backend = new CpuBackend(cpu);
-  const reason =
-    `no WebGPU adapter (${made.reason}); using the CPU backend; f32 matmuls: ${backend.matmulReason}`;
-  if (!quiet) console.warn(`denofit: ${reason}`);
+  const reason = software
+    ? `the WebGPU adapter is a software rasteriser (${made.reason}), slower than the CPU backend; using the CPU ` +
+      `backend; f32 matmuls: ${backend.matmulReason}`
+    : `no WebGPU adapter (${made.reason}); using the CPU backend; f32 matmuls: ${backend.matmulReason}`;
+  if (!quiet && !software) console.warn(`denofit: ${reason}`);
   return { backend, reason };
 }

@@ -21,9 +21,17 @@ Deno.test("createBackend() chooses from the kind, DENOFIT_BACKEND and the adapte
     assert(backend.name === "cpu" && reason.includes("DENOFIT_BACKEND=cpu"), `${backend.name}: ${reason}`);
     backend.dispose();
   });
-  await t.step("auto without the variable takes WebGPU when there is an adapter, else the CPU", async () => {
-    const { backend } = await withBackendEnv(undefined, () => createBackend({ quiet: true }));
-    assert(backend.name === (WEBGPU_AVAILABLE ? "webgpu" : "cpu"), `got ${backend.name}`);
+  await t.step("auto takes WebGPU on a hardware adapter; the CPU on a software one or none", async () => {
+    let hardware = false;
+    if (WEBGPU_AVAILABLE) {
+      const gpu = await createBackend({ prefer: "webgpu", quiet: true });
+      hardware = !(gpu.backend as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+      gpu.backend.dispose();
+    }
+    const { backend, reason } = await withBackendEnv(undefined, () => createBackend({ quiet: true }));
+    assert(backend.name === (hardware ? "webgpu" : "cpu"), `got ${backend.name}: ${reason}`);
+    if (WEBGPU_AVAILABLE && !hardware) assert(reason.includes("software rasteriser"), reason);
+    if (!WEBGPU_AVAILABLE) assert(reason.includes("no WebGPU adapter"), reason);
     backend.dispose();
   });
   await t.step("a bad kind or a bad DENOFIT_BACKEND is an error naming it", async () => {
